@@ -1,0 +1,30 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install demo test lint check-postgres
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# 1. Set everything up and run Passport (:5000) and AYNI_SERVIDOR (:5001).
+demo: install
+	$(BIN)/python -m benchmarks.demo_launcher
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# 2. The whole suite: lint, then the tests on SQLite, then again on PostgreSQL when
+#    TEST_DATABASE_URL names one (CI sets postgresql+psycopg://postgres@127.0.0.1:5432/test).
+test: lint
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest; fi

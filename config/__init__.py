@@ -1,0 +1,147 @@
+"""Passport settings: one class per environment, every key overridable by ``PASSPORT_<KEY>``.
+
+Only this package reads ``os.environ``. A setting is any upper-case class attribute; its
+environment variable is ``PASSPORT_`` plus its name (``SECRET_KEY`` ← ``PASSPORT_SECRET_KEY``),
+parsed by the attribute's annotated type. ``DATABASE_URL`` is the one exception kept for
+SQLAlchemy's own key name (``SQLALCHEMY_DATABASE_URI`` ← ``PASSPORT_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+from typing import get_type_hints
+
+from config.environment import ConfigError
+from config.environment import settings_from_env
+
+__all__ = [
+    "BaseConfig",
+    "ConfigError",
+    "DevelopmentConfig",
+    "ProductionConfig",
+    "TestingConfig",
+    "config_from_env",
+]
+
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
+
+
+class BaseConfig:
+    """Defaults: an embedded deployment (SQLite, outbox mail) that needs nothing external."""
+
+    ENV: str = "development"
+    SECRET_KEY: str = DEVELOPMENT_SECRET_KEY
+    # None means "a SQLite file in the instance folder", filled in by create_app.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    ISSUER: str = "http://127.0.0.1:5000"
+    REDIS_URL: str | None = None
+    # Browsers share cookies between ports of one host: prefix ours (CONTRACT.md).
+    SESSION_COOKIE_NAME: str = "passport_session"
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    MAX_CONTENT_LENGTH: int = 1024 * 1024  # 1 MiB: the largest legitimate body is a CSV upload
+    WTF_CSRF_TIME_LIMIT: int | None = None  # the CSRF token lives as long as the session
+    BABEL_DEFAULT_LOCALE: str = "es"
+    BABEL_DEFAULT_TIMEZONE: str = "America/Lima"
+    LANGUAGES: tuple[str, ...] = ("es", "en")
+
+    # Branding and help desk, as in the "Generar tu contraseña" e-mail of the seed.
+    BRAND_NAME: str = "MINEDU"
+    PLATFORM_NAME: str = "Plataforma de Servicios para el Servidor Público"
+    DEFAULT_SYSTEM_NAME: str = "PASSPORT"
+    HELPDESK_EMAIL: str = "mesadeayuda@minedu.gob.pe"
+    HELPDESK_SUBJECT: str = (
+        "Plataforma de Servicios para el Servidor Público – Generación de contraseña"
+    )
+    HELPDESK_PHONE: str = "615-5800 anexo 50505"
+    HELPDESK_HOURS: str = "Atención de lunes a viernes de 9:00 am a 5:00 pm"
+
+    # Mail.
+    MAIL_BACKEND: str = "outbox"  # smtp | outbox | console
+    MAIL_OUTBOX: str | None = None  # None means "<instance>/outbox"
+    MAIL_SERVER: str = "localhost"
+    MAIL_PORT: int = 25
+    MAIL_USE_TLS: bool = False
+    MAIL_USE_SSL: bool = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER: str = "Mensajería del Ministerio de Educación <mailmed@minedu.gob.pe>"
+
+    # Accounts and links.
+    ACTIVATION_LINK_TTL_HOURS: int = 24
+    RESET_LINK_TTL_MINUTES: int = 60
+    PASSWORD_MIN_LENGTH: int = 8
+    PASSWORD_MAX_LENGTH: int = 15
+    # Argon2id (RFC 9106 second recommended option); rehashed on login when changed.
+    ARGON2_TIME_COST: int = 3
+    ARGON2_MEMORY_COST_KIB: int = 65536
+    ARGON2_PARALLELISM: int = 4
+
+    # CAPTCHA.
+    CAPTCHA_ENABLED: bool = True
+    CAPTCHA_TTL_SECONDS: int = 300
+    CAPTCHA_LENGTH: int = 5
+
+    # SSO session.
+    SSO_COOKIE_NAME: str = "passport_sso"
+    SSO_IDLE_TIMEOUT_MINUTES: int = 30
+    SSO_ABSOLUTE_TIMEOUT_HOURS: int = 10
+
+    # Brute force: per-account lockout (Keycloak-style) and per-IP throttling.
+    LOCKOUT_FAILURES: int = 5
+    LOCKOUT_BASE_SECONDS: int = 60
+    LOCKOUT_MAX_SECONDS: int = 3600
+    LOCKOUT_FAILURE_RESET_HOURS: int = 12
+    LOGIN_RATE_LIMIT: str = "30 per minute"
+    TRUSTED_RATE_LIMIT: str = "600 per minute"
+    ACCOUNT_RATE_LIMIT: str = "10 per 10 minutes"  # generar / olvidé contraseña
+    TRUSTED_NETWORKS: tuple[str, ...] = ()
+    TRUSTED_PROXY_COUNT: int = 0  # X-Forwarded-For hops to trust (0 = behind no proxy)
+
+
+class DevelopmentConfig(BaseConfig):
+    """The embedded demo: loopback, SQLite, outbox mail."""
+
+
+class TestingConfig(BaseConfig):
+    """The test suite: cheap Argon2 parameters, CSRF kept on (tests read the token)."""
+
+    ENV: str = "testing"
+    TESTING: bool = True
+    ARGON2_TIME_COST: int = 1
+    ARGON2_MEMORY_COST_KIB: int = 1024
+    ARGON2_PARALLELISM: int = 1
+    MAIL_BACKEND: str = "outbox"
+
+
+class ProductionConfig(BaseConfig):
+    """PostgreSQL, Redis, real mail; create_app refuses unsafe values."""
+
+    ENV: str = "production"
+    SESSION_COOKIE_SECURE: bool = True
+    MAIL_BACKEND: str = "smtp"
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+# Environment names whose variable is not simply PASSPORT_<KEY>.
+ALIASES = {"SQLALCHEMY_DATABASE_URI": "PASSPORT_DATABASE_URL", "ENV": "PASSPORT_ENV"}
+
+
+def config_from_env(
+    environ: Mapping[str, str] | None = None, base: type[BaseConfig] | None = None
+) -> dict[str, Any]:
+    """Return the settings for ``PASSPORT_ENV`` with every ``PASSPORT_*`` override applied."""
+    environ = os.environ if environ is None else environ
+    if base is None:
+        name = environ.get("PASSPORT_ENV", "development").strip().lower()
+        if name not in CONFIGS:
+            raise ConfigError(f"PASSPORT_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+        base = CONFIGS[name]
+    return settings_from_env(base, get_type_hints(base), environ, "PASSPORT_", ALIASES)

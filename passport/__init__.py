@@ -1,0 +1,133 @@
+"""Passport: the OpenID Connect identity provider of the education sector."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+from config import DEVELOPMENT_SECRET_KEY
+from config import BaseConfig
+from config import ConfigError
+from config import config_from_env
+
+__version__ = "4.0.0"
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations" / "passport"
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    config: type[BaseConfig] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Flask:
+    """Build the Passport application from a settings class (default: the environment)."""
+    from passport import accounts
+    from passport import audit
+    from passport import errors
+    from passport import login
+    from passport import oidc
+    from passport import security
+    from passport.extensions import babel
+    from passport.extensions import csrf
+    from passport.extensions import db
+    from passport.extensions import migrate
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+        static_url_path="/static",
+    )
+    app.config.update(config_from_env(base=config))
+    if overrides:
+        app.config.update(overrides)
+    fill_instance_defaults(app)
+    check_settings(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    # Hooks run by `passport db upgrade` after the schema is current (e.g. the first key).
+    app.extensions["passport.post_upgrade"] = []
+    for capability in (security, audit, accounts, login, oidc):
+        init = getattr(capability, "init_app", None)
+        if init is not None:
+            init(app)
+    errors.register_error_pages(app)
+    app.jinja_env.globals["passport_version"] = __version__
+    return app
+
+
+def select_locale() -> str | None:
+    """Spanish first; English when the person (or ui_locales) asks for it."""
+    from flask import current_app
+    from flask import g
+    from flask import request
+
+    chosen = getattr(g, "ui_locale", None)
+    if chosen:
+        return str(chosen)
+    languages = current_app.config["LANGUAGES"]
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def fill_instance_defaults(app: Flask) -> None:
+    """Point unset storage settings at the instance folder (SQLite file, mail outbox)."""
+    instance = Path(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'passport.db'}"
+    if not app.config.get("MAIL_OUTBOX"):
+        app.config["MAIL_OUTBOX"] = str(instance / "outbox")
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+
+
+def is_loopback_http(url: str) -> bool:
+    """True for http://127.0.0.1:PORT, http://[::1]:PORT or http://localhost:PORT (RFC 8252)."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def check_settings(app: Flask) -> None:
+    """Refuse unsafe settings in production; warn about them elsewhere."""
+    problems: list[str] = []
+    if app.config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY:
+        problems.append("PASSPORT_SECRET_KEY is the development value")
+    issuer = app.config["ISSUER"]
+    issuer_parts = urlsplit(issuer)
+    if issuer_parts.scheme not in ("http", "https") or not issuer_parts.hostname:
+        raise ConfigError(f"PASSPORT_ISSUER must be an absolute URL, not {issuer!r}")
+    if issuer_parts.query or issuer_parts.fragment or issuer.endswith("/"):
+        raise ConfigError("PASSPORT_ISSUER must have no query, fragment or trailing slash")
+    if issuer_parts.scheme == "http" and not is_loopback_http(issuer):
+        problems.append("PASSPORT_ISSUER uses http:// on a non-loopback host")
+    if not app.config["CAPTCHA_ENABLED"]:
+        problems.append("the CAPTCHA is off (PASSPORT_CAPTCHA_ENABLED=false)")
+    if app.config["ENV"] == "production":
+        if problems:
+            raise ConfigError("refusing to start in production: " + "; ".join(problems))
+        if issuer_parts.scheme == "https":
+            app.config["SESSION_COOKIE_SECURE"] = True
+    elif app.config["ENV"] == "development":
+        for problem in problems:
+            log.warning("development setting: %s", problem)
+    # Cookies are Secure whenever the issuer is https, whatever the environment.
+    if issuer_parts.scheme == "https":
+        app.config["SESSION_COOKIE_SECURE"] = True

@@ -1,0 +1,86 @@
+"""The person who signs in: a teacher or staff member identified by DNI."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy import Enum
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from passport.database import Base
+from passport.database import utcnow
+
+
+class UserStatus(enum.StrEnum):
+    """Lifecycle: pending until the person generates a password, then active."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+def new_subject() -> str:
+    """A random, stable public identifier: the OIDC ``sub``, never derived from the DNI."""
+    return secrets.token_urlsafe(24)
+
+
+class User(Base):
+    """An account. The DNI is the username; ``sub`` is what relying parties see."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sub: Mapped[str] = mapped_column(String(64), unique=True, default=new_subject)
+    dni: Mapped[str] = mapped_column(String(8), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    email_verified: Mapped[bool] = mapped_column(default=False)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    phone_number: Mapped[str | None] = mapped_column(String(20))
+    phone_number_verified: Mapped[bool] = mapped_column(default=False)
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    locale: Mapped[str] = mapped_column(String(10), default="es-PE")
+    # Territory, for scoped administration (DRE / UGEL names as in the payroll).
+    dre: Mapped[str | None] = mapped_column(String(120))
+    ugel: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[UserStatus] = mapped_column(
+        Enum(
+            UserStatus,
+            native_enum=False,
+            length=16,
+            validate_strings=True,
+            values_callable=lambda members: [m.value for m in members],
+        ),
+        default=UserStatus.PENDING,
+    )
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_changed_at: Mapped[datetime | None]
+    # Bumped whenever a password link is issued or used: a link carries the value it was
+    # issued with, so a newer link or a set password makes every older link dead.
+    link_generation: Mapped[int] = mapped_column(default=0)
+    # Brute-force state (see passport/security/lockout.py).
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    last_failed_login_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+    lockouts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def name(self) -> str:
+        """Full name as printed in Peru: given names, then surnames."""
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is UserStatus.ACTIVE
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.status.value}>"

@@ -1,0 +1,36 @@
+"""Writing audit events. Callers commit: an event belongs to the action it records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from passport.audit.models import AuditEvent
+from passport.extensions import db
+
+
+def record_event(
+    event: str,
+    *,
+    outcome: str = "success",
+    actor_user_id: int | None = None,
+    subject_user_id: int | None = None,
+    subject_dni: str | None = None,
+    client_id: str | None = None,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event to the current transaction (flushed with the caller's commit)."""
+    entry = AuditEvent(
+        event=event,
+        outcome=outcome,
+        actor_user_id=actor_user_id,
+        subject_user_id=subject_user_id,
+        subject_dni=(subject_dni or None) and subject_dni[:8],
+        client_id=client_id,
+        ip_address=(ip_address or None) and ip_address[:45],
+        user_agent=(user_agent or None) and user_agent[:255],
+        details=details,
+    )
+    db.session.add(entry)
+    return entry

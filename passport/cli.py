@@ -1,0 +1,74 @@
+"""The ``passport`` command (CONTRACT.md): db, serve, users, clients, keys."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from flask import Flask
+from flask import current_app
+from flask.cli import FlaskGroup
+from flask.cli import with_appcontext
+
+
+def build_app() -> Flask:
+    """Create the app from the environment, reporting bad settings in one line."""
+    from config import ConfigError
+    from passport import create_app
+
+    try:
+        return create_app()
+    except ConfigError as error:
+        click.echo(f"passport: {error}", err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=build_app, add_default_commands=False)
+def cli() -> None:
+    """Passport identity provider."""
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest revision (idempotent)."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    for hook in current_app.extensions["passport.post_upgrade"]:
+        hook()
+    click.echo("database is up to date")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Run Passport under gunicorn (no debugger, no reloader, in every environment)."""
+    from passport.serving import run_gunicorn
+
+    run_gunicorn("passport:create_app()", host=host, port=port, workers=workers, threads=threads)
+
+
+def register_groups() -> None:
+    """Attach each capability's command group (kept in the capability's cli module)."""
+    from passport.accounts.cli import users_group
+    from passport.oidc.cli import clients_group
+    from passport.oidc.cli import keys_group
+
+    for group in (users_group, clients_group, keys_group):
+        cli.add_command(group)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point."""
+    register_groups()
+    return cli.main(args=argv, prog_name="passport")

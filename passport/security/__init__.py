@@ -1,0 +1,1 @@
+"""Password hashing and policy, brute-force protection, HTTP security headers."""
