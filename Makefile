@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install demo test lint check-postgres
 
-install: $(STAMP)
+install: $(STAMP) node_modules/.package-lock.json
+
+# axe-core (npm registry) for the accessibility checks of the browser tests.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +21,7 @@ $(STAMP): pyproject.toml
 
 # 1. Set everything up and run Passport (:5000) and AYNI_SERVIDOR (:5001).
 demo: install
-	$(BIN)/python -m benchmarks.demo_launcher
+	$(BIN)/python scripts/demo.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,142 @@
+"""The demo launcher behind ``make demo``: set up both apps and run them until Ctrl-C.
+
+Idempotent: run it again and it reuses the database, the demo users and the AYNI_SERVIDOR
+client it created before (the client secret is kept in ``instance/ayni-client.json``, since
+Passport shows a secret only once).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+INSTANCE = ROOT / "instance"
+CLIENT_FILE = INSTANCE / "ayni-client.json"
+
+PASSPORT_URL = "http://127.0.0.1:5000"
+AYNI_URL = "http://127.0.0.1:5001"
+
+# The demo people. Their legajos and boletas come from `ayni seed-demo` (same DNIs).
+DEMO_USERS = [
+    ("40000001", "Rosa Elena", "Quispe Huamán", "rosa.quispe@example.edu.pe", "Quipu-Sol-48"),
+    ("40000002", "Juan Carlos", "Mamani Condori", "juan.mamani@example.edu.pe", "Titicaca-Azul9"),
+    ("40000003", "María Isabel", "Flores Ramos", "maria.flores@example.edu.pe", "Mistura_Lima7"),
+    ("40000004", "Pedro Luis", "Huamani Soto", "pedro.huamani@example.edu.pe", "Cactus-Verde5"),
+]
+
+
+def run(command: list[str], env: dict[str, str], check: bool = True) -> str:
+    """Run one CLI command of ours and return its standard output."""
+    result = subprocess.run(  # noqa: S603 - our own console scripts, fixed arguments
+        command, env=env, capture_output=True, text=True, check=False
+    )
+    if check and result.returncode != 0:
+        sys.exit(f"demo: {' '.join(command[:3])} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def ensure_users(env: dict[str, str]) -> None:
+    """Create the demo users (active, with the README's passwords) unless they exist."""
+    for dni, given, family, email, password in DEMO_USERS:
+        result = subprocess.run(  # noqa: S603
+            [str(BIN / "passport"), "users", "create", "--dni", dni, "--email", email,
+             "--given-name", given, "--family-name", family, "--password", password,
+             "--email-verified", "--no-email", "--json"],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode == 0:
+            print(f"  usuario {dni} creado")
+        elif "exist" in result.stderr.lower() or "registrad" in result.stderr.lower():
+            print(f"  usuario {dni} ya existía")
+        else:
+            sys.exit(f"demo: could not create user {dni}: {result.stderr.strip()}")
+
+
+def ensure_ayni_client(env: dict[str, str]) -> dict[str, str]:
+    """Register AYNI_SERVIDOR with Passport once; reuse the saved credentials afterwards."""
+    if CLIENT_FILE.exists():
+        saved = json.loads(CLIENT_FILE.read_text())
+        shown = subprocess.run(  # noqa: S603
+            [str(BIN / "passport"), "clients", "show", saved["client_id"], "--json"],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if shown.returncode == 0:
+            return dict(saved)
+    output = run(
+        [str(BIN / "passport"), "clients", "create", "--name", "AYNI_SERVIDOR",
+         "--redirect-uri", f"{AYNI_URL}/auth/callback",
+         "--post-logout-redirect-uri", f"{AYNI_URL}/",
+         "--backchannel-logout-uri", f"{AYNI_URL}/auth/backchannel-logout",
+         "--auth-method", "client_secret_basic",
+         "--scope", "openid profile email dni offline_access",
+         "--grant-type", "authorization_code", "--grant-type", "refresh_token",
+         "--skip-consent", "--json"],
+        env,
+    )  # fmt: skip
+    created = json.loads(output)
+    saved = {"client_id": created["client_id"], "client_secret": created["client_secret"]}
+    CLIENT_FILE.write_text(json.dumps(saved))
+    CLIENT_FILE.chmod(0o600)
+    return saved
+
+
+def main() -> None:
+    """Set up, then serve Passport on :5000 and AYNI_SERVIDOR on :5001 until interrupted."""
+    INSTANCE.mkdir(exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("PASSPORT_ISSUER", PASSPORT_URL)
+    print("Passport: base de datos")
+    run([str(BIN / "passport"), "db", "upgrade"], env)
+    print("Passport: usuarios de demostración")
+    ensure_users(env)
+    print("Passport: cliente AYNI_SERVIDOR")
+    client = ensure_ayni_client(env)
+    env.update(
+        {
+            "AYNI_ISSUER": env["PASSPORT_ISSUER"],
+            "AYNI_CLIENT_ID": client["client_id"],
+            "AYNI_CLIENT_SECRET": client["client_secret"],
+            "AYNI_BASE_URL": env.get("AYNI_BASE_URL", AYNI_URL),
+        }
+    )
+    print("AYNI_SERVIDOR: base de datos, legajos y boletas")
+    run([str(BIN / "ayni"), "db", "upgrade"], env)
+    run([str(BIN / "ayni"), "seed-demo"], env)
+
+    servers = [
+        subprocess.Popen(  # noqa: S603
+            [str(BIN / "passport"), "serve", "--host", "127.0.0.1", "--port", "5000"], env=env
+        ),
+        subprocess.Popen(  # noqa: S603
+            [str(BIN / "ayni"), "serve", "--host", "127.0.0.1", "--port", "5001"], env=env
+        ),
+    ]
+    print(f"\nPassport:      {PASSPORT_URL}/\nAYNI_SERVIDOR: {AYNI_URL}/")
+    print("Usuarios (DNI / contraseña):")
+    for dni, given, family, _email, password in DEMO_USERS:
+        print(f"  {dni} / {password}  ({given} {family})")
+    print("Correo de prueba en instance/outbox/. Ctrl-C para detener.\n")
+    try:
+        while all(server.poll() is None for server in servers):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for server in servers:
+            if server.poll() is None:
+                server.send_signal(signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=15)
+    failed = [server.returncode for server in servers if server.returncode not in (0, -15)]
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
