@@ -100,6 +100,20 @@ class BaseConfig:
     TRUSTED_NETWORKS: tuple[str, ...] = ()
     TRUSTED_PROXY_COUNT: int = 0  # X-Forwarded-For hops to trust (0 = behind no proxy)
 
+    # --- Login, CAPTCHA, SSO session (passport/login, passport/captcha; login capability) ---
+    # When set, every CAPTCHA challenge's text is this value (tests, the browser test).
+    # create_app refuses it in production.
+    CAPTCHA_TEST_ANSWER: str | None = None
+    # Characters of a challenge: no look-alikes (0/O, 1/I/L, 5/S, 2/Z, 8/B).
+    CAPTCHA_ALPHABET: str = "ACDEFGHJKMNPRTUVWXY34679"
+    CAPTCHA_IMAGE_WIDTH: int = 150
+    CAPTCHA_IMAGE_HEIGHT: int = 50
+    # Folder of per-character WAV voices for the audio CAPTCHA (layout of the `captcha`
+    # package: one folder per character). None = the package's bundled (English) voices.
+    CAPTCHA_VOICE_DIR: str | None = None
+    # last_seen_at is written at most this often per session (idle timeout precision).
+    SSO_TOUCH_INTERVAL_SECONDS: int = 60
+
 
 class DevelopmentConfig(BaseConfig):
     """The embedded demo: loopback, SQLite, outbox mail."""

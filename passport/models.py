@@ -2,5 +2,8 @@
 
 from passport.accounts import models as accounts_models
 from passport.audit import models as audit_models
+from passport.captcha import models as captcha_models
+from passport.login import models as login_models
+from passport.oidc import models as oidc_models
 
-__all__ = ["accounts_models", "audit_models"]
+__all__ = ["accounts_models", "audit_models", "captcha_models", "login_models", "oidc_models"]

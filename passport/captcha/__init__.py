@@ -1,0 +1,20 @@
+"""The CAPTCHA capability: image and audio challenges bound to the browser session."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from config import ConfigError
+
+
+def init_app(app: Flask) -> None:
+    """Pick the provider, expose the page helper to templates, register the blueprint."""
+    from passport.captcha.providers import build_provider
+    from passport.captcha.services import new_captcha_challenge
+    from passport.captcha.views import bp
+
+    if app.config.get("CAPTCHA_TEST_ANSWER") and app.config["ENV"] == "production":
+        raise ConfigError("refusing to start in production: CAPTCHA_TEST_ANSWER is set")
+    app.extensions["passport.captcha"] = build_provider(app.config)
+    app.jinja_env.globals["captcha_challenge"] = new_captcha_challenge
+    app.register_blueprint(bp)

@@ -1,0 +1,37 @@
+"""HTTP views of the CAPTCHA: the audio alternative and a fresh image for the script."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import jsonify
+from flask import request
+from flask.typing import ResponseReturnValue
+
+from passport.captcha.services import captcha_provider
+
+bp = Blueprint("captcha", __name__)
+
+
+@bp.get("/captcha/audio.wav")
+def audio() -> ResponseReturnValue:
+    """The spoken challenge (it replaces the image's challenge for this browser)."""
+    wav = captcha_provider().audio()
+    if wav is None:
+        abort(404)
+    response = Response(wav, mimetype="audio/wav")
+    response.headers["Cache-Control"] = "no-store"
+    # Media players ask for byte ranges; the stored WAV is the same bytes every time.
+    return response.make_conditional(request, accept_ranges=True, complete_length=len(wav))
+
+
+@bp.post("/captcha/nuevo")
+def refresh() -> ResponseReturnValue:
+    """A new image for the page's script (the no-script control simply reloads the page)."""
+    challenge = captcha_provider().new_challenge()
+    if challenge is None:
+        abort(404)
+    response = jsonify(image=challenge.image_data_uri)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,205 @@
+"""The SSO session: a server-side record referenced by a signed, HttpOnly cookie.
+
+The cookie holds ``<secret>`` signed with itsdangerous (salt ``passport.sso``); the row keeps
+only SHA-256(secret) in ``token_hash``. A session is live while it is not ended, its absolute
+end (``expires_at``) is in the future, it was seen within ``SSO_IDLE_TIMEOUT_MINUTES`` and its
+user is active. ``last_seen_at`` is written at most every ``SSO_TOUCH_INTERVAL_SECONDS``
+(after the response, never in the middle of a view), so the OIDC authorize path costs one
+indexed read per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import datetime
+from datetime import timedelta
+
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import has_request_context
+from flask import request
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
+
+from passport.accounts.models import User
+from passport.database import utcnow
+from passport.extensions import db
+from passport.login.models import SSOSession
+
+log = logging.getLogger(__name__)
+
+_SALT = "passport.sso"
+_MISSING = object()
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def hash_token(secret: str) -> str:
+    """SHA-256 hex of a cookie secret (what the database stores)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def idle_timeout() -> timedelta:
+    """How long a session survives without requests."""
+    return timedelta(minutes=current_app.config["SSO_IDLE_TIMEOUT_MINUTES"])
+
+
+def is_live(session: SSOSession, now: datetime | None = None) -> bool:
+    """True when ``session`` is neither ended, expired, idle-expired, nor of an inactive user."""
+    now = now or utcnow()
+    return (
+        session.ended_at is None
+        and session.expires_at > now
+        and session.last_seen_at + idle_timeout() > now
+        and session.user is not None
+        and session.user.is_active
+    )
+
+
+def _cookie_secret() -> str | None:
+    raw = request.cookies.get(current_app.config["SSO_COOKIE_NAME"])
+    if not raw or len(raw) > 200:
+        return None
+    try:
+        secret = _serializer().loads(raw)
+    except BadSignature:
+        return None
+    return secret if isinstance(secret, str) else None
+
+
+def _session_from_cookie() -> SSOSession | None:
+    secret = _cookie_secret()
+    if secret is None:
+        return None
+    return db.session.scalar(select(SSOSession).where(SSOSession.token_hash == hash_token(secret)))
+
+
+def current_sso_session() -> SSOSession | None:
+    """The browser's live SSO session, or None (missing, invalid, expired, ended, inactive)."""
+    if not has_request_context():
+        return None
+    cached = g.get("passport_sso_session", _MISSING)
+    if cached is not _MISSING:
+        session = cached
+        return session if session is not None and is_live(session) else None
+    session = _session_from_cookie()
+    now = utcnow()
+    if session is not None and not is_live(session, now):
+        session = None
+    g.passport_sso_session = session
+    if session is not None:
+        interval = timedelta(seconds=current_app.config["SSO_TOUCH_INTERVAL_SECONDS"])
+        if now - session.last_seen_at >= interval:
+            g.passport_sso_touch = session.id
+    return session
+
+
+def start_sso_session(user: User, amr: list[str], acr: str | None = None) -> SSOSession:
+    """Sign the browser in as ``user``: end its previous session, create a new one, commit."""
+    previous = _session_from_cookie() if has_request_context() else None
+    if previous is not None and previous.ended_at is None:
+        _end(previous, "replaced")
+    now = utcnow()
+    secret = secrets.token_urlsafe(32)
+    config = current_app.config
+    session = SSOSession(
+        token_hash=hash_token(secret),
+        user=user,
+        auth_time=now,
+        amr=list(amr),
+        acr=acr,
+        ip_address=(request.remote_addr or None) if has_request_context() else None,
+        user_agent=(request.user_agent.string[:255] or None) if has_request_context() else None,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=config["SSO_ABSOLUTE_TIMEOUT_HOURS"]),
+    )
+    db.session.add(session)
+    db.session.commit()
+    if has_request_context():
+        g.passport_sso_session = session
+        g.passport_sso_cookie = _serializer().dumps(secret)
+        g.pop("passport_sso_touch", None)
+    return session
+
+
+def _end(session: SSOSession, reason: str) -> None:
+    """Mark ``session`` ended and run the end hooks (no commit)."""
+    session.ended_at = utcnow()
+    session.end_reason = reason[:32]
+    for hook in current_app.extensions.get("passport.session_end_hooks", []):
+        hook(session, reason)
+    if has_request_context() and g.get("passport_sso_session") is session:
+        g.passport_sso_session = None
+        g.passport_sso_cookie = ""  # delete the cookie on the way out
+
+
+def end_sso_session(session: SSOSession, reason: str) -> None:
+    """End one session (logout, replacement...), run the end hooks, commit."""
+    if session.ended_at is None:
+        _end(session, reason)
+    db.session.commit()
+
+
+def end_user_sessions(user_id: int, reason: str, except_session_id: int | None = None) -> int:
+    """End every live session of a user (password reset, disable); return how many; commit."""
+    query = select(SSOSession).where(
+        SSOSession.user_id == user_id,
+        SSOSession.ended_at.is_(None),
+        SSOSession.expires_at > utcnow(),
+    )
+    if except_session_id is not None:
+        query = query.where(SSOSession.id != except_session_id)
+    sessions = list(db.session.scalars(query))
+    for session in sessions:
+        _end(session, reason)
+    db.session.commit()
+    return len(sessions)
+
+
+def _cookie_is_secure() -> bool:
+    return str(current_app.config["ISSUER"]).startswith("https://")
+
+
+def write_sso_cookie(response: Response) -> Response:
+    """After-request hook: set or delete the SSO cookie, and touch ``last_seen_at``."""
+    value = g.get("passport_sso_cookie")
+    name = current_app.config["SSO_COOKIE_NAME"]
+    if value:
+        # No Expires: a browser-session cookie, so closing a shared school computer's browser
+        # forgets it; the server-side idle and absolute limits apply either way.
+        response.set_cookie(
+            name, value, httponly=True, samesite="Lax", secure=_cookie_is_secure(), path="/"
+        )
+    elif value == "":
+        response.delete_cookie(
+            name, httponly=True, samesite="Lax", secure=_cookie_is_secure(), path="/"
+        )
+    touch_id = g.get("passport_sso_touch")
+    # Only when the view left nothing pending: the touch must never commit someone else's work.
+    if touch_id is not None and not (db.session.new or db.session.dirty or db.session.deleted):
+        try:
+            db.session.execute(
+                update(SSOSession).where(SSOSession.id == touch_id).values(last_seen_at=utcnow())
+            )
+            db.session.commit()
+        except SQLAlchemyError:
+            # A missed touch only shortens the idle window by one interval; never fail a page.
+            db.session.rollback()
+            log.warning("could not record last_seen_at of SSO session %s", touch_id)
+    return response
+
+
+def init_sessions(app: Flask) -> None:
+    """Install the cookie hook and the end-hook list (the oidc capability appends to it)."""
+    app.extensions.setdefault("passport.session_end_hooks", [])
+    app.after_request(write_sso_cookie)
