@@ -116,6 +116,29 @@ class BaseConfig:
 
 
 class DevelopmentConfig(BaseConfig):
+    # --- OpenID Provider (passport/oidc; owned by the oidc capability) ---
+    # Fernet key material for private signing keys at rest; None = derived from SECRET_KEY
+    # (HKDF-SHA256), so rotating SECRET_KEY without this set makes stored keys unreadable.
+    KEY_ENCRYPTION_KEY: str | None = None
+    SIGNING_KEY_ALG: str = "RS256"  # default algorithm of new keys (RS256 | ES256)
+    KEY_ROTATION_DELAY_SECONDS: int = 86400  # a "next" key is published this long before use
+    AUTHORIZATION_CODE_TTL_SECONDS: int = 60
+    ACCESS_TOKEN_TTL_SECONDS: int = 600
+    ID_TOKEN_TTL_SECONDS: int = 600
+    REFRESH_TOKEN_TTL_SECONDS: int = 8 * 3600  # bound to the SSO session unless offline_access
+    OFFLINE_REFRESH_TOKEN_TTL_SECONDS: int = 30 * 86400
+    PENDING_AUTHORIZATION_TTL_SECONDS: int = 900  # time to sign in before /authorize is lost
+    LOGOUT_TOKEN_TTL_SECONDS: int = 120
+    BACKCHANNEL_TIMEOUT_MS: int = 2000
+    BACKCHANNEL_MAX_ATTEMPTS: int = 5
+    JWKS_URI_TIMEOUT_MS: int = 3000
+    JWKS_URI_CACHE_SECONDS: int = 300
+    DISCOVERY_CACHE_SECONDS: int = 3600
+    JWKS_CACHE_SECONDS: int = 600
+    CLIENT_CACHE_SECONDS: int = 5  # a disabled client or a new secret takes effect within this
+    # Non-OIDC scopes clients may be granted (client_credentials, resource servers).
+    API_SCOPES: tuple[str, ...] = ("boletas:read", "legajos:read")
+
     """The embedded demo: loopback, SQLite, outbox mail."""
 
 

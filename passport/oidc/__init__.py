@@ -1,12 +1,75 @@
-"""The oidc capability."""
+"""The oidc capability: the OpenID Provider (clients, codes, tokens, consent, keys, logout)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Flask
+from flask import url_for
+
+# Endpoints whose errors are JSON (interfaces.md: passport.json_endpoints).
+JSON_ENDPOINTS = {
+    "oidc.discovery",
+    "oidc.jwks",
+    "oidc.token",
+    "oidc.userinfo",
+    "oidc.revoke",
+    "oidc.introspect",
+    "oidc.register",
+    "oidc.manage_registration",
+}
+
+
+@dataclass(frozen=True)
+class PendingAuthorizationInfo:
+    """What login shows and where it returns (passport.login.resume.PendingAuthorization)."""
+
+    client_name: str
+    login_hint: str | None
+    ui_locales: list[str]
+    resume_url: str
+
+
+def lookup_pending_authorization(authz_id: str) -> PendingAuthorizationInfo | None:
+    """interfaces.md: `passport.pending_authorization`, called by login for /ingresar?authz=."""
+    from passport.oidc.authorization import DNI_PATTERN
+    from passport.oidc.authorization import load_pending
+    from passport.oidc.authorization import parse_ui_locales
+    from passport.oidc.clients import find_client
+
+    pending = load_pending(authz_id)
+    if pending is None:
+        return None
+    client = find_client(pending.params.get("client_id"))
+    if client is None:
+        return None
+    hint = pending.params.get("login_hint")
+    return PendingAuthorizationInfo(
+        client_name=client.name,
+        login_hint=hint if hint and DNI_PATTERN.match(hint) else None,
+        ui_locales=parse_ui_locales(pending.params.get("ui_locales")),
+        resume_url=url_for("oidc.resume", authz=pending.authz_id),
+    )
+
+
+def create_first_keys() -> None:
+    """Post-upgrade hook: the first signing keys, so the JWKS is ready before any login."""
+    from passport.oidc.keys import ensure_keys
+
+    ensure_keys()
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint and whatever the capability needs at start-up."""
+    """Register the blueprint, the Authlib server and the hooks other capabilities call."""
+    from passport.oidc.backchannel import deliver_after_request
+    from passport.oidc.backchannel import on_session_end
+    from passport.oidc.server import build_server
     from passport.oidc.views import bp
 
     app.register_blueprint(bp)
+    app.extensions["passport.oidc.server"] = build_server(app)
+    app.extensions["passport.pending_authorization"] = lookup_pending_authorization
+    app.extensions.setdefault("passport.session_end_hooks", []).append(on_session_end)
+    app.extensions.setdefault("passport.json_endpoints", set()).update(JSON_ENDPOINTS)
+    app.extensions["passport.post_upgrade"].append(create_first_keys)
+    app.after_request(deliver_after_request)

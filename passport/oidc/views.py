@@ -1,7 +1,372 @@
-"""HTTP views of the oidc capability."""
+"""HTTP views of the oidc capability: thin adapters from requests to the services."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from authlib.common.urls import add_params_to_uri
 from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import validate_csrf
+from werkzeug.datastructures import MultiDict
+from wtforms.validators import ValidationError
+
+from passport.database import utcnow
+from passport.extensions import csrf
+from passport.extensions import db
+from passport.login.sessions import current_sso_session
+from passport.login.sessions import end_sso_session
+from passport.oidc import authorization as authz
+from passport.oidc.discovery import provider_metadata_json
+from passport.oidc.errors import InvalidClientMetadata
+from passport.oidc.keys import key_ring
+from passport.oidc.registration import RegistrationDenied
+from passport.oidc.userinfo import BearerError
+from passport.oidc.userinfo import userinfo_response
 
 bp = Blueprint("oidc", __name__)
+
+# Plain words for each scope on the consent page (the person decides from this text).
+SCOPE_DESCRIPTIONS = {
+    "openid": _l("Saber que eres tú (un identificador que no revela tu DNI)"),
+    "profile": _l("Tus nombres y apellidos"),
+    "email": _l("Tu correo electrónico"),
+    "phone": _l("Tu número de teléfono"),
+    "address": _l("Tu dirección"),
+    "dni": _l("Tu número de DNI"),
+    "offline_access": _l("Seguir accediendo a estos datos cuando cierres la sesión"),
+    "boletas:read": _l("Ver tus boletas de pago"),
+    "legajos:read": _l("Ver tu legajo"),
+}
+PAGE_ERRORS = {
+    "unknown_client": _l("La aplicación que te envió aquí no está registrada en Passport."),
+    "invalid_redirect_uri": _l(
+        "La dirección de retorno de la aplicación no está registrada. Por seguridad, no te "
+        "enviaremos allí."
+    ),
+    "invalid_request": _l("La solicitud de la aplicación no es válida."),
+    "expired": _l("La solicitud venció. Vuelve a la aplicación e inténtalo otra vez."),
+}
+JSON_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def json_response(body: dict[str, Any], status: int = 200, **headers: str) -> Response:
+    """A JSON response that caches nowhere."""
+    response = Response(json.dumps(body), status=status, mimetype="application/json")
+    response.headers.update(JSON_HEADERS)
+    response.headers.update(headers)
+    return response
+
+
+def use_ui_locales(locales: list[str]) -> None:
+    """Render this response in the first supported ui_locale (OIDC Core §3.1.2.1)."""
+    if locales:
+        g.ui_locale = locales[0]
+
+
+def error_page(reason: str, status: int = 400) -> ResponseReturnValue:
+    """The Spanish page for requests that must not go back to the client."""
+    message = PAGE_ERRORS.get(reason, PAGE_ERRORS["invalid_request"])
+    return render_template("passport/oidc/error.html", message=message), status
+
+
+def respond_to_client(redirect_uri: str, params: list[tuple[str, str]], mode: str) -> Any:
+    """Send parameters to the client: query string or an auto-submitted form (form_post)."""
+    if mode == "form_post":
+        response = Response(
+            render_template("passport/oidc/form_post.html", action=redirect_uri, params=params)
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    response = redirect(add_params_to_uri(redirect_uri, params), code=302)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def error_to_client(error: authz.AuthorizationError) -> Any:
+    """An authorization error response, with state and iss."""
+    return respond_to_client(
+        error.redirect_uri, error.params(current_app.config["ISSUER"]), error.response_mode
+    )
+
+
+# --- Discovery and keys ---------------------------------------------------------------
+
+
+@bp.get("/.well-known/openid-configuration")
+@bp.get("/.well-known/oauth-authorization-server")
+def discovery() -> Response:
+    """OIDC Discovery 1.0 §4 / RFC 8414 §3."""
+    response = Response(provider_metadata_json(current_app), mimetype="application/json")
+    response.headers["Cache-Control"] = (
+        f"public, max-age={current_app.config['DISCOVERY_CACHE_SECONDS']}"
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/jwks.json")
+def jwks() -> Response:
+    """The published keys (next, active and still-needed retired ones)."""
+    response = Response(key_ring().jwks_json, mimetype="application/jwk-set+json")
+    # Short enough that a "next" key is seen well before it signs (rotation delay >> this).
+    response.headers["Cache-Control"] = (
+        f"public, max-age={current_app.config['JWKS_CACHE_SECONDS']}"
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# --- Authorization endpoint -----------------------------------------------------------
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+@csrf.exempt
+def authorize() -> ResponseReturnValue:
+    """OIDC Core §3.1.2: validate, then sign in / consent / issue a code."""
+    params = request.args if request.method == "GET" else request.form
+    return process_authorization(params, pending=None)
+
+
+@bp.get("/authorize/resume")
+def resume() -> ResponseReturnValue:
+    """Where login sends the browser back (interfaces.md: resume_url)."""
+    pending = authz.load_pending(request.args.get("authz"))
+    if pending is None:
+        return error_page("expired")
+    return process_authorization(MultiDict(pending.params), pending=pending)
+
+
+def process_authorization(params: MultiDict[str, str], pending: Any | None) -> ResponseReturnValue:
+    """The decision shared by /authorize and its resumption after login."""
+    key_ring()  # load keys before any write (id_token_hint needs them)
+    try:
+        req = authz.parse_authorization_request(params)
+    except authz.AuthorizationPageError as error:
+        return error_page(error.reason)
+    except authz.AuthorizationError as error:
+        return error_to_client(error)
+    use_ui_locales(req.ui_locales)
+    session = current_sso_session()
+    satisfied_after = pending.requires_auth_after if pending is not None else None
+    if authz.needs_login(req, session, satisfied_after):
+        if "none" in req.prompts:
+            return error_to_client(req.fail("login_required", "The user is not signed in."))
+        if pending is not None and session is not None:
+            # Resumed and signed in, yet still not acceptable (another person than the
+            # id_token_hint names, or no fresh sign-in): answer rather than loop.
+            return error_to_client(req.fail("login_required", "A new sign-in is required."))
+        requires_after = utcnow() if authz.forces_login(req) or session is not None else None
+        authz_id = authz.save_pending(req, requires_after)
+        target = f"{request.script_root}/ingresar?{urlencode({'authz': authz_id})}"
+        return redirect(target, code=302)
+    if session is None:  # unreachable: needs_login is True without a session
+        return error_page("invalid_request")
+    if authz.needs_consent(session.user, req):
+        if "none" in req.prompts:
+            return error_to_client(req.fail("consent_required", "Consent is required."))
+        authz_id = pending.authz_id if pending is not None else authz.save_pending(req, None)
+        return render_consent(req, authz_id)
+    if pending is not None:
+        authz.discard_pending(pending)
+    return respond_to_client(req.redirect_uri, authz.issue_code(req, session), req.response_mode)
+
+
+def render_consent(req: authz.AuthorizationRequest, authz_id: str) -> ResponseReturnValue:
+    """The consent page listing the requested data in plain words."""
+    items = [SCOPE_DESCRIPTIONS.get(scope, scope) for scope in req.scopes]
+    response = Response(
+        render_template(
+            "passport/oidc/consent.html", client_name=req.client.name, items=items, authz=authz_id
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/authorize/consent")
+def consent() -> ResponseReturnValue:
+    """The person's answer on the consent page (CSRF-protected form)."""
+    pending = authz.load_pending(request.form.get("authz"))
+    if pending is None:
+        return error_page("expired")
+    try:
+        req = authz.parse_authorization_request(MultiDict(pending.params))
+    except authz.AuthorizationPageError as error:
+        return error_page(error.reason)
+    except authz.AuthorizationError as error:
+        return error_to_client(error)
+    use_ui_locales(req.ui_locales)
+    session = current_sso_session()
+    if session is None:
+        authz.discard_pending(pending)
+        db.session.commit()
+        return error_to_client(req.fail("login_required", "The session ended."))
+    authz.discard_pending(pending)
+    if request.form.get("decision") != "allow":
+        db.session.commit()
+        return error_to_client(req.fail("access_denied", "The user denied the request."))
+    authz.remember_consent(session.user, req)
+    return respond_to_client(req.redirect_uri, authz.issue_code(req, session), req.response_mode)
+
+
+# --- Token, userinfo, revocation, introspection ---------------------------------------
+
+
+@bp.post("/token")
+@csrf.exempt
+def token() -> Response:
+    """RFC 6749 §3.2, through Authlib's grants."""
+    key_ring()
+    response: Response = current_app.extensions["passport.oidc.server"].create_token_response()
+    return response
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+@csrf.exempt
+def userinfo() -> Response:
+    """OIDC Core §5.3: Bearer header, or form body on POST (RFC 6750 §2.1-2.2)."""
+    header = request.headers.get("Authorization", "")
+    token = None
+    if header[:7].lower() == "bearer ":
+        token = header[7:].strip()
+    elif request.method == "POST" and not header:
+        token = request.form.get("access_token")
+    try:
+        body = userinfo_response(token)
+    except BearerError as error:
+        response = json_response(
+            {"error": error.error or "invalid_request", "error_description": error.description},
+            error.status,
+        )
+        response.headers["WWW-Authenticate"] = error.www_authenticate()
+        return response
+    return json_response(body)
+
+
+@bp.post("/revoke")
+@csrf.exempt
+def revoke() -> Response:
+    """RFC 7009."""
+    response: Response = current_app.extensions["passport.oidc.server"].create_endpoint_response(
+        "revocation"
+    )
+    return response
+
+
+@bp.post("/introspect")
+@csrf.exempt
+def introspect() -> Response:
+    """RFC 7662."""
+    response: Response = current_app.extensions["passport.oidc.server"].create_endpoint_response(
+        "introspection"
+    )
+    return response
+
+
+# --- RP-Initiated Logout 1.0 ----------------------------------------------------------
+
+
+@bp.route("/end-session", methods=["GET", "POST"])
+@csrf.exempt
+def end_session() -> ResponseReturnValue:
+    """RP-Initiated Logout 1.0 §2-§3; a confirmation form unless the hint proves the RP."""
+    from passport.oidc.logout import LogoutRequestError
+    from passport.oidc.logout import parse_logout_request
+
+    params = request.args if request.method == "GET" else request.form
+    key_ring()
+    try:
+        logout = parse_logout_request(params)
+    except LogoutRequestError:
+        return render_template("passport/oidc/logout_error.html"), 400
+    use_ui_locales(logout.ui_locales)
+    session = current_sso_session()
+    confirmed = request.method == "POST" and request.form.get("logout") == "yes"
+    if confirmed:
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except (ValidationError, CSRFError):
+            return render_template("passport/oidc/logout_error.html"), 400
+    elif session is not None and not logout.can_skip_confirmation(session):
+        response = Response(render_template("passport/oidc/logout_confirm.html", logout=logout))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    if session is not None:
+        end_sso_session(session, "rp_logout" if logout.client else "logout")
+    if logout.post_logout_redirect_uri:
+        params_out = [("state", logout.state)] if logout.state is not None else []
+        target = add_params_to_uri(logout.post_logout_redirect_uri, params_out)
+        return redirect(target, code=302)
+    return render_template("passport/oidc/logged_out.html")
+
+
+# --- Dynamic client registration (RFC 7591 / RFC 7592) --------------------------------
+
+
+def bearer_token() -> str | None:
+    """The Bearer token of the Authorization header."""
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() or None if header[:7].lower() == "bearer " else None
+
+
+def registration_error(error: Exception) -> Response:
+    """RFC 7591 §3.2.2 errors and RFC 6750 token errors."""
+    if isinstance(error, RegistrationDenied):
+        response = json_response(
+            {"error": "invalid_token", "error_description": "Invalid access token."}, 401
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="passport", error="invalid_token"'
+        return response
+    field = error.field if isinstance(error, InvalidClientMetadata) else "body"
+    code = "invalid_redirect_uri" if "redirect_uri" in field else "invalid_client_metadata"
+    description = str(error).encode("ascii", "replace").decode("ascii")
+    return json_response({"error": code, "error_description": description}, 400)
+
+
+def json_body() -> Any:
+    """The JSON request body, or None when it is not JSON."""
+    if not request.is_json:
+        return None
+    return request.get_json(silent=True)
+
+
+@bp.post("/register")
+@csrf.exempt
+def register() -> Response:
+    """RFC 7591 §3.1 (requires an initial access token)."""
+    from passport.oidc.registration import register_client
+
+    try:
+        body = register_client(bearer_token(), json_body())
+    except (RegistrationDenied, InvalidClientMetadata) as error:
+        return registration_error(error)
+    return json_response(body, 201)
+
+
+@bp.route("/register/<client_id>", methods=["GET", "PUT", "DELETE"])
+@csrf.exempt
+def manage_registration(client_id: str) -> Response:
+    """RFC 7592 §2 read, update and delete."""
+    from passport.oidc import registration
+
+    token = bearer_token()
+    try:
+        if request.method == "GET":
+            return json_response(registration.read_client(client_id, token))
+        if request.method == "PUT":
+            return json_response(registration.replace_client(client_id, token, json_body()))
+        registration.delete_client(client_id, token)
+    except (RegistrationDenied, InvalidClientMetadata) as error:
+        return registration_error(error)
+    return Response(status=204)

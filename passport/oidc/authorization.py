@@ -1,0 +1,377 @@
+"""The authorization endpoint's logic: validate the request, decide login/consent, issue codes.
+
+Order of checks (RFC 6749 §4.1.2.1, RFC 9700 §4.1): until the client and its exact redirect
+URI are known, errors are shown to the person and never redirected; afterwards every error goes
+back to the client with its RFC code, `state` and `iss` (RFC 9207).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from joserfc import jwt
+from joserfc.errors import JoseError
+from sqlalchemy import delete
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from passport.accounts.models import User
+from passport.database import utcnow
+from passport.extensions import db
+from passport.login.models import SSOSession
+from passport.oidc.claims import parse_claims_parameter
+from passport.oidc.clients import RegisteredClient
+from passport.oidc.clients import find_client
+from passport.oidc.keys import key_ring
+from passport.oidc.models import AuthorizationCode
+from passport.oidc.models import Consent
+from passport.oidc.models import PendingAuthorization
+from passport.oidc.tokens import hash_secret
+from passport.oidc.tokens import new_secret
+
+# Parameters that must not repeat (RFC 6749 §3.1); the first two decide where errors go.
+SINGLE_PARAMETERS = (
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "nonce",
+    "prompt",
+    "max_age",
+    "code_challenge",
+    "code_challenge_method",
+    "response_mode",
+    "claims",
+    "id_token_hint",
+    "login_hint",
+    "ui_locales",
+)
+# What a pending request keeps: every parameter that shapes the outcome.
+KEPT_PARAMETERS = (*SINGLE_PARAMETERS, "acr_values", "claims_locales", "display")
+MAX_PARAMETER_LENGTH = 4000
+PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url(SHA-256), RFC 7636 §4.2
+DNI_PATTERN = re.compile(r"^\d{8}$")
+KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
+
+
+class AuthorizationPageError(Exception):
+    """The request cannot be answered to the client: show a page (never redirect)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # unknown_client | invalid_redirect_uri | invalid_request
+
+
+class AuthorizationError(Exception):
+    """A protocol error to send back to the client's redirect_uri."""
+
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        redirect_uri: str,
+        state: str | None,
+        response_mode: str = "query",
+    ) -> None:
+        super().__init__(f"{error}: {description}")
+        self.error = error
+        self.description = description
+        self.redirect_uri = redirect_uri
+        self.state = state
+        self.response_mode = response_mode
+
+    def params(self, issuer: str) -> list[tuple[str, str]]:
+        """Response parameters (RFC 6749 §4.1.2.1, RFC 9207 §2)."""
+        result = [("error", self.error), ("error_description", self.description)]
+        if self.state is not None:
+            result.append(("state", self.state))
+        result.append(("iss", issuer))
+        return result
+
+
+@dataclass
+class AuthorizationRequest:
+    """A validated authorization request."""
+
+    client: RegisteredClient
+    redirect_uri: str
+    scopes: list[str]
+    state: str | None
+    nonce: str | None
+    code_challenge: str | None
+    prompts: set[str]
+    max_age: int | None
+    hinted_sub: str | None
+    login_hint: str | None
+    ui_locales: list[str]
+    claims: dict[str, Any] | None
+    response_mode: str
+    raw: dict[str, str] = field(default_factory=dict)
+
+    def fail(self, error: str, description: str) -> AuthorizationError:
+        """An error for this request's redirect_uri."""
+        return AuthorizationError(
+            error, description, self.redirect_uri, self.state, self.response_mode
+        )
+
+
+def single_values(params: MultiDict[str, str]) -> dict[str, str]:
+    """First value of each kept parameter; a repeated client_id/redirect_uri is a page error."""
+    for name in ("client_id", "redirect_uri"):
+        if len(params.getlist(name)) > 1:
+            raise AuthorizationPageError("invalid_request")
+    return {name: params[name] for name in KEPT_PARAMETERS if name in params}
+
+
+def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationRequest:
+    """Validate an authorization request; raise AuthorizationPageError or AuthorizationError."""
+    raw = single_values(params)
+    client = find_client(raw.get("client_id"))
+    if client is None:
+        raise AuthorizationPageError("unknown_client")
+    redirect_uri = raw.get("redirect_uri")
+    if not redirect_uri or not client.check_redirect_uri(redirect_uri):
+        raise AuthorizationPageError("invalid_redirect_uri")
+    state = raw.get("state")
+    response_mode = raw.get("response_mode") or "query"
+    if response_mode not in ("query", "form_post"):
+        response_mode = "query"
+        raise AuthorizationError(
+            "invalid_request", "Unsupported response_mode.", redirect_uri, state
+        )
+
+    def fail(error: str, description: str) -> AuthorizationError:
+        return AuthorizationError(error, description, redirect_uri, state, response_mode)
+
+    for name in SINGLE_PARAMETERS:
+        if len(params.getlist(name)) > 1:
+            raise fail("invalid_request", f"Repeated parameter {name}.")
+    if any(len(value) > MAX_PARAMETER_LENGTH for value in raw.values()):
+        raise fail("invalid_request", "A parameter is too long.")
+    # OIDC Core §6: request objects are not supported (advertised as false in discovery).
+    if "request" in params:
+        raise fail("request_not_supported", "Request objects are not supported.")
+    if "request_uri" in params:
+        raise fail("request_uri_not_supported", "request_uri is not supported.")
+    response_type = raw.get("response_type")
+    if not response_type:
+        raise fail("invalid_request", "Missing response_type.")
+    if response_type != "code":
+        raise fail("unsupported_response_type", "Only response_type=code is supported.")
+    if not client.check_response_type("code"):
+        raise fail("unauthorized_client", "The client may not use the code flow.")
+    requested = list(dict.fromkeys((raw.get("scope") or "").split()))
+    scopes = [s for s in requested if s in client.scopes]
+    if not scopes:
+        raise fail("invalid_scope", "No requested scope is allowed for this client.")
+    method = raw.get("code_challenge_method")
+    challenge = raw.get("code_challenge")
+    if method is not None and method != "S256":
+        raise fail("invalid_request", "code_challenge_method must be S256.")
+    if challenge is not None:
+        if method is None:
+            # RFC 7636 §4.3 would default to "plain", which RFC 9700 §2.1.1 rules out.
+            raise fail("invalid_request", "code_challenge_method must be S256.")
+        if not PKCE_CHALLENGE.match(challenge):
+            raise fail("invalid_request", "Invalid code_challenge.")
+    elif method is not None:
+        raise fail("invalid_request", "Missing code_challenge.")
+    elif client.is_public:
+        raise fail("invalid_request", "PKCE (S256) is required for public clients.")
+    prompts = set((raw.get("prompt") or "").split()) & KNOWN_PROMPTS
+    if "none" in prompts and len(prompts) > 1:
+        raise fail("invalid_request", "prompt=none cannot be combined.")
+    max_age = None
+    if "max_age" in raw:
+        if not raw["max_age"].isdigit() or len(raw["max_age"]) > 9:
+            raise fail("invalid_request", "max_age must be a non-negative integer.")
+        max_age = int(raw["max_age"])
+    try:
+        claims = parse_claims_parameter(raw.get("claims"))
+    except ValueError:
+        raise fail("invalid_request", "Invalid claims parameter.") from None
+    hinted_sub = None
+    if raw.get("id_token_hint"):
+        hinted_sub = subject_of_id_token_hint(raw["id_token_hint"], client.client_id)
+        if hinted_sub is None:
+            raise fail("invalid_request", "Invalid id_token_hint.")
+    login_hint = raw.get("login_hint")
+    return AuthorizationRequest(
+        client=client,
+        redirect_uri=redirect_uri,
+        scopes=scopes,
+        state=state,
+        nonce=raw.get("nonce"),
+        code_challenge=challenge,
+        prompts=prompts,
+        max_age=max_age,
+        hinted_sub=hinted_sub,
+        login_hint=login_hint if login_hint and DNI_PATTERN.match(login_hint) else None,
+        ui_locales=parse_ui_locales(raw.get("ui_locales")),
+        claims=claims,
+        response_mode=response_mode,
+        raw=raw,
+    )
+
+
+def parse_ui_locales(value: str | None) -> list[str]:
+    """Supported languages among ui_locales, in the caller's order (es-PE -> es)."""
+    supported = current_app.config["LANGUAGES"]
+    result: list[str] = []
+    for tag in (value or "").split()[:10]:
+        language = tag.split("-")[0].lower()
+        if language in supported and language not in result:
+            result.append(language)
+    return result
+
+
+def verify_id_token_hint(token: str) -> dict[str, Any] | None:
+    """Claims of an ID token we signed (expired ones too: OIDC Core §3.1.2.1), else None."""
+    if len(token) > MAX_PARAMETER_LENGTH:
+        return None
+    try:
+        decoded = jwt.decode(token, key_ring().public_key_set(), algorithms=["RS256", "ES256"])
+    except (JoseError, ValueError, TypeError):
+        return None
+    claims = dict(decoded.claims)
+    if claims.get("iss") != current_app.config["ISSUER"] or not isinstance(claims.get("sub"), str):
+        return None
+    return claims
+
+
+def subject_of_id_token_hint(token: str, client_id: str) -> str | None:
+    """The `sub` of a valid hint issued to this client."""
+    claims = verify_id_token_hint(token)
+    if claims is None:
+        return None
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    return str(claims["sub"]) if client_id in audiences else None
+
+
+def needs_login(
+    request: AuthorizationRequest, session: SSOSession | None, satisfied_after: datetime | None
+) -> bool:
+    """Whether the person must (re)authenticate (OIDC Core §3.1.2.3)."""
+    if session is None:
+        return True
+    if request.hinted_sub is not None and request.hinted_sub != session.user.sub:
+        return True
+    if satisfied_after is not None:
+        # Resumed after a forced login: the new session must be newer than the request.
+        return session.auth_time < satisfied_after
+    if "login" in request.prompts or "select_account" in request.prompts:
+        return True
+    if request.max_age is not None:
+        return utcnow() - session.auth_time > timedelta(seconds=request.max_age)
+    return False
+
+
+def forces_login(request: AuthorizationRequest) -> bool:
+    """prompt=login/select_account or max_age: the resumed request needs a fresh auth_time."""
+    return bool({"login", "select_account"} & request.prompts) or request.max_age is not None
+
+
+def has_consent(user: User, request: AuthorizationRequest) -> bool:
+    """A remembered grant covering every requested scope."""
+    granted = db.session.scalar(
+        select(Consent.scopes).where(
+            Consent.user_id == user.id, Consent.client_pk == request.client.pk
+        )
+    )
+    return granted is not None and set(request.scopes) <= set(granted)
+
+
+def needs_consent(user: User, request: AuthorizationRequest) -> bool:
+    """Consent is shown unless first-party, or remembered and prompt is not consent."""
+    if request.client.skip_consent:
+        return False
+    if "consent" in request.prompts:
+        return True
+    return not has_consent(user, request)
+
+
+def remember_consent(user: User, request: AuthorizationRequest) -> None:
+    """Record the granted scopes, adding to earlier grants (the caller commits)."""
+    consent = db.session.scalar(
+        select(Consent).where(Consent.user_id == user.id, Consent.client_pk == request.client.pk)
+    )
+    if consent is None:
+        db.session.add(Consent(user_id=user.id, client_pk=request.client.pk, scopes=request.scopes))
+    else:
+        consent.scopes = sorted(set(consent.scopes) | set(request.scopes))
+
+
+def save_pending(request: AuthorizationRequest, requires_auth_after: datetime | None) -> str:
+    """Store the request server-side for login/consent to resume; commits; returns its id."""
+    now = utcnow()
+    ttl = timedelta(seconds=current_app.config["PENDING_AUTHORIZATION_TTL_SECONDS"])
+    db.session.execute(delete(PendingAuthorization).where(PendingAuthorization.expires_at <= now))
+    authz_id = new_secret(24)
+    db.session.add(
+        PendingAuthorization(
+            authz_id=authz_id,
+            client_pk=request.client.pk,
+            params=request.raw,
+            requires_auth_after=requires_auth_after,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    db.session.commit()
+    return authz_id
+
+
+def load_pending(authz_id: str | None) -> PendingAuthorization | None:
+    """A pending request that has not expired."""
+    if not authz_id or len(authz_id) > 64:
+        return None
+    pending = db.session.scalar(
+        select(PendingAuthorization).where(PendingAuthorization.authz_id == authz_id)
+    )
+    if pending is None or pending.expires_at <= utcnow():
+        return None
+    return pending
+
+
+def discard_pending(pending: PendingAuthorization) -> None:
+    """Forget a pending request once answered (the caller commits)."""
+    db.session.delete(pending)
+
+
+def issue_code(request: AuthorizationRequest, session: SSOSession) -> list[tuple[str, str]]:
+    """Store a single-use code bound to client, redirect_uri, PKCE, nonce and session; commits."""
+    code = new_secret(32)
+    now = utcnow()
+    db.session.add(
+        AuthorizationCode(
+            code_hash=hash_secret(code),
+            client_pk=request.client.pk,
+            user_id=session.user_id,
+            sid=session.sid,
+            redirect_uri=request.redirect_uri,
+            scope=" ".join(request.scopes),
+            nonce=request.nonce,
+            code_challenge=request.code_challenge,
+            claims=request.claims,
+            auth_time=session.auth_time,
+            amr=list(session.amr or []),
+            acr=session.acr,
+            expires_at=now
+            + timedelta(seconds=current_app.config["AUTHORIZATION_CODE_TTL_SECONDS"]),
+            created_at=now,
+        )
+    )
+    db.session.commit()
+    params = [("code", code)]
+    if request.state is not None:
+        params.append(("state", request.state))
+    params.append(("iss", current_app.config["ISSUER"]))
+    return params

@@ -1,0 +1,184 @@
+"""Ending an SSO session for relying parties: token revocation and Back-Channel Logout 1.0.
+
+The session end hook runs inside the transaction that ends the session: it revokes the
+session's non-offline tokens and queues one delivery per client with a
+``backchannel_logout_uri``. Deliveries are POSTed after the commit (an after-request hook of
+the same request), each with a short timeout; a failure is retried with exponential backoff on
+later requests and by ``passport clients retry-logouts``, at most BACKCHANNEL_MAX_ATTEMPTS
+times. A client that fails never blocks the logout.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import requests
+from flask import current_app
+from flask import g
+from flask import has_request_context
+from sqlalchemy import select
+from sqlalchemy import update
+
+from passport.database import utcnow
+from passport.extensions import db
+from passport.login.models import SSOSession
+from passport.oidc.clients import RegisteredClient
+from passport.oidc.clients import find_client
+from passport.oidc.issuance import issuer
+from passport.oidc.keys import key_ring
+from passport.oidc.models import AuthorizationCode
+from passport.oidc.models import BackchannelDelivery
+from passport.oidc.models import OAuthClient
+from passport.oidc.models import OAuthToken
+from passport.oidc.tokens import new_secret
+
+log = logging.getLogger(__name__)
+
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+RETRY_BASE_SECONDS = 30
+MAX_DELIVERIES_PER_RUN = 20
+
+
+def build_logout_token(client: RegisteredClient, sub: str | None, sid: str | None) -> str:
+    """A logout token (Back-Channel Logout 1.0 §2.4): no nonce, typ logout+jwt."""
+    now = int(utcnow().timestamp())
+    claims: dict[str, object] = {
+        "iss": issuer(),
+        "aud": client.client_id,
+        "iat": now,
+        "exp": now + current_app.config["LOGOUT_TOKEN_TTL_SECONDS"],
+        "jti": new_secret(16),
+        "events": {BACKCHANNEL_EVENT: {}},
+    }
+    if sub:
+        claims["sub"] = sub
+    if sid:
+        claims["sid"] = sid
+    return key_ring().sign(claims, client.id_token_signed_response_alg, typ="logout+jwt")
+
+
+def on_session_end(session: SSOSession, reason: str) -> None:
+    """Session end hook: revoke non-offline tokens, queue back-channel logouts (no commit)."""
+    now = utcnow()
+    db.session.execute(
+        update(OAuthToken)
+        .where(
+            OAuthToken.sid == session.sid,
+            OAuthToken.is_offline.is_(False),
+            OAuthToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    client_pks = set(
+        db.session.scalars(select(OAuthToken.client_pk).where(OAuthToken.sid == session.sid))
+    ) | set(
+        db.session.scalars(
+            select(AuthorizationCode.client_pk).where(AuthorizationCode.sid == session.sid)
+        )
+    )
+    if not client_pks:
+        return
+    targets = db.session.execute(
+        select(OAuthClient.id, OAuthClient.backchannel_logout_uri).where(
+            OAuthClient.id.in_(client_pks),
+            OAuthClient.backchannel_logout_uri.is_not(None),
+            OAuthClient.is_disabled.is_(False),
+        )
+    ).all()
+    for client_pk, uri in targets:
+        db.session.add(
+            BackchannelDelivery(
+                client_pk=client_pk,
+                uri=uri,
+                sub=session.user.sub,
+                sid=session.sid,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    if targets and has_request_context():
+        g.passport_backchannel_due = True
+
+
+def attempt_delivery(delivery: BackchannelDelivery, client: RegisteredClient) -> None:
+    """POST one logout token; record the outcome (the caller commits)."""
+    token = build_logout_token(client, delivery.sub, delivery.sid)
+    timeout = current_app.config["BACKCHANNEL_TIMEOUT_MS"] / 1000
+    delivery.attempts += 1
+    try:
+        response = requests.post(
+            delivery.uri,
+            data={"logout_token": token},
+            timeout=timeout,
+            allow_redirects=False,
+            headers={"Cache-Control": "no-store"},
+        )
+        ok = 200 <= response.status_code < 300
+        error = None if ok else f"HTTP {response.status_code}"
+    except requests.RequestException as exc:
+        ok = False
+        error = type(exc).__name__
+    now = utcnow()
+    if ok:
+        delivery.delivered_at = now
+        delivery.last_error = None
+        return
+    delivery.last_error = error
+    if delivery.attempts >= current_app.config["BACKCHANNEL_MAX_ATTEMPTS"]:
+        delivery.gave_up_at = now
+        log.warning("back-channel logout to client %s abandoned: %s", client.client_id, error)
+    else:
+        delay = RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1)
+        delivery.next_attempt_at = now + timedelta(seconds=delay)
+        log.info(
+            "back-channel logout to client %s failed (%s); will retry", client.client_id, error
+        )
+
+
+def deliver_due_logouts(limit: int = MAX_DELIVERIES_PER_RUN) -> tuple[int, int]:
+    """Attempt every delivery that is due; return (delivered, failed); commits."""
+    now = utcnow()
+    due = list(
+        db.session.scalars(
+            select(BackchannelDelivery)
+            .where(
+                BackchannelDelivery.delivered_at.is_(None),
+                BackchannelDelivery.gave_up_at.is_(None),
+                BackchannelDelivery.next_attempt_at <= now,
+            )
+            .order_by(BackchannelDelivery.id)
+            .limit(limit)
+        )
+    )
+    delivered = failed = 0
+    for delivery in due:
+        client_id = db.session.scalar(
+            select(OAuthClient.client_id).where(OAuthClient.id == delivery.client_pk)
+        )
+        client = find_client(client_id)
+        if client is None:
+            delivery.gave_up_at = now
+            failed += 1
+            continue
+        attempt_delivery(delivery, client)
+        if delivery.delivered_at is not None:
+            delivered += 1
+        else:
+            failed += 1
+        db.session.commit()
+    db.session.commit()
+    return delivered, failed
+
+
+def deliver_after_request(response: object) -> object:
+    """After-request hook: send the logout tokens queued by this request's session end."""
+    if g.pop("passport_backchannel_due", False):
+        try:
+            key_ring()
+            deliver_due_logouts()
+        except Exception:  # a relying party's failure must never break the logout page
+            db.session.rollback()
+            log.exception("back-channel logout delivery failed")
+    return response

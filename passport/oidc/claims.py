@@ -1,0 +1,133 @@
+"""Which user claims each scope releases, and the `claims` request parameter (OIDC Core §5)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from passport.accounts.models import User
+
+# OIDC Core §5.4, plus the ministry's `dni` scope. preferred_username is the DNI, so it is
+# released only together with the `dni` scope (the DNI is personal data; `sub` is not).
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "profile": (
+        "name",
+        "given_name",
+        "family_name",
+        "preferred_username",
+        "locale",
+        "updated_at",
+    ),
+    "email": ("email", "email_verified"),
+    "phone": ("phone_number", "phone_number_verified"),
+    "address": ("address",),
+    "dni": ("dni",),
+}
+USER_CLAIMS = tuple(claim for claims in SCOPE_CLAIMS.values() for claim in claims)
+ID_TOKEN_CLAIMS = (
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "at_hash",
+    "sid",
+)
+ADDRESS_FIELDS = (
+    "formatted",
+    "street_address",
+    "locality",
+    "region",
+    "postal_code",
+    "country",
+)
+MAX_CLAIMS_PARAMETER_LENGTH = 4000
+
+
+def parse_claims_parameter(raw: str | None) -> dict[str, Any] | None:
+    """The `claims` parameter as {"id_token": {...}, "userinfo": {...}}; ValueError if bad."""
+    if not raw:
+        return None
+    if len(raw) > MAX_CLAIMS_PARAMETER_LENGTH:
+        raise ValueError("claims parameter too long")
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError("claims must be a JSON object")
+    result: dict[str, Any] = {}
+    for member in ("id_token", "userinfo"):
+        requested = value.get(member)
+        if requested is None:
+            continue
+        if not isinstance(requested, dict):
+            raise ValueError(f"claims.{member} must be an object")
+        for name, request in requested.items():
+            if request is not None and not isinstance(request, dict):
+                raise ValueError(f"claims.{member}.{name} must be null or an object")
+        result[member] = {name: request for name, request in requested.items()}
+    return result or None
+
+
+def allowed_claims(scopes: set[str] | list[str]) -> set[str]:
+    """Every user claim the granted scopes allow to leave Passport."""
+    allowed: set[str] = set()
+    for scope in scopes:
+        allowed.update(SCOPE_CLAIMS.get(scope, ()))
+    if "dni" not in scopes:
+        allowed.discard("preferred_username")
+    return allowed
+
+
+def user_claim_values(user: User) -> dict[str, Any]:
+    """Every user claim Passport can state, by name (None when unknown)."""
+    address = None
+    if isinstance(user.address, dict):
+        address = {k: v for k, v in user.address.items() if k in ADDRESS_FIELDS and v}
+    return {
+        "name": user.name,
+        "given_name": user.given_name,
+        "family_name": user.family_name,
+        "preferred_username": user.dni,
+        "locale": user.locale,
+        "updated_at": int(user.updated_at.timestamp()) if user.updated_at else None,
+        "email": user.email,
+        "email_verified": bool(user.email_verified),
+        "phone_number": user.phone_number,
+        "phone_number_verified": bool(user.phone_number_verified) if user.phone_number else None,
+        "address": address or None,
+        "dni": user.dni,
+    }
+
+
+def select_claims(user: User, names: set[str]) -> dict[str, Any]:
+    """The values of ``names`` that the user has (absent claims are omitted, never null)."""
+    values = user_claim_values(user)
+    return {name: values[name] for name in sorted(names) if values.get(name) is not None}
+
+
+def userinfo_claims(
+    user: User, scopes: list[str], requested: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Claims for the userinfo response: `sub` plus what the scopes grant (§5.3.2)."""
+    allowed = allowed_claims(scopes)
+    names = set(allowed)
+    if requested and isinstance(requested.get("userinfo"), dict):
+        names |= {name for name in requested["userinfo"] if name in allowed}
+    claims = {"sub": user.sub}
+    claims.update(select_claims(user, names))
+    return claims
+
+
+def id_token_user_claims(
+    user: User, scopes: list[str], requested: dict[str, Any] | None
+) -> dict[str, Any]:
+    """User claims asked for in `claims.id_token`, limited to what the scopes grant (§5.5)."""
+    if not requested or not isinstance(requested.get("id_token"), dict):
+        return {}
+    allowed = allowed_claims(scopes)
+    names = {name for name in requested["id_token"] if name in allowed}
+    return select_claims(user, names)

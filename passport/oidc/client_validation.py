@@ -1,0 +1,191 @@
+"""The one validator of client metadata: CLI, dynamic registration and admin console."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from urllib.parse import urlsplit
+
+from passport.oidc.errors import InvalidClientMetadata
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+OIDC_SCOPES = ("openid", "profile", "email", "phone", "address", "dni", "offline_access")
+ID_TOKEN_ALGS = ("RS256", "ES256")
+ACCESS_TOKEN_FORMATS = ("opaque", "jwt")
+MAX_URI_LENGTH = 2000
+MAX_URIS = 20
+NAME_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,120}$")
+
+
+@dataclass
+class ClientMetadata:
+    """Validated, normalised client metadata (what a client row is created from)."""
+
+    name: str
+    token_endpoint_auth_method: str
+    redirect_uris: list[str] = field(default_factory=list)
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    backchannel_logout_uri: str | None = None
+    grant_types: list[str] = field(default_factory=lambda: ["authorization_code"])
+    scopes: list[str] = field(default_factory=lambda: ["openid"])
+    skip_consent: bool = False
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
+    id_token_signed_response_alg: str = "RS256"  # noqa: S105
+    access_token_format: str = "opaque"  # noqa: S105
+    is_resource_server: bool = False
+
+
+def is_loopback_host(hostname: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost (RFC 8252 §7.3 and §8.3)."""
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def check_uri(field_name: str, uri: Any, *, allow_any_http: bool) -> str:
+    """An absolute https URI (http only on loopback), without fragment or credentials."""
+    if not isinstance(uri, str) or not uri or len(uri) > MAX_URI_LENGTH:
+        raise InvalidClientMetadata(field_name, "must be a URI of at most 2000 characters")
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in uri):
+        raise InvalidClientMetadata(field_name, f"{uri!r} contains whitespace")
+    try:
+        parts = urlsplit(uri)
+        hostname = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise InvalidClientMetadata(field_name, f"{uri!r} is not a valid URI") from None
+    if parts.scheme not in ("https", "http") or not hostname:
+        raise InvalidClientMetadata(field_name, f"{uri!r} must be an absolute http(s) URI")
+    if parts.fragment or "#" in uri:
+        raise InvalidClientMetadata(field_name, f"{uri!r} must not contain a fragment")
+    if parts.username or parts.password:
+        raise InvalidClientMetadata(field_name, f"{uri!r} must not contain credentials")
+    if parts.scheme == "http" and not is_loopback_host(hostname) and not allow_any_http:
+        raise InvalidClientMetadata(
+            field_name, f"{uri!r} must use https (http only on 127.0.0.1, [::1] or localhost)"
+        )
+    return uri
+
+
+def check_uri_list(field_name: str, value: Any, *, allow_any_http: bool) -> list[str]:
+    """A list of distinct valid URIs."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_URIS:
+        raise InvalidClientMetadata(field_name, f"must be a list of at most {MAX_URIS} URIs")
+    result: list[str] = []
+    for uri in value:
+        checked = check_uri(field_name, uri, allow_any_http=allow_any_http)
+        if checked not in result:
+            result.append(checked)
+    return result
+
+
+def check_choices(field_name: str, value: Any, allowed: tuple[str, ...]) -> list[str]:
+    """A non-empty list of distinct values, each one of ``allowed``."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise InvalidClientMetadata(field_name, "must be a non-empty list of strings")
+    unknown = [v for v in value if v not in allowed]
+    if unknown:
+        raise InvalidClientMetadata(
+            field_name, f"unknown value(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"
+        )
+    return list(dict.fromkeys(value))
+
+
+def check_jwks(value: Any) -> dict[str, Any]:
+    """A JWK Set with at least one public key usable for signatures."""
+    from joserfc import jwk
+    from joserfc.errors import JoseError
+
+    if not isinstance(value, dict) or not isinstance(value.get("keys"), list) or not value["keys"]:
+        raise InvalidClientMetadata("jwks", "must be a JWK Set with at least one key")
+    for key in value["keys"]:
+        if not isinstance(key, dict) or any(k in key for k in ("d", "p", "q", "k")):
+            raise InvalidClientMetadata("jwks", "must hold public keys only")
+    try:
+        jwk.KeySet.import_key_set(value)
+    except (JoseError, ValueError, TypeError, KeyError):
+        raise InvalidClientMetadata("jwks", "is not a valid JWK Set") from None
+    return value
+
+
+def validate_client_metadata(
+    raw: dict[str, Any], *, api_scopes: tuple[str, ...] = (), allow_any_http: bool = False
+) -> ClientMetadata:
+    """Check every field and the rules between them; raise InvalidClientMetadata."""
+    name = raw.get("name")
+    if not isinstance(name, str) or not NAME_PATTERN.match(name.strip() or ""):
+        raise InvalidClientMetadata("name", "must be 1 to 120 printable characters")
+    method = raw.get("token_endpoint_auth_method") or "client_secret_basic"
+    if method not in AUTH_METHODS:
+        raise InvalidClientMetadata(
+            "token_endpoint_auth_method",
+            f"unknown method {method!r}; allowed: {', '.join(AUTH_METHODS)}",
+        )
+    grant_types = check_choices(
+        "grant_types", raw.get("grant_types") or ["authorization_code"], GRANT_TYPES
+    )
+    scopes = check_choices(
+        "scope", raw.get("scopes") or ["openid"], OIDC_SCOPES + tuple(api_scopes)
+    )
+    redirect_uris = check_uri_list(
+        "redirect_uris", raw.get("redirect_uris"), allow_any_http=allow_any_http
+    )
+    post_logout = check_uri_list(
+        "post_logout_redirect_uris",
+        raw.get("post_logout_redirect_uris"),
+        allow_any_http=allow_any_http,
+    )
+    backchannel = raw.get("backchannel_logout_uri")
+    if backchannel is not None:
+        backchannel = check_uri(
+            "backchannel_logout_uri", backchannel, allow_any_http=allow_any_http
+        )
+    if "authorization_code" in grant_types and not redirect_uris:
+        raise InvalidClientMetadata("redirect_uris", "at least one is required for codes")
+    if "refresh_token" in grant_types and "authorization_code" not in grant_types:
+        raise InvalidClientMetadata("grant_types", "refresh_token needs authorization_code")
+    if "client_credentials" in grant_types and method == "none":
+        raise InvalidClientMetadata("grant_types", "client_credentials needs a confidential client")
+    jwks = raw.get("jwks")
+    jwks_uri = raw.get("jwks_uri")
+    if jwks is not None and jwks_uri is not None:
+        raise InvalidClientMetadata("jwks", "give jwks or jwks_uri, not both")
+    if jwks is not None:
+        jwks = check_jwks(jwks)
+    if jwks_uri is not None:
+        jwks_uri = check_uri("jwks_uri", jwks_uri, allow_any_http=allow_any_http)
+    if method == "private_key_jwt" and jwks is None and jwks_uri is None:
+        raise InvalidClientMetadata("jwks", "private_key_jwt needs jwks or jwks_uri")
+    alg = raw.get("id_token_signed_response_alg") or "RS256"
+    if alg not in ID_TOKEN_ALGS:
+        raise InvalidClientMetadata(
+            "id_token_signed_response_alg", f"must be one of {', '.join(ID_TOKEN_ALGS)}"
+        )
+    token_format = raw.get("access_token_format") or "opaque"
+    if token_format not in ACCESS_TOKEN_FORMATS:
+        raise InvalidClientMetadata("access_token_format", "must be opaque or jwt")
+    return ClientMetadata(
+        name=name.strip(),
+        token_endpoint_auth_method=method,
+        redirect_uris=redirect_uris,
+        post_logout_redirect_uris=post_logout,
+        backchannel_logout_uri=backchannel,
+        grant_types=grant_types,
+        scopes=scopes,
+        skip_consent=bool(raw.get("skip_consent", False)),
+        jwks=jwks,
+        jwks_uri=jwks_uri,
+        id_token_signed_response_alg=alg,
+        access_token_format=token_format,
+        is_resource_server=bool(raw.get("is_resource_server", False)),
+    )

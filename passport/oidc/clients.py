@@ -1,0 +1,268 @@
+"""Client services (create, list, show, rotate the secret) and the cached client lookup."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from authlib.oauth2.rfc6749 import ClientMixin
+from authlib.oauth2.rfc6749.util import scope_to_list
+from flask import current_app
+from sqlalchemy import select
+
+from passport.database import utcnow
+from passport.extensions import db
+from passport.oidc.client_validation import ClientMetadata
+from passport.oidc.client_validation import validate_client_metadata
+from passport.oidc.errors import ClientHasNoSecret
+from passport.oidc.errors import UnknownClient
+from passport.oidc.models import OAuthClient
+from passport.oidc.tokens import hash_secret
+from passport.oidc.tokens import new_secret
+from passport.oidc.tokens import secret_matches
+
+
+@dataclass(frozen=True)
+class RegisteredClient(ClientMixin):  # type: ignore[misc]
+    """An immutable snapshot of a client row: safe to cache across requests and threads."""
+
+    pk: int
+    client_id: str
+    name: str
+    secret_hash: str | None
+    previous_secret_hash: str | None
+    previous_secret_expires_at: datetime | None
+    redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...]
+    backchannel_logout_uri: str | None
+    token_endpoint_auth_method: str
+    grant_types: tuple[str, ...]
+    scopes: tuple[str, ...]
+    skip_consent: bool
+    jwks: dict[str, Any] | None
+    jwks_uri: str | None
+    id_token_signed_response_alg: str
+    access_token_format: str
+    access_token_ttl_seconds: int | None
+    refresh_token_ttl_seconds: int | None
+    is_resource_server: bool
+    is_disabled: bool
+
+    @classmethod
+    def from_row(cls, row: OAuthClient) -> RegisteredClient:
+        """Copy the fields of a row."""
+        return cls(
+            pk=row.id,
+            client_id=row.client_id,
+            name=row.name,
+            secret_hash=row.secret_hash,
+            previous_secret_hash=row.previous_secret_hash,
+            previous_secret_expires_at=row.previous_secret_expires_at,
+            redirect_uris=tuple(row.redirect_uris or ()),
+            post_logout_redirect_uris=tuple(row.post_logout_redirect_uris or ()),
+            backchannel_logout_uri=row.backchannel_logout_uri,
+            token_endpoint_auth_method=row.token_endpoint_auth_method,
+            grant_types=tuple(row.grant_types or ()),
+            scopes=tuple(row.scopes or ()),
+            skip_consent=row.skip_consent,
+            jwks=row.jwks,
+            jwks_uri=row.jwks_uri,
+            id_token_signed_response_alg=row.id_token_signed_response_alg,
+            access_token_format=row.access_token_format,
+            access_token_ttl_seconds=row.access_token_ttl_seconds,
+            refresh_token_ttl_seconds=row.refresh_token_ttl_seconds,
+            is_resource_server=row.is_resource_server,
+            is_disabled=row.is_disabled,
+        )
+
+    @property
+    def is_public(self) -> bool:
+        """No credentials: PKCE is required (RFC 9700 §2.1.1)."""
+        return self.token_endpoint_auth_method == "none"  # noqa: S105
+
+    # Authlib's ClientMixin.
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        # OIDC Core §3.1.2.1 makes redirect_uri REQUIRED: never default it.
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        if not scope:
+            return ""
+        allowed = set(self.scopes)
+        return " ".join(s for s in dict.fromkeys(scope_to_list(scope)) if s in allowed)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        # Exact string comparison (RFC 9700 §4.1.3); no pattern, no prefix.
+        return redirect_uri in self.redirect_uris
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        if secret_matches(client_secret, self.secret_hash):
+            return True
+        expires = self.previous_secret_expires_at
+        return (
+            expires is not None
+            and expires > utcnow()
+            and secret_matches(client_secret, self.previous_secret_hash)
+        )
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if self.is_disabled:
+            return False
+        return method == self.token_endpoint_auth_method
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code" and "authorization_code" in self.grant_types
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.grant_types
+
+
+_cache: dict[tuple[int, str], tuple[float, RegisteredClient | None]] = {}
+_cache_lock = threading.Lock()
+
+
+def find_client(client_id: str | None) -> RegisteredClient | None:
+    """The enabled client with this client_id, cached for CLIENT_CACHE_SECONDS."""
+    if not client_id or not isinstance(client_id, str) or len(client_id) > 64:
+        return None
+    app_key = (id(current_app._get_current_object()), client_id)  # type: ignore[attr-defined]
+    now = time.monotonic()
+    hit = _cache.get(app_key)
+    if hit is not None and hit[0] > now:
+        client = hit[1]
+    else:
+        row = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+        client = RegisteredClient.from_row(row) if row is not None else None
+        with _cache_lock:
+            if len(_cache) > 10000:
+                _cache.clear()
+            _cache[app_key] = (now + current_app.config["CLIENT_CACHE_SECONDS"], client)
+    if client is None or client.is_disabled:
+        return None
+    return client
+
+
+def forget_client(client_id: str) -> None:
+    """Drop a client from this process's cache (after a change)."""
+    with _cache_lock:
+        for key in [k for k in _cache if k[1] == client_id]:
+            del _cache[key]
+
+
+def validate_metadata(raw: dict[str, Any]) -> ClientMetadata:
+    """Validate metadata with this deployment's API scopes and http policy."""
+    return validate_client_metadata(
+        raw,
+        api_scopes=tuple(current_app.config["API_SCOPES"]),
+        allow_any_http=current_app.config["ENV"] == "development",
+    )
+
+
+def create_client(
+    metadata: ClientMetadata, *, registration_token: str | None = None
+) -> tuple[OAuthClient, str | None]:
+    """Store a client; return it and its secret (None for public clients); commits."""
+    secret = (
+        None
+        if metadata.token_endpoint_auth_method in ("none", "private_key_jwt")
+        else (new_secret(32))
+    )
+    row = OAuthClient(
+        client_id=new_secret(18),
+        name=metadata.name,
+        secret_hash=hash_secret(secret) if secret else None,
+        redirect_uris=metadata.redirect_uris,
+        post_logout_redirect_uris=metadata.post_logout_redirect_uris,
+        backchannel_logout_uri=metadata.backchannel_logout_uri,
+        token_endpoint_auth_method=metadata.token_endpoint_auth_method,
+        grant_types=metadata.grant_types,
+        scopes=metadata.scopes,
+        skip_consent=metadata.skip_consent,
+        jwks=metadata.jwks,
+        jwks_uri=metadata.jwks_uri,
+        id_token_signed_response_alg=metadata.id_token_signed_response_alg,
+        access_token_format=metadata.access_token_format,
+        is_resource_server=metadata.is_resource_server,
+        registration_token_hash=hash_secret(registration_token) if registration_token else None,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row, secret
+
+
+def update_client(row: OAuthClient, metadata: ClientMetadata) -> OAuthClient:
+    """Replace a client's metadata (RFC 7592 PUT, admin console); commits."""
+    row.name = metadata.name
+    row.redirect_uris = metadata.redirect_uris
+    row.post_logout_redirect_uris = metadata.post_logout_redirect_uris
+    row.backchannel_logout_uri = metadata.backchannel_logout_uri
+    row.token_endpoint_auth_method = metadata.token_endpoint_auth_method
+    row.grant_types = metadata.grant_types
+    row.scopes = metadata.scopes
+    row.jwks = metadata.jwks
+    row.jwks_uri = metadata.jwks_uri
+    row.id_token_signed_response_alg = metadata.id_token_signed_response_alg
+    row.access_token_format = metadata.access_token_format
+    db.session.commit()
+    forget_client(row.client_id)
+    return row
+
+
+def get_client_row(client_id: str) -> OAuthClient:
+    """The client row, disabled or not; raise UnknownClient."""
+    row = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+    if row is None:
+        raise UnknownClient(client_id)
+    return row
+
+
+def list_clients() -> list[OAuthClient]:
+    """Every client, oldest first."""
+    return list(db.session.scalars(select(OAuthClient).order_by(OAuthClient.id)).all())
+
+
+def rotate_client_secret(client_id: str, grace_seconds: int = 0) -> str:
+    """Give a confidential client a new secret (old one valid for grace_seconds); commits."""
+    row = get_client_row(client_id)
+    if row.token_endpoint_auth_method not in ("client_secret_basic", "client_secret_post"):
+        raise ClientHasNoSecret(client_id)
+    secret = new_secret(32)
+    if grace_seconds > 0 and row.secret_hash:
+        row.previous_secret_hash = row.secret_hash
+        row.previous_secret_expires_at = utcnow() + timedelta(seconds=grace_seconds)
+    else:
+        row.previous_secret_hash = None
+        row.previous_secret_expires_at = None
+    row.secret_hash = hash_secret(secret)
+    db.session.commit()
+    forget_client(client_id)
+    return secret
+
+
+def describe_client(row: OAuthClient) -> dict[str, Any]:
+    """Public metadata of a client (never secrets or hashes)."""
+    return {
+        "client_id": row.client_id,
+        "client_name": row.name,
+        "redirect_uris": list(row.redirect_uris or []),
+        "post_logout_redirect_uris": list(row.post_logout_redirect_uris or []),
+        "backchannel_logout_uri": row.backchannel_logout_uri,
+        "token_endpoint_auth_method": row.token_endpoint_auth_method,
+        "grant_types": list(row.grant_types or []),
+        "scope": " ".join(row.scopes or []),
+        "skip_consent": row.skip_consent,
+        "jwks_uri": row.jwks_uri,
+        "jwks": row.jwks,
+        "id_token_signed_response_alg": row.id_token_signed_response_alg,
+        "access_token_format": row.access_token_format,
+        "is_resource_server": row.is_resource_server,
+        "is_disabled": row.is_disabled,
+        "created_at": row.created_at.isoformat(),
+    }

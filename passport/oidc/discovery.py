@@ -1,0 +1,75 @@
+"""The OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414), built once per app."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask
+
+from passport.oidc.claims import ID_TOKEN_CLAIMS
+from passport.oidc.claims import USER_CLAIMS
+from passport.oidc.client_validation import AUTH_METHODS
+from passport.oidc.client_validation import GRANT_TYPES
+from passport.oidc.client_validation import ID_TOKEN_ALGS
+from passport.oidc.client_validation import OIDC_SCOPES
+
+# Endpoint paths, relative to the issuer (which may have a path of its own).
+PATHS = {
+    "authorization_endpoint": "/authorize",
+    "token_endpoint": "/token",
+    "userinfo_endpoint": "/userinfo",
+    "jwks_uri": "/jwks.json",
+    "registration_endpoint": "/register",
+    "revocation_endpoint": "/revoke",
+    "introspection_endpoint": "/introspect",
+    "end_session_endpoint": "/end-session",
+}
+ASSERTION_ALGS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"]
+
+
+def provider_metadata(app: Flask) -> dict[str, Any]:
+    """Every endpoint and every supported value, truthfully."""
+    issuer = app.config["ISSUER"]
+    metadata: dict[str, Any] = {"issuer": issuer}
+    metadata.update({name: issuer + path for name, path in PATHS.items()})
+    metadata.update(
+        {
+            "scopes_supported": [*OIDC_SCOPES, *app.config["API_SCOPES"]],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query", "form_post"],
+            "grant_types_supported": list(GRANT_TYPES),
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": list(ID_TOKEN_ALGS),
+            "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+            "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+            "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
+            "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS),
+            "code_challenge_methods_supported": ["S256"],
+            "claims_supported": sorted({*ID_TOKEN_CLAIMS, *USER_CLAIMS}),
+            "claim_types_supported": ["normal"],
+            "claims_parameter_supported": True,
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
+            "require_request_uri_registration": False,
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "display_values_supported": ["page"],
+            "ui_locales_supported": list(app.config["LANGUAGES"]),
+            "claims_locales_supported": ["es"],
+            "authorization_response_iss_parameter_supported": True,
+            "backchannel_logout_supported": True,
+            "backchannel_logout_session_supported": True,
+            "frontchannel_logout_supported": False,
+            "frontchannel_logout_session_supported": False,
+        }
+    )
+    return metadata
+
+
+def provider_metadata_json(app: Flask) -> bytes:
+    """The metadata document, serialised once and cached on the app."""
+    cached = app.extensions.get("passport.oidc.discovery_json")
+    if cached is None:
+        cached = json.dumps(provider_metadata(app), separators=(",", ":")).encode()
+        app.extensions["passport.oidc.discovery_json"] = cached
+    return bytes(cached)

@@ -1,0 +1,218 @@
+"""Tables of the OpenID Provider: clients, codes, tokens, consents, keys and logout deliveries.
+
+Secrets (client secrets, codes, tokens, registration tokens) are stored as SHA-256 hex digests
+only: they are random 256-bit values, so a fast hash is enough (no dictionary to attack).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from passport.database import Base
+from passport.database import utcnow
+
+
+class OAuthClient(Base):
+    """A relying party (ministry app) or a back-end service."""
+
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    secret_hash: Mapped[str | None] = mapped_column(String(64))
+    # After `clients rotate-secret --grace-seconds N` the old secret keeps working until then.
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_expires_at: Mapped[datetime | None]
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
+    post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000))
+    token_endpoint_auth_method: Mapped[str] = mapped_column(String(32))
+    grant_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    skip_consent: Mapped[bool] = mapped_column(default=False)
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    jwks_uri: Mapped[str | None] = mapped_column(String(2000))
+    id_token_signed_response_alg: Mapped[str] = mapped_column(String(10), default="RS256")
+    access_token_format: Mapped[str] = mapped_column(String(10), default="opaque")
+    access_token_ttl_seconds: Mapped[int | None]
+    refresh_token_ttl_seconds: Mapped[int | None]
+    # A resource server may introspect (and revoke) tokens issued to any client.
+    is_resource_server: Mapped[bool] = mapped_column(default=False)
+    is_disabled: Mapped[bool] = mapped_column(default=False)
+    # RFC 7592: hash of the registration access token of a dynamically registered client.
+    registration_token_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_public(self) -> bool:
+        """A client without credentials (RFC 6749 §2.1): PKCE is its only proof."""
+        return self.token_endpoint_auth_method == "none"  # noqa: S105
+
+    def __repr__(self) -> str:
+        return f"<OAuthClient {self.client_id}>"
+
+
+class AuthorizationCode(Base):
+    """An issued authorization code, bound to everything the token request must match."""
+
+    __tablename__ = "oauth_authorization_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    sid: Mapped[str | None] = mapped_column(String(64))
+    redirect_uri: Mapped[str] = mapped_column(String(2000))
+    scope: Mapped[str] = mapped_column(String(1000))
+    nonce: Mapped[str | None] = mapped_column(String(512))
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    # The `claims` request parameter (OIDC Core §5.5), kept for the ID token and userinfo.
+    claims: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    auth_time: Mapped[datetime]
+    amr: Mapped[list[str] | None] = mapped_column(JSON)
+    acr: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Authlib's AuthorizationCodeMixin.
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+class OAuthToken(Base):
+    """An access token and, optionally, its refresh token (one row per issuance)."""
+
+    __tablename__ = "oauth_tokens"
+    __table_args__ = (Index("ix_oauth_tokens_sid", "sid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(1000))
+    claims: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Every token descended from one authorization code shares a family (reuse detection).
+    family_id: Mapped[str] = mapped_column(String(32), index=True)
+    parent_id: Mapped[int | None]
+    authorization_code_id: Mapped[int | None] = mapped_column(index=True)
+    sid: Mapped[str | None] = mapped_column(String(64))
+    is_offline: Mapped[bool] = mapped_column(default=False)
+    auth_time: Mapped[datetime | None]
+    access_expires_at: Mapped[datetime]
+    refresh_expires_at: Mapped[datetime | None]
+    # Set when the refresh token is exchanged; presenting it again means theft (RFC 9700).
+    refresh_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def get_scope(self) -> str:
+        """Authlib's TokenMixin: the granted scope."""
+        return self.scope
+
+
+class Consent(Base):
+    """The scopes a person allowed a client; asked again when a request asks for more."""
+
+    __tablename__ = "oauth_consents"
+    __table_args__ = (UniqueConstraint("user_id", "client_pk"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SigningKey(Base):
+    """A signing key: published as "next", signs while "active", published while "retired"."""
+
+    __tablename__ = "oauth_signing_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    alg: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(10))  # next | active | retired
+    private_key_encrypted: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activates_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+    # Retired keys stay in the JWKS until every token they signed has expired.
+    publish_until: Mapped[datetime | None]
+
+
+class ClientAssertionJti(Base):
+    """A `jti` of a private_key_jwt assertion already seen (RFC 7523 §3 replay check)."""
+
+    __tablename__ = "oauth_client_assertion_jtis"
+    __table_args__ = (UniqueConstraint("client_id", "jti"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    jti: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class PendingAuthorization(Base):
+    """An authorization request waiting for the person to sign in (login resumes it)."""
+
+    __tablename__ = "oauth_pending_authorizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authz_id: Mapped[str] = mapped_column(String(64), unique=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
+    params: Mapped[dict[str, str]] = mapped_column(JSON)
+    # A session whose auth_time is older than this does not satisfy prompt=login / max_age.
+    requires_auth_after: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class BackchannelDelivery(Base):
+    """A logout token to POST to a client (Back-Channel Logout 1.0 §2.5), retried a few times."""
+
+    __tablename__ = "oauth_backchannel_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
+    uri: Mapped[str] = mapped_column(String(2000))
+    # The logout token is signed afresh at each attempt (it lives LOGOUT_TOKEN_TTL_SECONDS).
+    sub: Mapped[str | None] = mapped_column(String(64))
+    sid: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    delivered_at: Mapped[datetime | None]
+    gave_up_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InitialAccessToken(Base):
+    """An admin-issued token that allows dynamic client registration (RFC 7591 §3)."""
+
+    __tablename__ = "oauth_initial_access_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime | None]
+    max_uses: Mapped[int | None]
+    uses: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,173 @@
+"""Dynamic Client Registration (RFC 7591) and its management protocol (RFC 7592).
+
+Open registration is off: every registration needs an initial access token created by an
+administrator (`passport clients initial-token`), limited in time and number of uses. The
+metadata goes through the same validator as the CLI; dynamic clients can never skip consent or
+act as resource servers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy import update
+
+from passport.database import utcnow
+from passport.extensions import db
+from passport.oidc.client_validation import ClientMetadata
+from passport.oidc.clients import create_client
+from passport.oidc.clients import forget_client
+from passport.oidc.clients import update_client
+from passport.oidc.clients import validate_metadata
+from passport.oidc.errors import InvalidClientMetadata
+from passport.oidc.models import InitialAccessToken
+from passport.oidc.models import OAuthClient
+from passport.oidc.tokens import hash_secret
+from passport.oidc.tokens import new_secret
+from passport.oidc.tokens import secret_matches
+
+MAX_METADATA_BYTES = 64 * 1024
+
+
+class RegistrationDenied(Exception):  # noqa: N818 - STYLE.md naming
+    """Missing or invalid initial / registration access token (RFC 6750 invalid_token)."""
+
+
+def create_initial_access_token(expires_in_seconds: int, max_uses: int) -> tuple[str, datetime]:
+    """A new initial access token (shown once); commits."""
+    token = new_secret(32)
+    expires_at = utcnow() + timedelta(seconds=expires_in_seconds)
+    db.session.add(
+        InitialAccessToken(token_hash=hash_secret(token), expires_at=expires_at, max_uses=max_uses)
+    )
+    db.session.commit()
+    return token, expires_at
+
+
+def consume_initial_access_token(token: str | None) -> None:
+    """Count one use of an initial access token (conditional UPDATE); RegistrationDenied."""
+    if not token or len(token) > 200:
+        raise RegistrationDenied()
+    now = utcnow()
+    result = db.session.execute(
+        update(InitialAccessToken)
+        .where(
+            InitialAccessToken.token_hash == hash_secret(token),
+            (InitialAccessToken.expires_at.is_(None)) | (InitialAccessToken.expires_at > now),
+            (InitialAccessToken.max_uses.is_(None))
+            | (InitialAccessToken.uses < InitialAccessToken.max_uses),
+        )
+        .values(uses=InitialAccessToken.uses + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise RegistrationDenied()
+
+
+def metadata_from_request(body: Any) -> ClientMetadata:
+    """Map RFC 7591 field names onto the shared validator."""
+    if not isinstance(body, dict):
+        raise InvalidClientMetadata("body", "must be a JSON object")
+    response_types = body.get("response_types")
+    if response_types is not None and response_types != ["code"]:
+        raise InvalidClientMetadata("response_types", 'only ["code"] is supported')
+    scope = body.get("scope")
+    if scope is not None and not isinstance(scope, str):
+        raise InvalidClientMetadata("scope", "must be a space-separated string")
+    raw = {
+        "name": body.get("client_name") or "Aplicación registrada",
+        "redirect_uris": body.get("redirect_uris"),
+        "post_logout_redirect_uris": body.get("post_logout_redirect_uris"),
+        "backchannel_logout_uri": body.get("backchannel_logout_uri"),
+        "token_endpoint_auth_method": body.get("token_endpoint_auth_method"),
+        "grant_types": body.get("grant_types"),
+        "scopes": scope.split() if scope else ["openid"],
+        "jwks": body.get("jwks"),
+        "jwks_uri": body.get("jwks_uri"),
+        "id_token_signed_response_alg": body.get("id_token_signed_response_alg"),
+        # Never from the outside: first-party trust and resource-server reach are admin choices.
+        "skip_consent": False,
+        "is_resource_server": False,
+    }
+    return validate_metadata(raw)
+
+
+def registration_response(
+    row: OAuthClient, secret: str | None, token: str | None
+) -> dict[str, Any]:
+    """The client information response (RFC 7591 §3.2.1, RFC 7592 §3)."""
+    issuer = current_app.config["ISSUER"]
+    body: dict[str, Any] = {
+        "client_id": row.client_id,
+        "client_id_issued_at": int(row.created_at.timestamp()),
+        "client_name": row.name,
+        "redirect_uris": list(row.redirect_uris),
+        "post_logout_redirect_uris": list(row.post_logout_redirect_uris),
+        "token_endpoint_auth_method": row.token_endpoint_auth_method,
+        "grant_types": list(row.grant_types),
+        "response_types": ["code"] if "authorization_code" in row.grant_types else [],
+        "scope": " ".join(row.scopes),
+        "id_token_signed_response_alg": row.id_token_signed_response_alg,
+        "registration_client_uri": f"{issuer}/register/{row.client_id}",
+    }
+    if row.backchannel_logout_uri:
+        body["backchannel_logout_uri"] = row.backchannel_logout_uri
+        body["backchannel_logout_session_required"] = True
+    if row.jwks is not None:
+        body["jwks"] = row.jwks
+    if row.jwks_uri:
+        body["jwks_uri"] = row.jwks_uri
+    if secret is not None:
+        body["client_secret"] = secret
+        body["client_secret_expires_at"] = 0
+    if token is not None:
+        body["registration_access_token"] = token
+    return body
+
+
+def register_client(initial_token: str | None, body: Any) -> dict[str, Any]:
+    """RFC 7591 §3: validate, store and describe a new client; commits."""
+    metadata = metadata_from_request(body)
+    consume_initial_access_token(initial_token)
+    registration_token = new_secret(32)
+    row, secret = create_client(metadata, registration_token=registration_token)
+    return registration_response(row, secret, registration_token)
+
+
+def managed_client(client_id: str, token: str | None) -> OAuthClient:
+    """The client a registration access token manages (RFC 7592 §2); RegistrationDenied."""
+    row = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+    if row is None or not token or not secret_matches(token, row.registration_token_hash):
+        raise RegistrationDenied()
+    return row
+
+
+def read_client(client_id: str, token: str | None) -> dict[str, Any]:
+    """RFC 7592 §2.1."""
+    return registration_response(managed_client(client_id, token), None, None)
+
+
+def replace_client(client_id: str, token: str | None, body: Any) -> dict[str, Any]:
+    """RFC 7592 §2.2: the body replaces the metadata; the auth method cannot change."""
+    row = managed_client(client_id, token)
+    if isinstance(body, dict) and body.get("client_id") not in (None, client_id):
+        raise InvalidClientMetadata("client_id", "does not match")
+    metadata = metadata_from_request(body)
+    if metadata.token_endpoint_auth_method != row.token_endpoint_auth_method:
+        raise InvalidClientMetadata("token_endpoint_auth_method", "cannot be changed")
+    update_client(row, metadata)
+    return registration_response(row, None, None)
+
+
+def delete_client(client_id: str, token: str | None) -> None:
+    """RFC 7592 §2.3: deregister (disable, keeping the audit trail); commits."""
+    row = managed_client(client_id, token)
+    row.is_disabled = True
+    row.registration_token_hash = None
+    db.session.commit()
+    forget_client(client_id)

@@ -1,0 +1,398 @@
+"""Authlib's authorization server, assembled: grants, client authentication, token endpoints.
+
+Authlib parses token requests, dispatches grants, authenticates clients and verifies PKCE;
+this module supplies storage (race-safe redemption, rotation with reuse detection) and the
+response bodies (passport.oidc.issuance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+from typing import ClassVar
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import InvalidClientError
+from authlib.oauth2.rfc6749 import InvalidGrantError
+from authlib.oauth2.rfc6749 import InvalidScopeError
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.util import scope_to_list
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from flask import Flask
+from flask import current_app
+from flask import url_for
+from joserfc import jwk
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from passport.accounts.models import User
+from passport.database import utcnow
+from passport.extensions import db
+from passport.oidc.client_keys import client_public_keys
+from passport.oidc.client_validation import AUTH_METHODS
+from passport.oidc.client_validation import OIDC_SCOPES
+from passport.oidc.clients import RegisteredClient
+from passport.oidc.clients import find_client
+from passport.oidc.issuance import Authentication
+from passport.oidc.issuance import issue_tokens
+from passport.oidc.models import AuthorizationCode
+from passport.oidc.models import ClientAssertionJti
+from passport.oidc.models import OAuthClient
+from passport.oidc.models import OAuthToken
+from passport.oidc.tokens import hash_secret
+
+CONFIDENTIAL_METHODS = [m for m in AUTH_METHODS if m != "none"]
+
+
+class PassportServer(AuthorizationServer):  # type: ignore[misc]
+    """The Flask authorization server with Passport's storage."""
+
+    def query_client(self, client_id: str) -> RegisteredClient | None:
+        return find_client(client_id)
+
+    def save_token(self, token: dict[str, Any], request: Any) -> None:
+        # Grants here store their own rows (issuance.issue_tokens).
+        return None
+
+    def authenticate_client(self, request: Any, methods: list[str], endpoint: str = "token") -> Any:
+        # RFC 6749 §5.2: always 401 with WWW-Authenticate on failed client authentication.
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError as error:
+            error.status_code = 401
+            raise
+
+
+def active_user(user_id: int | None) -> User | None:
+    """The user if the account is still active."""
+    if user_id is None:
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+def revoke_families(family_ids: list[str]) -> None:
+    """Revoke every token of these families (the caller commits)."""
+    if family_ids:
+        db.session.execute(
+            update(OAuthToken)
+            .where(OAuthToken.family_id.in_(family_ids), OAuthToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+
+def redeem_code(code: str, client: RegisteredClient) -> AuthorizationCode | None:
+    """Mark a code used (conditional UPDATE, so one of N racing requests wins) and return it.
+
+    A code presented again revokes everything issued from it (RFC 6749 §4.1.2).
+    """
+    if not isinstance(code, str) or len(code) > 200:
+        return None
+    digest = hash_secret(code)
+    now = utcnow()
+    result = db.session.execute(
+        update(AuthorizationCode)
+        .where(
+            AuthorizationCode.code_hash == digest,
+            AuthorizationCode.client_pk == client.pk,
+            AuthorizationCode.used_at.is_(None),
+            AuthorizationCode.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    row = db.session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == digest))
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return row
+    if row is not None and row.client_pk == client.pk and row.used_at is not None:
+        families = db.session.scalars(
+            select(OAuthToken.family_id).where(OAuthToken.authorization_code_id == row.id)
+        ).all()
+        revoke_families(list(families))
+        db.session.commit()
+    return None
+
+
+class PassportCodeChallenge(CodeChallenge):  # type: ignore[misc]
+    """PKCE at the token endpoint: S256 only (plain is refused at /authorize)."""
+
+    def get_authorization_code_challenge_method(self, authorization_code: Any) -> str:
+        return "S256"
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    """grant_type=authorization_code: codes are issued by passport.oidc.authorization."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
+
+    def query_authorization_code(self, code: str, client: RegisteredClient) -> Any:
+        return redeem_code(code, client)
+
+    def delete_authorization_code(self, authorization_code: Any) -> None:
+        return None  # kept (marked used) for reuse detection; pruned when expired
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> User | None:
+        return active_user(authorization_code.user_id)
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        client: RegisteredClient = self.request.client
+        code: AuthorizationCode = self.request.authorization_code
+        user = self.authenticate_user(code)
+        if user is None:
+            raise InvalidGrantError("The user of this code is no longer active.")
+        scopes = code.scope.split()
+        body = issue_tokens(
+            client,
+            user,
+            scopes,
+            authentication=Authentication(code.auth_time, code.amr, code.acr, code.sid),
+            include_refresh_token=client.check_grant_type("refresh_token"),
+            include_id_token="openid" in scopes,
+            nonce=code.nonce,
+            requested_claims=code.claims,
+            authorization_code_id=code.id,
+        )
+        db.session.commit()
+        return 200, body, self.TOKEN_RESPONSE_HEADER
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+    """grant_type=refresh_token with rotation and reuse detection (RFC 9700 §4.14.2)."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def _validate_request_token(self, client: RegisteredClient) -> OAuthToken:
+        raw = self.request.form.get("refresh_token")
+        if not raw or len(raw) > 200:
+            raise InvalidGrantError("Invalid refresh token.")
+        digest = hash_secret(raw)
+        now = utcnow()
+        result = db.session.execute(
+            update(OAuthToken)
+            .where(
+                OAuthToken.refresh_token_hash == digest,
+                OAuthToken.client_pk == client.pk,
+                OAuthToken.refresh_used_at.is_(None),
+                OAuthToken.revoked_at.is_(None),
+                OAuthToken.refresh_expires_at > now,
+            )
+            .values(refresh_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        row = db.session.scalar(select(OAuthToken).where(OAuthToken.refresh_token_hash == digest))
+        if result.rowcount == 1 and row is not None:  # type: ignore[attr-defined]
+            return row
+        if row is not None and row.client_pk == client.pk and row.refresh_used_at is not None:
+            # A rotated token came back: someone holds a copy. End the whole family.
+            revoke_families([row.family_id])
+            db.session.commit()
+        raise InvalidGrantError("Invalid refresh token.")
+
+    def authenticate_user(self, refresh_token: OAuthToken) -> User | None:
+        return active_user(refresh_token.user_id)
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        client: RegisteredClient = self.request.client
+        old: OAuthToken = self.request.refresh_token
+        user = self.authenticate_user(old)
+        if user is None:
+            raise InvalidGrantError("The user of this token is no longer active.")
+        scopes = scope_to_list(self.request.payload.scope) or old.scope.split()
+        body = issue_tokens(
+            client,
+            user,
+            scopes,
+            authentication=Authentication(old.auth_time, None, None, old.sid),
+            include_refresh_token=True,
+            include_id_token="openid" in scopes,
+            requested_claims=old.claims,
+            family_id=old.family_id,
+            parent_id=old.id,
+            authorization_code_id=old.authorization_code_id,
+            # Rotation does not extend the family's life (OIDC session or offline grant).
+            refresh_expires_at=old.refresh_expires_at,
+        )
+        db.session.commit()
+        return 200, body, self.TOKEN_RESPONSE_HEADER
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
+    """grant_type=client_credentials: API scopes only, no ID token, no refresh token."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = CONFIDENTIAL_METHODS
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        client: RegisteredClient = self.request.client
+        allowed = [s for s in client.scopes if s not in OIDC_SCOPES]
+        requested = scope_to_list(self.request.payload.scope) or allowed
+        if not requested or any(s not in allowed for s in requested):
+            raise InvalidScopeError("The client may not request these scopes.")
+        body = issue_tokens(
+            client,
+            None,
+            list(dict.fromkeys(requested)),
+            authentication=None,
+            include_refresh_token=False,
+            include_id_token=False,
+        )
+        db.session.commit()
+        return 200, body, self.TOKEN_RESPONSE_HEADER
+
+
+class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
+    """private_key_jwt (OIDC Core §9, RFC 7523 §2.2) with jti replay refused."""
+
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def get_audiences(self) -> list[str]:
+        issuer = current_app.config["ISSUER"]
+        return [issuer, issuer + url_for("oidc.token")]
+
+    def resolve_client_public_key(self, client: RegisteredClient) -> jwk.KeySet:
+        return client_public_keys(client)
+
+    def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
+        if not isinstance(jti, str) or not jti or len(jti) > 255:
+            return False
+        expires = claims.get("exp")
+        expires_at = utcnow()
+        if isinstance(expires, int) and expires < 2**32:
+            expires_at = datetime.fromtimestamp(expires, UTC)
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    ClientAssertionJti(client_id=claims["sub"], jti=jti, expires_at=expires_at)
+                )
+        except IntegrityError:
+            return False
+        return True
+
+
+@dataclass
+class TokenRecord:
+    """A token row as revocation and introspection see it."""
+
+    row: OAuthToken
+    kind: str  # access_token | refresh_token
+
+    def check_client(self, client: RegisteredClient) -> bool:
+        return client.is_resource_server or self.row.client_pk == client.pk
+
+    def is_expired(self) -> bool:
+        expires = (
+            self.row.access_expires_at
+            if self.kind == "access_token"
+            else (self.row.refresh_expires_at)
+        )
+        return expires is None or expires <= utcnow()
+
+    def is_revoked(self) -> bool:
+        if self.row.revoked_at is not None:
+            return True
+        return self.kind == "refresh_token" and self.row.refresh_used_at is not None
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+
+def find_token(value: str, hint: str | None) -> TokenRecord | None:
+    """The token whose hash matches, trying the hinted kind first (RFC 7009 §2.1)."""
+    if not isinstance(value, str) or not value or len(value) > 4096:
+        return None
+    digest = hash_secret(value)
+    kinds = ["access_token", "refresh_token"]
+    if hint == "refresh_token":
+        kinds.reverse()
+    for kind in kinds:
+        column = (
+            OAuthToken.access_token_hash
+            if kind == "access_token"
+            else (OAuthToken.refresh_token_hash)
+        )
+        row = db.session.scalar(select(OAuthToken).where(column == digest))
+        if row is not None:
+            return TokenRecord(row, kind)
+    return None
+
+
+class Revocation(RevocationEndpoint):  # type: ignore[misc]
+    """RFC 7009: a client revokes its own tokens (a resource server, any)."""
+
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
+
+    def authenticate_token(self, request: Any, client: RegisteredClient) -> Any:
+        self.check_params(request, client)
+        token = self.query_token(request.form["token"], request.form.get("token_type_hint"))
+        # §2.2: an unknown or foreign token gets the same 200 (no oracle for other clients).
+        if token is None or not token.check_client(client):
+            return None
+        return token
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRecord | None:
+        return find_token(token_string, token_type_hint)
+
+    def revoke_token(self, token: TokenRecord, request: Any) -> None:
+        if token.kind == "refresh_token":
+            # §2.1: revoking a refresh token also ends the access tokens of that grant.
+            revoke_families([token.row.family_id])
+        else:
+            token.row.revoked_at = token.row.revoked_at or utcnow()
+        db.session.commit()
+
+
+class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+    """RFC 7662: a client introspects its own tokens (a resource server, any)."""
+
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRecord | None:
+        return find_token(token_string, token_type_hint)
+
+    def check_permission(self, token: TokenRecord, client: RegisteredClient, request: Any) -> bool:
+        return token.check_client(client)
+
+    def introspect_token(self, token: TokenRecord) -> dict[str, Any]:
+        row = token.row
+        client_id = db.session.scalar(
+            select(OAuthClient.client_id).where(OAuthClient.id == row.client_pk)
+        )
+        user = db.session.get(User, row.user_id) if row.user_id is not None else None
+        if row.user_id is not None and (user is None or not user.is_active):
+            return {"active": False}
+        expires = row.access_expires_at if token.kind == "access_token" else row.refresh_expires_at
+        payload: dict[str, Any] = {
+            "active": True,
+            "scope": row.scope,
+            "client_id": client_id,
+            "token_type": "Bearer" if token.kind == "access_token" else "refresh_token",
+            "exp": int(expires.timestamp()) if expires else None,
+            "iat": int(row.created_at.timestamp()),
+            "iss": current_app.config["ISSUER"],
+            "sub": user.sub if user is not None else client_id,
+            "aud": client_id,
+        }
+        if row.auth_time is not None:
+            payload["auth_time"] = int(row.auth_time.timestamp())
+        if row.sid:
+            payload["sid"] = row.sid
+        return {k: v for k, v in payload.items() if v is not None}
+
+
+def build_server(app: Flask) -> PassportServer:
+    """Assemble the server with Passport's grants, client auth and endpoints."""
+    server = PassportServer()
+    server.init_app(app)
+    server.register_grant(AuthorizationCodeGrant, [PassportCodeChallenge(required=True)])
+    server.register_grant(RefreshTokenGrant)
+    server.register_grant(ClientCredentialsGrant)
+    server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(leeway=60))
+    server.register_endpoint(Revocation)
+    server.register_endpoint(Introspection)
+    return server

@@ -1,0 +1,70 @@
+"""Bearer access tokens at the userinfo endpoint (OIDC Core §5.3, RFC 6750)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from passport.accounts.models import User
+from passport.database import utcnow
+from passport.extensions import db
+from passport.oidc.claims import userinfo_claims
+from passport.oidc.models import OAuthToken
+from passport.oidc.tokens import hash_secret
+
+
+class BearerError(Exception):
+    """A token problem, reported in WWW-Authenticate (RFC 6750 §3.1)."""
+
+    def __init__(self, error: str | None, description: str, status: int = 401) -> None:
+        super().__init__(description)
+        self.error = error  # None when no token was presented at all (§3.1)
+        self.description = description
+        self.status = status
+
+    def www_authenticate(self) -> str:
+        """The challenge header value."""
+        if self.error is None:
+            return 'Bearer realm="passport"'
+        return (
+            f'Bearer realm="passport", error="{self.error}", error_description="{self.description}"'
+        )
+
+
+@dataclass(frozen=True)
+class BearerGrant:
+    """What a valid access token grants."""
+
+    user: User
+    scopes: list[str]
+    claims: dict[str, Any] | None
+
+
+def authenticate_bearer(token: str | None) -> BearerGrant:
+    """The grant behind an access token; raise BearerError when missing or unusable."""
+    if not token:
+        raise BearerError(None, "Missing access token.")
+    if len(token) > 4096:
+        raise BearerError("invalid_token", "The access token is invalid.")
+    row = db.session.scalar(
+        select(OAuthToken).where(OAuthToken.access_token_hash == hash_secret(token))
+    )
+    if row is None or row.revoked_at is not None:
+        raise BearerError("invalid_token", "The access token is invalid.")
+    if row.access_expires_at <= utcnow():
+        raise BearerError("invalid_token", "The access token expired.")
+    user = db.session.get(User, row.user_id) if row.user_id is not None else None
+    if user is None or not user.is_active:
+        raise BearerError("invalid_token", "The access token is invalid.")
+    scopes = row.scope.split()
+    if "openid" not in scopes:
+        raise BearerError("insufficient_scope", "The openid scope is required.", status=403)
+    return BearerGrant(user=user, scopes=scopes, claims=row.claims)
+
+
+def userinfo_response(token: str | None) -> dict[str, Any]:
+    """The userinfo claims for an access token (only what its scopes granted)."""
+    grant = authenticate_bearer(token)
+    return userinfo_claims(grant.user, grant.scopes, grant.claims)
