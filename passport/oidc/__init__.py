@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask
+from flask import has_request_context
 from flask import url_for
 
 # Endpoints whose errors are JSON (interfaces.md: passport.json_endpoints).
@@ -48,7 +49,11 @@ def lookup_pending_authorization(authz_id: str) -> PendingAuthorizationInfo | No
         client_name=client.name,
         login_hint=hint if hint and DNI_PATTERN.match(hint) else None,
         ui_locales=parse_ui_locales(pending.params.get("ui_locales")),
-        resume_url=url_for("oidc.resume", authz=pending.authz_id),
+        resume_url=(
+            url_for("oidc.resume", authz=pending.authz_id)
+            if has_request_context()
+            else f"/authorize/resume?authz={pending.authz_id}"
+        ),
     )
 
 

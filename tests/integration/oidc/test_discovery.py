@@ -1,0 +1,53 @@
+"""Discovery document: complete, truthful, cacheable."""
+
+from __future__ import annotations
+
+from tests.integration.oidc.conftest import ISSUER
+
+
+def test_discovery_lists_every_endpoint_under_the_issuer(client) -> None:
+    response = client.get("/.well-known/openid-configuration")
+    assert response.status_code == 200
+    doc = response.get_json()
+    assert doc["issuer"] == ISSUER
+    for name in (
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "registration_endpoint",
+        "revocation_endpoint",
+        "introspection_endpoint",
+        "end_session_endpoint",
+    ):
+        assert doc[name].startswith(ISSUER + "/"), name
+        path = doc[name][len(ISSUER) :]
+        assert client.open(path, method="OPTIONS").status_code != 404, name
+
+
+def test_discovery_advertises_only_what_is_supported(client) -> None:
+    doc = client.get("/.well-known/openid-configuration").get_json()
+    assert doc["response_types_supported"] == ["code"]
+    assert doc["code_challenge_methods_supported"] == ["S256"]
+    assert doc["authorization_response_iss_parameter_supported"] is True
+    assert doc["request_parameter_supported"] is False
+    assert doc["request_uri_parameter_supported"] is False
+    assert doc["backchannel_logout_supported"] is True
+    assert doc["backchannel_logout_session_supported"] is True
+    assert doc["frontchannel_logout_supported"] is False
+    assert "none" not in doc["id_token_signing_alg_values_supported"]
+    assert set(doc["id_token_signing_alg_values_supported"]) == {"RS256", "ES256"}
+    assert "dni" in doc["claims_supported"] and "sid" in doc["claims_supported"]
+    assert "dni" in doc["scopes_supported"]
+    assert set(doc["token_endpoint_auth_methods_supported"]) == {
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "none",
+    }
+
+
+def test_discovery_is_cacheable(client) -> None:
+    response = client.get("/.well-known/openid-configuration")
+    assert "max-age=" in response.headers["Cache-Control"]
+    assert "public" in response.headers["Cache-Control"]

@@ -1,0 +1,93 @@
+"""Userinfo: GET and POST, header or body, only granted claims, RFC 6750 errors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import time_machine
+
+from passport.database import utcnow
+from tests.integration.oidc.conftest import full_flow
+
+
+def test_userinfo_by_header_and_by_form_body(app, client, rp, user) -> None:
+    tokens = full_flow(app, client, rp, user, scope="openid profile")
+    header = {"Authorization": f"Bearer {tokens['access_token']}"}
+    by_get = client.get("/userinfo", headers=header)
+    by_post = client.post("/userinfo", headers=header)
+    by_body = client.post("/userinfo", data={"access_token": tokens["access_token"]})
+    for response in (by_get, by_post, by_body):
+        assert response.status_code == 200
+        assert response.get_json()["sub"] == user.sub
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_only_granted_claims_leave_passport(app, client, rp, user) -> None:
+    tokens = full_flow(app, client, rp, user, scope="openid profile")
+    info = client.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    claims = info.get_json()
+    assert claims["given_name"] == user.given_name
+    assert claims["name"] == f"{user.given_name} {user.family_name}"
+    for absent in ("email", "phone_number", "address", "dni", "preferred_username"):
+        assert absent not in claims
+    assert user.dni not in info.get_data(as_text=True)
+
+
+def test_every_scope_releases_its_claims(app, client, rp, user) -> None:
+    tokens = full_flow(app, client, rp, user, scope="openid profile email phone address dni")
+    info = client.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    claims = info.get_json()
+    assert claims["email"] == user.email and claims["email_verified"] is False
+    assert claims["phone_number"] == "+51987654321"
+    assert claims["phone_number_verified"] is False
+    assert claims["address"]["locality"] == "Lima"
+    assert claims["dni"] == user.dni
+    assert claims["preferred_username"] == user.dni
+    assert isinstance(claims["updated_at"], int)
+    assert claims["locale"]
+
+
+def test_missing_token_gets_a_bare_bearer_challenge(client) -> None:
+    response = client.get("/userinfo")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "error=" not in response.headers["WWW-Authenticate"]
+
+
+def test_garbage_token_is_invalid_token(client) -> None:
+    response = client.get("/userinfo", headers={"Authorization": "Bearer garbage"})
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_expired_token_is_invalid_token(app, client, rp, user) -> None:
+    tokens = full_flow(app, client, rp, user)
+    with time_machine.travel(utcnow() + timedelta(hours=1)):
+        response = client.get(
+            "/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+        )
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_revoked_token_is_invalid_token(app, client, rp, user) -> None:
+    tokens = full_flow(app, client, rp, user)
+    client.post("/revoke", data={"token": tokens["access_token"]}, headers=rp.basic_auth())
+    response = client.get(
+        "/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_token_of_a_disabled_user_is_invalid(app, client, rp, user) -> None:
+    from passport.accounts.models import UserStatus
+    from passport.extensions import db
+
+    tokens = full_flow(app, client, rp, user)
+    user.status = UserStatus.DISABLED
+    db.session.commit()
+    response = client.get(
+        "/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert response.status_code == 401
