@@ -1,9 +1,167 @@
-"""One error handler for the app: Spanish HTML pages for people, JSON for protocol clients."""
+"""One error handler for the app: Spanish HTML pages for people, JSON for protocol clients.
+
+Endpoints named in ``app.extensions["passport.json_endpoints"]`` (the oidc capability adds
+token, userinfo, JWKS, discovery...) answer ``{"error", "error_description"}`` with an RFC 6749
+code and short ASCII English. Everything else gets a page in the person's language.
+
+Malformed input never reaches a view: a query string or form body that is not UTF-8 once
+percent-decoded is answered 400 first (werkzeug would otherwise replace the bad bytes and let
+a mangled value through), and a body over ``MAX_CONTENT_LENGTH`` is answered 413.
+"""
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import unquote_to_bytes
+
 from flask import Flask
+from flask import current_app
+from flask import jsonify
+from flask import render_template
+from flask import request
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import InternalServerError
+
+log = logging.getLogger(__name__)
+
+# Status -> (title, explanation) shown to people.
+PAGES = {
+    400: (_l("Solicitud no válida"), _l("Los datos enviados no son válidos. Vuelva a intentarlo.")),
+    401: (_l("Acceso no autorizado"), _l("Debe iniciar sesión para ver esta página.")),
+    403: (_l("Acceso denegado"), _l("No tiene permiso para ver esta página.")),
+    404: (_l("Página no encontrada"), _l("La dirección que buscó no existe.")),
+    405: (_l("Método no permitido"), _l("Esta página no acepta ese tipo de solicitud.")),
+    413: (
+        _l("Datos demasiado grandes"),
+        _l("Los datos enviados superan el tamaño permitido."),
+    ),
+    429: (
+        _l("Demasiados intentos"),
+        _l(
+            "Se recibieron demasiados intentos desde su conexión. Espere unos minutos y vuelva "
+            "a intentarlo."
+        ),
+    ),
+    500: (
+        _l("Error del sistema"),
+        _l("Ocurrió un error inesperado. Vuelva a intentarlo más tarde."),
+    ),
+}
+
+# Status -> RFC 6749 §5.2 / §4.1.2.1 error code for JSON clients.
+JSON_CODES = {
+    400: "invalid_request",
+    401: "invalid_client",
+    403: "access_denied",
+    404: "invalid_request",
+    405: "invalid_request",
+    413: "invalid_request",
+    429: "temporarily_unavailable",
+    500: "server_error",
+}
+JSON_DESCRIPTIONS = {
+    400: "malformed request",
+    401: "authentication required",
+    403: "forbidden",
+    404: "not found",
+    405: "method not allowed",
+    413: "request body too large",
+    429: "too many requests",
+    500: "internal error",
+}
+
+
+class NotUtf8(BadRequest):
+    """A query string or form body that is not valid UTF-8."""
+
+    description = "request is not valid UTF-8"
+
+
+def wants_json() -> bool:
+    """True when the matched endpoint speaks JSON (protocol clients)."""
+    endpoints = current_app.extensions.get("passport.json_endpoints", set())
+    return request.endpoint is not None and request.endpoint in endpoints
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def reject_non_utf8() -> None:
+    """Before-request check: 400 for non-UTF-8 query strings and url-encoded bodies."""
+    if request.query_string and not _is_utf8(request.query_string):
+        raise NotUtf8()
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "",
+    ):
+        # Cached: the form parser reads the same bytes afterwards.
+        body = request.get_data(cache=True)
+        if body and not _is_utf8(body):
+            raise NotUtf8()
+    elif request.mimetype == "multipart/form-data":
+        # werkzeug decodes parts with errors="replace"; a replacement char means bad bytes.
+        for values in request.form.listvalues():
+            if any("\ufffd" in value for value in values):
+                raise NotUtf8()
+
+
+def render_error(status: int, message: str | None = None) -> ResponseReturnValue:
+    """The error answer for ``status``: JSON for protocol endpoints, a page otherwise."""
+    known = status if status in PAGES else (500 if status >= 500 else 400)
+    if wants_json():
+        return jsonify(error=JSON_CODES[known], error_description=JSON_DESCRIPTIONS[known]), status
+    title, explanation = PAGES[known]
+    return (
+        render_template(
+            "passport/errors/error.html",
+            status=status,
+            title=title,
+            message=message or explanation,
+        ),
+        status,
+    )
+
+
+def handle_http_error(error: HTTPException) -> ResponseReturnValue:
+    """Werkzeug/Flask HTTP errors (400, 404, 405, 413, 429 ...)."""
+    status = error.code or 500
+    message = None
+    if isinstance(error, CSRFError):
+        message = str(
+            _l("El formulario caducó o no es válido. Vuelva a cargar la página e intente de nuevo.")
+        )
+    response = current_app.make_response(render_error(status, message))
+    # Keep the Retry-After that Flask-Limiter computed, and Allow on 405.
+    for name, value in error.get_headers():
+        if name.lower() in ("retry-after", "allow"):
+            response.headers[name] = value
+    return response
+
+
+def handle_unexpected_error(error: Exception) -> ResponseReturnValue:
+    """Anything else: log it, roll back, answer 500 without details."""
+    from passport.extensions import db
+
+    if isinstance(error, HTTPException):
+        return handle_http_error(error)
+    original = getattr(error, "original_exception", error)
+    log.exception("unhandled error on %s %s", request.method, request.path, exc_info=original)
+    db.session.rollback()
+    return render_error(InternalServerError.code)
 
 
 def register_error_pages(app: Flask) -> None:
-    """Install the error handlers."""
+    """Install the error handlers and the UTF-8 check (first of all before-request hooks)."""
+    app.extensions.setdefault("passport.json_endpoints", set())
+    app.before_request_funcs.setdefault(None, []).insert(0, reject_non_utf8)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected_error)

@@ -15,11 +15,11 @@ import logging
 import secrets
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 from flask import Response
 from flask import current_app
-from flask import g
 from flask import has_request_context
 from flask import request
 from itsdangerous import BadSignature
@@ -37,6 +37,13 @@ log = logging.getLogger(__name__)
 
 _SALT = "passport.sso"
 _MISSING = object()
+_STATE_KEY = "passport.sso"
+
+
+def _state() -> dict[str, Any]:
+    """Per-request state, kept in the WSGI environ (``g`` outlives a request in tests)."""
+    state: dict[str, Any] = request.environ.setdefault(_STATE_KEY, {})
+    return state
 
 
 def _serializer() -> URLSafeSerializer:
@@ -87,7 +94,8 @@ def current_sso_session() -> SSOSession | None:
     """The browser's live SSO session, or None (missing, invalid, expired, ended, inactive)."""
     if not has_request_context():
         return None
-    cached = g.get("passport_sso_session", _MISSING)
+    state = _state()
+    cached = state.get("session", _MISSING)
     if cached is not _MISSING:
         session = cached
         return session if session is not None and is_live(session) else None
@@ -95,11 +103,11 @@ def current_sso_session() -> SSOSession | None:
     now = utcnow()
     if session is not None and not is_live(session, now):
         session = None
-    g.passport_sso_session = session
+    state["session"] = session
     if session is not None:
         interval = timedelta(seconds=current_app.config["SSO_TOUCH_INTERVAL_SECONDS"])
         if now - session.last_seen_at >= interval:
-            g.passport_sso_touch = session.id
+            state["touch"] = session.id
     return session
 
 
@@ -126,9 +134,10 @@ def start_sso_session(user: User, amr: list[str], acr: str | None = None) -> SSO
     db.session.add(session)
     db.session.commit()
     if has_request_context():
-        g.passport_sso_session = session
-        g.passport_sso_cookie = _serializer().dumps(secret)
-        g.pop("passport_sso_touch", None)
+        state = _state()
+        state["session"] = session
+        state["cookie"] = _serializer().dumps(secret)
+        state.pop("touch", None)
     return session
 
 
@@ -138,9 +147,9 @@ def _end(session: SSOSession, reason: str) -> None:
     session.end_reason = reason[:32]
     for hook in current_app.extensions.get("passport.session_end_hooks", []):
         hook(session, reason)
-    if has_request_context() and g.get("passport_sso_session") is session:
-        g.passport_sso_session = None
-        g.passport_sso_cookie = ""  # delete the cookie on the way out
+    if has_request_context() and _state().get("session") is session:
+        _state()["session"] = None
+        _state()["cookie"] = ""  # delete the cookie on the way out
 
 
 def end_sso_session(session: SSOSession, reason: str) -> None:
@@ -172,7 +181,8 @@ def _cookie_is_secure() -> bool:
 
 def write_sso_cookie(response: Response) -> Response:
     """After-request hook: set or delete the SSO cookie, and touch ``last_seen_at``."""
-    value = g.get("passport_sso_cookie")
+    state = _state()
+    value = state.get("cookie")
     name = current_app.config["SSO_COOKIE_NAME"]
     if value:
         # No Expires: a browser-session cookie, so closing a shared school computer's browser
@@ -184,7 +194,7 @@ def write_sso_cookie(response: Response) -> Response:
         response.delete_cookie(
             name, httponly=True, samesite="Lax", secure=_cookie_is_secure(), path="/"
         )
-    touch_id = g.get("passport_sso_touch")
+    touch_id = state.get("touch")
     # Only when the view left nothing pending: the touch must never commit someone else's work.
     if touch_id is not None and not (db.session.new or db.session.dirty or db.session.deleted):
         try:

@@ -1,7 +1,145 @@
-"""HTTP views of the login capability."""
+"""HTTP views of the login capability: welcome page, sign-in, local sign-out."""
 
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import refresh as refresh_locale
+
+from passport.captcha.services import check_captcha
+from passport.captcha.services import is_captcha_enabled
+from passport.login.errors import CaptchaFailed
+from passport.login.errors import InvalidCredentials
+from passport.login.forms import LogoutForm
+from passport.login.forms import SignInForm
+from passport.login.resume import PendingAuthorization
+from passport.login.resume import find_pending_authorization
+from passport.login.resume import is_local_url
+from passport.login.services import RequestInfo
+from passport.login.services import authenticate
+from passport.login.services import record_captcha_failure
+from passport.login.services import record_logout
+from passport.login.sessions import current_sso_session
+from passport.login.sessions import end_sso_session
+from passport.login.sessions import start_sso_session
+from passport.security.headers import allow_any_form_action
+from passport.security.headers import allow_form_action
+from passport.security.network import client_ip
+from passport.security.ratelimits import login_rate_limit
 
 bp = Blueprint("login", __name__)
+
+
+def request_info(client_id: str | None = None) -> RequestInfo:
+    """The caller's IP, user agent and client, for the audit log."""
+    return RequestInfo(
+        ip_address=client_ip(),
+        user_agent=request.user_agent.string[:255] or None,
+        client_id=client_id,
+    )
+
+
+def use_ui_locales(pending: PendingAuthorization | None) -> None:
+    """Render in the first language of the request's ``ui_locales`` that we have."""
+    if pending is None:
+        return
+    supported = current_app.config["LANGUAGES"]
+    for tag in pending.ui_locales or ():
+        language = str(tag).split("-")[0].lower()
+        if language in supported:
+            g.ui_locale = language
+            refresh_locale()
+            return
+
+
+def allow_client_redirect(pending: PendingAuthorization | None) -> None:
+    """The form ends in a redirect to the client: let CSP form-action follow it."""
+    if pending is None:
+        return
+    redirect_uri = getattr(pending, "redirect_uri", None)
+    if isinstance(redirect_uri, str) and redirect_uri:
+        allow_form_action(redirect_uri)
+    else:
+        allow_any_form_action()
+
+
+@bp.get("/")
+def welcome() -> ResponseReturnValue:
+    """The "¡Bienvenidos!" page; shows who is signed in, with a sign-out button."""
+    session = current_sso_session()
+    return render_template(
+        "passport/login/welcome.html",
+        sso_session=session,
+        logout_form=LogoutForm() if session else None,
+    )
+
+
+@bp.route("/ingresar", methods=["GET", "POST"])
+@login_rate_limit
+def sign_in() -> ResponseReturnValue:
+    """The Passport 4.0 sign-in form (DNI, password, CAPTCHA); resumes /authorize."""
+    authz_id = request.args.get("authz")
+    pending = find_pending_authorization(authz_id)
+    use_ui_locales(pending)
+    allow_client_redirect(pending)
+    if request.method == "GET" and pending is None and current_sso_session() is not None:
+        return redirect(url_for("login.welcome"))
+
+    form = SignInForm()
+    if request.method == "GET" and pending is not None and pending.login_hint:
+        hint = pending.login_hint.strip()
+        if len(hint) == 8 and hint.isascii() and hint.isdigit():
+            form.username.data = hint
+    form_error: str | None = None
+    captcha_error: str | None = None
+    status = 200
+    if request.method == "POST":
+        info = request_info(client_id=getattr(pending, "client_id", None))
+        username = (request.form.get("username") or "").strip()[:8]
+        try:
+            # The CAPTCHA first: a wrong one never gets the password looked at.
+            if is_captcha_enabled() and not check_captcha(request.form.get("captcha")):
+                record_captcha_failure(username, info)
+            if form.validate_on_submit():
+                user = authenticate(form.username.data or "", form.password.data or "", info)
+                start_sso_session(user, ["pwd"])
+                target = pending.resume_url if pending is not None else None
+                if target and is_local_url(target):
+                    return redirect(target)
+                return redirect(url_for("login.welcome"))
+        except CaptchaFailed:
+            captcha_error = _("El código de la imagen no es correcto. Escriba el nuevo código.")
+        except InvalidCredentials:
+            form_error = _("Usuario o contraseña incorrectos.")
+        form.password.data = ""
+    system_name = pending.client_name if pending is not None else None
+    return (
+        render_template(
+            "passport/login/sign_in.html",
+            form=form,
+            form_error=form_error,
+            captcha_error=captcha_error,
+            system_name=system_name or current_app.config["DEFAULT_SYSTEM_NAME"],
+            authz_id=authz_id if pending is not None else None,
+        ),
+        status,
+    )
+
+
+@bp.post("/salir")
+def sign_out() -> ResponseReturnValue:
+    """Local sign-out: end this browser's SSO session (end hooks notify the clients)."""
+    form = LogoutForm()
+    if form.validate_on_submit():
+        session = current_sso_session()
+        if session is not None:
+            record_logout(session.user_id, request_info())
+            end_sso_session(session, "logout")
+    return redirect(url_for("login.welcome"))

@@ -58,20 +58,18 @@ def test_a_wrong_answer_consumes_the_challenge(app: Flask, known_answer: str) ->
 
 def test_an_expired_challenge_fails(app: Flask, known_answer: str) -> None:
     ttl = app.config["CAPTCHA_TTL_SECONDS"]
-    with time_machine.travel(utcnow(), tick=False) as traveller:
-        with app.test_request_context("/"):
-            new_captcha_challenge()
-            traveller.shift(timedelta(seconds=ttl + 1))
-            assert check_captcha(known_answer) is False
+    with time_machine.travel(utcnow(), tick=False) as traveller, app.test_request_context("/"):
+        new_captcha_challenge()
+        traveller.shift(timedelta(seconds=ttl + 1))
+        assert check_captcha(known_answer) is False
 
 
 def test_a_challenge_just_before_expiry_passes(app: Flask, known_answer: str) -> None:
     ttl = app.config["CAPTCHA_TTL_SECONDS"]
-    with time_machine.travel(utcnow(), tick=False) as traveller:
-        with app.test_request_context("/"):
-            new_captcha_challenge()
-            traveller.shift(timedelta(seconds=ttl - 1))
-            assert check_captcha(known_answer) is True
+    with time_machine.travel(utcnow(), tick=False) as traveller, app.test_request_context("/"):
+        new_captcha_challenge()
+        traveller.shift(timedelta(seconds=ttl - 1))
+        assert check_captcha(known_answer) is True
 
 
 def test_without_a_challenge_in_the_session_nothing_passes(app: Flask, known_answer: str) -> None:
@@ -79,9 +77,7 @@ def test_without_a_challenge_in_the_session_nothing_passes(app: Flask, known_ans
         assert check_captcha(known_answer) is False
 
 
-def test_a_replayed_session_cannot_reuse_a_solved_challenge(
-    app: Flask, known_answer: str
-) -> None:
+def test_a_replayed_session_cannot_reuse_a_solved_challenge(app: Flask, known_answer: str) -> None:
     with app.test_request_context("/"):
         new_captcha_challenge()
         stolen = session[SESSION_KEY]

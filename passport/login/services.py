@@ -1,0 +1,141 @@
+"""Signing in with DNI and password: lockout, rehash, audit. Views pass plain values."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from passport.accounts.models import User
+from passport.accounts.models import UserStatus
+from passport.accounts.services import send_lockout_notice
+from passport.audit.services import record_event
+from passport.database import utcnow
+from passport.extensions import db
+from passport.login.errors import CaptchaFailed
+from passport.login.errors import InvalidCredentials
+from passport.security.lockout import LockoutPolicy
+from passport.security.lockout import is_locked
+from passport.security.lockout import register_failed_login
+from passport.security.lockout import register_successful_login
+from passport.security.passwords import hash_password
+from passport.security.passwords import needs_rehash
+from passport.security.passwords import verify_password
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """Who is asking, for the audit log."""
+
+    ip_address: str | None = None
+    user_agent: str | None = None
+    client_id: str | None = None
+
+
+def _typed_dni(dni: str) -> str | None:
+    """The typed username as the audit log may keep it: 8 digits, or nothing."""
+    return dni if len(dni) == 8 and dni.isascii() and dni.isdigit() else None
+
+
+def record_captcha_failure(dni: str, info: RequestInfo) -> None:
+    """Audit a wrong CAPTCHA on the sign-in form; commits; raises ``CaptchaFailed``."""
+    record_event(
+        "captcha_failed",
+        outcome="failure",
+        subject_dni=_typed_dni(dni),
+        client_id=info.client_id,
+        ip_address=info.ip_address,
+        user_agent=info.user_agent,
+        details={"form": "sign_in"},
+    )
+    db.session.commit()
+    raise CaptchaFailed()
+
+
+def _refuse(user: User | None, dni: str, reason: str, info: RequestInfo) -> InvalidCredentials:
+    record_event(
+        "login_failed",
+        outcome="failure",
+        subject_user_id=user.id if user else None,
+        subject_dni=_typed_dni(dni),
+        client_id=info.client_id,
+        ip_address=info.ip_address,
+        user_agent=info.user_agent,
+        details={"reason": reason},
+    )
+    db.session.commit()
+    return InvalidCredentials(reason)
+
+
+def authenticate(dni: str, password: str, info: RequestInfo) -> User:
+    """Check DNI and password; return the active user or raise ``InvalidCredentials``.
+
+    Every refusal costs one Argon2 verification, so response times do not tell an unknown
+    DNI, a locked or pending account and a wrong password apart. Commits.
+    """
+    now = utcnow()
+    user = None
+    if _typed_dni(dni) is not None:
+        # Row lock (PostgreSQL): concurrent failures of one account are counted one by one.
+        user = db.session.scalar(select(User).where(User.dni == dni).with_for_update())
+    if user is None:
+        verify_password(None, password)
+        raise _refuse(None, dni, "unknown_user" if _typed_dni(dni) else "invalid_dni", info)
+    if user.status is not UserStatus.ACTIVE:
+        verify_password(None, password)
+        raise _refuse(user, dni, user.status.value, info)
+    if is_locked(user, now):
+        # Not counted: hammering a locked account must not lengthen its lockout.
+        verify_password(None, password)
+        raise _refuse(user, dni, "locked", info)
+    if not verify_password(user.password_hash, password):
+        policy = LockoutPolicy.from_config(current_app.config)
+        locked_until = register_failed_login(user, policy, now)
+        error = _refuse(user, dni, "bad_password", info)  # commits the new counts too
+        if locked_until is not None:
+            record_event(
+                "account_locked",
+                outcome="success",
+                subject_user_id=user.id,
+                subject_dni=user.dni,
+                ip_address=info.ip_address,
+                user_agent=info.user_agent,
+                details={
+                    "lockouts": user.lockouts,
+                    "locked_until": locked_until.isoformat(),
+                },
+            )
+            db.session.commit()
+            send_lockout_notice(user, locked_until)
+        raise error
+    register_successful_login(user)
+    if user.password_hash and needs_rehash(user.password_hash):
+        # The Argon2 parameters changed since this hash was made: upgrade it now that we
+        # hold the password (issue 2, "rehash transparently on login").
+        user.password_hash = hash_password(password)
+    record_event(
+        "login_succeeded",
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        client_id=info.client_id,
+        ip_address=info.ip_address,
+        user_agent=info.user_agent,
+        details={"amr": ["pwd"]},
+    )
+    db.session.commit()
+    return user
+
+
+def record_logout(user_id: int, info: RequestInfo) -> None:
+    """Audit a local logout (the caller ends the session, which commits)."""
+    record_event(
+        "logout",
+        actor_user_id=user_id,
+        subject_user_id=user_id,
+        ip_address=info.ip_address,
+        user_agent=info.user_agent,
+    )

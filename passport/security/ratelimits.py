@@ -1,0 +1,56 @@
+"""Per-IP throttling of the sign-in and account forms (Flask-Limiter).
+
+Counts live in-process by default and in Redis when ``REDIS_URL`` is set, so every worker
+and every host shares one count per address. Whole schools sign in from one NAT address on
+pay-slip day: throttling only answers 429 for a while, it never locks an account (accounts
+are locked only by ``lockout.py``, per account), and ``TRUSTED_NETWORKS`` get
+``TRUSTED_RATE_LIMIT`` instead. Only POSTs count: showing a form costs nothing to limit.
+
+Settings: ``LOGIN_RATE_LIMIT`` (POST /ingresar), ``ACCOUNT_RATE_LIMIT`` (POSTs of generar /
+olvidé contraseña, one shared budget), ``TRUSTED_RATE_LIMIT``, ``REDIS_URL``,
+``RATELIMIT_KEY_PREFIX`` (namespace in a shared Redis).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import current_app
+
+from passport.extensions import limiter
+from passport.security.network import client_ip
+from passport.security.network import is_trusted_client
+
+
+def _login_limit() -> str:
+    config = current_app.config
+    return str(config["TRUSTED_RATE_LIMIT"] if is_trusted_client() else config["LOGIN_RATE_LIMIT"])
+
+
+def _account_limit() -> str:
+    config = current_app.config
+    if is_trusted_client():
+        return str(config["TRUSTED_RATE_LIMIT"])
+    return str(config["ACCOUNT_RATE_LIMIT"])
+
+
+#: Decorator for the sign-in view.
+login_rate_limit = limiter.shared_limit(
+    _login_limit, scope="login", key_func=client_ip, methods=["POST"]
+)
+#: Decorator for the "generar contraseña" and "olvidé mi contraseña" views (one budget).
+account_rate_limit = limiter.shared_limit(
+    _account_limit, scope="account", key_func=client_ip, methods=["POST"]
+)
+
+
+def init_ratelimits(app: Flask) -> None:
+    """Bind the limiter to ``app``: Redis when ``REDIS_URL`` is set, else process memory."""
+    config = app.config
+    redis_url = config.get("REDIS_URL")
+    config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    config.setdefault("RATELIMIT_KEY_PREFIX", "passport")
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    # If Redis goes away, keep throttling per process rather than failing every sign-in.
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", bool(redis_url))
+    limiter.init_app(app)
