@@ -1,0 +1,103 @@
+"""AYNI_SERVIDOR settings: every key overridable by ``AYNI_<KEY>`` (CONTRACT.md, AYNI section).
+
+AYNI_SERVIDOR is a separate application (``relying_party_demo``); it shares only the typed
+environment parsing with Passport. ``SQLALCHEMY_DATABASE_URI`` is read from
+``AYNI_DATABASE_URL`` and ``ENV`` from ``AYNI_ENV``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+from typing import get_type_hints
+
+from config.environment import ConfigError
+from config.environment import settings_from_env
+
+__all__ = [
+    "AyniConfig",
+    "AyniProductionConfig",
+    "AyniTestingConfig",
+    "ConfigError",
+    "ayni_config_from_env",
+]
+
+AYNI_DEVELOPMENT_SECRET_KEY = "ayni-dev-only-secret-key-change-me"  # noqa: S105 - refused in prod
+
+
+class AyniConfig:
+    """Defaults: the loopback demo next to a Passport on :5000."""
+
+    ENV: str = "development"
+    SECRET_KEY: str = AYNI_DEVELOPMENT_SECRET_KEY
+    # None means "a SQLite file in the instance folder", filled in by create_app.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    ISSUER: str = "http://127.0.0.1:5000"
+    CLIENT_ID: str | None = None
+    CLIENT_SECRET: str | None = None
+    BASE_URL: str = "http://127.0.0.1:5001"
+    SCOPE: str = "openid profile email dni"
+    # Browsers share cookies between ports of one host: prefix ours (CONTRACT.md).
+    SESSION_COOKIE_NAME: str = "ayni_session"
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    SESSION_COOKIE_SECURE: bool = False
+    SESSION_IDLE_MINUTES: int = 30
+    SESSION_ABSOLUTE_HOURS: int = 10
+    MAX_CONTENT_LENGTH: int = 1024 * 1024
+    WTF_CSRF_TIME_LIMIT: int | None = None
+    BABEL_DEFAULT_LOCALE: str = "es"
+    BABEL_DEFAULT_TIMEZONE: str = "America/Lima"
+    # Outgoing calls to Passport (discovery, token, userinfo, JWKS).
+    HTTP_TIMEOUT_SECONDS: int = 5
+    # Clock skew accepted on iat/exp of ID and logout tokens.
+    TOKEN_LEEWAY_SECONDS: int = 60
+    # Oldest logout token accepted (OIDC Back-Channel Logout 1.0 §2.6: "recent enough").
+    LOGOUT_TOKEN_MAX_AGE_SECONDS: int = 300
+    # A kid not in our cached JWKS refetches it at most this often (a forged kid cannot
+    # make us hammer Passport).
+    JWKS_MIN_REFRESH_SECONDS: int = 10
+    BOLETAS_PAGE_SIZE: int = 12
+    EXPORT_MAX_ROWS: int = 5000
+    PASSPORT_NAME: str = "passport"
+    GENERATE_PASSWORD_PATH: str = "/generar-contrasena"  # noqa: S105 - a URL path
+
+
+class AyniTestingConfig(AyniConfig):
+    """The test suite: loopback everything, CSRF kept on."""
+
+    ENV: str = "testing"
+    TESTING: bool = True
+    SECRET_KEY: str = "ayni-test-secret-key-" + "x" * 32
+    CLIENT_ID: str | None = "ayni-test-client"
+    CLIENT_SECRET: str | None = "ayni-test-secret"  # noqa: S105 - tests only
+
+
+class AyniProductionConfig(AyniConfig):
+    """HTTPS, PostgreSQL; create_app refuses unsafe values."""
+
+    ENV: str = "production"
+    SESSION_COOKIE_SECURE: bool = True
+
+
+AYNI_CONFIGS: dict[str, type[AyniConfig]] = {
+    "development": AyniConfig,
+    "testing": AyniTestingConfig,
+    "production": AyniProductionConfig,
+}
+
+AYNI_ALIASES = {"SQLALCHEMY_DATABASE_URI": "AYNI_DATABASE_URL", "ENV": "AYNI_ENV"}
+
+
+def ayni_config_from_env(
+    environ: Mapping[str, str] | None = None, base: type[AyniConfig] | None = None
+) -> dict[str, Any]:
+    """Return AYNI_SERVIDOR's settings for ``AYNI_ENV`` with every ``AYNI_*`` override."""
+    environ = os.environ if environ is None else environ
+    if base is None:
+        name = environ.get("AYNI_ENV", "development").strip().lower()
+        if name not in AYNI_CONFIGS:
+            raise ConfigError(f"AYNI_ENV must be one of {', '.join(AYNI_CONFIGS)}, not {name!r}")
+        base = AYNI_CONFIGS[name]
+    return settings_from_env(base, get_type_hints(base), environ, "AYNI_", AYNI_ALIASES)

@@ -1,0 +1,268 @@
+"""Fixtures for AYNI_SERVIDOR: its own database (from its own migrations), a stand-in issuer.
+
+The stand-in issuer is a tiny HTTP server on a loopback port that serves a discovery document,
+a JWKS of test RSA keys and a token endpoint, so the app's real HTTP client, key lookup and
+validators run unchanged. Nothing here mocks AYNI's own code. The full dance with a real
+Passport lives in ``tests/integration/test_ayni_with_passport.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response
+
+CLIENT_ID = "ayni-test-client"
+BASE_URL = "http://127.0.0.1:5001"
+
+
+class StandInIssuer:
+    """Discovery + JWKS + token endpoint on 127.0.0.1, with keys the tests control."""
+
+    def __init__(self) -> None:
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "test-key-1", "use": "sig"})
+        self.published = [self.key]
+        self.jwks_requests = 0
+        self.token_responses: list[tuple[int, dict[str, Any]]] = []
+        self.token_requests: list[dict[str, str]] = []
+        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def metadata(self) -> dict[str, Any]:
+        """The discovery document."""
+        return {
+            "issuer": self.url,
+            "authorization_endpoint": f"{self.url}/authorize",
+            "token_endpoint": f"{self.url}/token",
+            "userinfo_endpoint": f"{self.url}/userinfo",
+            "jwks_uri": f"{self.url}/jwks",
+            "end_session_endpoint": f"{self.url}/logout",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": True,
+            "backchannel_logout_supported": True,
+            "backchannel_logout_session_supported": True,
+        }
+
+    def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """Serve the three documents."""
+        request = Request(environ)
+        if request.path == "/.well-known/openid-configuration":
+            response = Response(json.dumps(self.metadata()), mimetype="application/json")
+        elif request.path == "/jwks":
+            self.jwks_requests += 1
+            keys = [key.as_dict(private=False) for key in self.published]
+            response = Response(json.dumps({"keys": keys}), mimetype="application/json")
+        elif request.path == "/token" and request.method == "POST":
+            self.token_requests.append(dict(request.form))
+            status, body = (
+                self.token_responses.pop(0)
+                if self.token_responses
+                else (400, {"error": "invalid_grant"})
+            )
+            response = Response(json.dumps(body), status=status, mimetype="application/json")
+        else:
+            response = Response("not found", status=404)
+        return response(environ, start_response)
+
+    def sign(
+        self,
+        claims: dict[str, Any],
+        *,
+        header: dict[str, Any] | None = None,
+        key: RSAKey | None = None,
+    ) -> str:
+        """A JWT signed with the published key (or another one)."""
+        key = key or self.key
+        full_header = {"alg": "RS256", "kid": key.kid}
+        full_header.update(header or {})
+        return jwt.encode(full_header, claims, key)
+
+    def logout_token(self, **overrides: Any) -> str:
+        """A valid back-channel logout token; ``overrides`` change or (with None) drop claims."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.url,
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 120,
+            "jti": secrets.token_hex(8),
+            "sub": "sub-rosa",
+            "sid": "sid-rosa-1",
+            "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+        }
+        header = overrides.pop("header", {"typ": "logout+jwt"})
+        key = overrides.pop("key", None)
+        for name, value in overrides.items():
+            if value is None:
+                claims.pop(name, None)
+            else:
+                claims[name] = value
+        return self.sign(claims, header=header, key=key)
+
+
+@pytest.fixture(scope="session")
+def stand_in_issuer() -> Iterator[StandInIssuer]:
+    """The stand-in issuer, running for the whole session."""
+    issuer = StandInIssuer()
+    issuer.thread.start()
+    yield issuer
+    issuer.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def ayni_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """AYNI's own database for this run (SQLite file, or a fresh PostgreSQL database)."""
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if not base or base.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('ayni') / 'ayni.db'}"
+        return
+    url = sa.make_url(base)
+    name = f"ayni_test_{secrets.token_hex(4)}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def make_ayni_app(database_url: str, issuer_url: str, **overrides: Any) -> Flask:
+    """Build AYNI_SERVIDOR for tests."""
+    from config.ayni import AyniTestingConfig
+    from relying_party_demo import create_app
+
+    settings: dict[str, Any] = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "ISSUER": issuer_url,
+        "BASE_URL": BASE_URL,
+        "CLIENT_ID": CLIENT_ID,
+        "CLIENT_SECRET": "ayni-test-secret",
+        "JWKS_MIN_REFRESH_SECONDS": 0,
+        "SERVER_NAME": None,
+    }
+    settings.update(overrides)
+    return create_app(AyniTestingConfig, overrides=settings)
+
+
+@pytest.fixture(scope="session")
+def _ayni_migrated_app(ayni_database_url: str, stand_in_issuer: StandInIssuer) -> Flask:
+    """The app, once per run, with the schema built by migrations/ayni (not create_all)."""
+    from flask_migrate import upgrade
+
+    app = make_ayni_app(ayni_database_url, stand_in_issuer.url)
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def wipe_ayni_database(engine: sa.Engine) -> None:
+    """Delete every row of every AYNI table, children first."""
+    from relying_party_demo.database import Base
+
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def ayni_app(_ayni_migrated_app: Flask, stand_in_issuer: StandInIssuer) -> Iterator[Flask]:
+    """The app inside an app context; every row is deleted after the test."""
+    from relying_party_demo.extensions import db
+
+    stand_in_issuer.published = [stand_in_issuer.key]
+    stand_in_issuer.token_responses.clear()
+    stand_in_issuer.token_requests.clear()
+    with _ayni_migrated_app.app_context():
+        yield _ayni_migrated_app
+        db.session.remove()
+        wipe_ayni_database(db.engine)
+
+
+@pytest.fixture
+def ayni_client(ayni_app: Flask) -> FlaskClient:
+    return ayni_app.test_client()
+
+
+@pytest.fixture
+def seeded(ayni_app: Flask) -> dict[str, int]:
+    """The demo legajos and boletas."""
+    from relying_party_demo.demo_data import seed_demo
+
+    return seed_demo()
+
+
+SignIn = Callable[..., str]
+
+
+@pytest.fixture
+def sign_in(ayni_app: Flask, ayni_client: FlaskClient) -> SignIn:
+    """Sign a person in WITHOUT Passport: insert a local session row and set its cookie."""
+    from relying_party_demo.auth.models import LocalSession
+    from relying_party_demo.auth.sessions import hash_key
+    from relying_party_demo.auth.sessions import new_key
+    from relying_party_demo.database import utcnow
+    from relying_party_demo.extensions import db
+
+    def sign_in_as(
+        dni: str,
+        *,
+        subject: str | None = None,
+        sid: str | None = None,
+        client: FlaskClient | None = None,
+        **fields: Any,
+    ) -> str:
+        now = utcnow()
+        key = new_key()
+        values: dict[str, Any] = {
+            "key_hash": hash_key(key),
+            "data": {},
+            "subject": subject or f"sub-{dni}",
+            "dni": dni,
+            "given_name": "Rosa Elena",
+            "family_name": "Quispe Huamán",
+            "sid": sid or f"sid-{dni}",
+            "id_token": "header.payload.signature",
+            "access_token": "access-" + dni,
+            "access_token_expires_at": now + timedelta(minutes=10),
+            "authenticated_at": now,
+            "created_at": now,
+            "last_seen_at": now,
+            "expires_at": now + timedelta(minutes=30),
+        }
+        values.update(fields)
+        db.session.add(LocalSession(**values))
+        db.session.commit()
+        (client or ayni_client).set_cookie("ayni_session", key)
+        return key
+
+    return sign_in_as
