@@ -57,6 +57,8 @@ class BaseConfig:
     )
     HELPDESK_PHONE: str = "615-5800 anexo 50505"
     HELPDESK_HOURS: str = "Atención de lunes a viernes de 9:00 am a 5:00 pm"
+    # "Cuerpo:" line of the help-desk paragraph of the mails (accounts capability).
+    HELPDESK_BODY: str = "Datos personales, de contacto y el motivo."
 
     # Mail.
     MAIL_BACKEND: str = "outbox"  # smtp | outbox | console

@@ -1,0 +1,322 @@
+"""``passport users import``: create and update users from a CSV file, all or nothing.
+
+This is how people "registrados en los sistemas de Evaluación Docente" get an account.
+
+The file:
+
+- Text in UTF-8 (the byte-order mark Excel writes with "CSV UTF-8" is fine). Any other
+  encoding is refused, naming the line of the first byte that is not UTF-8.
+- The first line is the header. The delimiter is ``,`` or ``;`` (Excel in Spanish locales
+  saves ``;``), whichever the header uses more. Fields may be quoted with ``"``.
+- Columns, in any order, names case-insensitive:
+
+  ==================  ========  ==============================================================
+  column              required  content
+  ==================  ========  ==============================================================
+  ``dni``             yes       8 digits; the key of the upsert
+  ``email``           yes       where the "Generar tu contraseña" mail goes
+  ``given_name``      yes       nombres
+  ``family_name``     yes       apellidos
+  ``phone``           no        international form, ``+51987654321`` (spaces, dashes allowed)
+  ``dre``             no        DRE name, as in the payroll
+  ``ugel``            no        UGEL name, as in the payroll
+  ``street_address``  no        address members of the OpenID Connect ``address`` claim
+  ``locality``        no
+  ``region``          no
+  ``postal_code``     no
+  ``country``         no
+  ==================  ========  ==============================================================
+
+  Any other column is an error (a misspelt header would silently drop data).
+- Blank lines are ignored.
+
+What it does:
+
+- Every row is checked first. If any is invalid, nothing is written and every problem is
+  reported as (line, column, reason). A DNI twice in the file is an error.
+- Upsert by DNI. A new DNI becomes a *pending* user who gets the activation mail (unless
+  ``send_email=False``). For an existing DNI, every non-empty cell replaces the stored value;
+  an empty optional cell keeps it; the address cells, when any is filled, replace the whole
+  address. A changed e-mail is no longer verified. Status, password and admin flag never
+  change through an import.
+- Importing the same file again changes nothing: "0 created, 0 updated, N unchanged".
+- ``dry_run=True`` reports what would happen and writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from passport.accounts.errors import InvalidImportError
+from passport.accounts.errors import InvalidUserDataError
+from passport.accounts.errors import RowError
+from passport.accounts.models import User
+from passport.accounts.models import UserStatus
+from passport.accounts.notifications import send_activation_mail
+from passport.accounts.validation import UserData
+from passport.accounts.validation import clean_user_data
+from passport.audit.services import record_event
+from passport.extensions import db
+from passport.mail import MailDeliveryError
+
+REQUIRED_COLUMNS = ("dni", "email", "given_name", "family_name")
+ADDRESS_COLUMNS = ("street_address", "locality", "region", "postal_code", "country")
+OPTIONAL_COLUMNS = ("phone", "dre", "ugel", *ADDRESS_COLUMNS)
+MAX_ROWS = 200_000
+# Rows looked up per query (SQLite and PostgreSQL both take this many bound parameters).
+LOOKUP_CHUNK = 500
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, in a dry run, would do)."""
+
+    dry_run: bool
+    created: list[str] = field(default_factory=list)  # DNIs
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    mails_sent: int = 0
+    mail_failures: list[str] = field(default_factory=list)  # DNIs whose mail failed
+
+    def summary(self) -> str:
+        """ "2 created, 1 updated, 5 unchanged"."""
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (counts and DNIs)."""
+        return {
+            "dry_run": self.dry_run,
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "created_dnis": self.created,
+            "updated_dnis": self.updated,
+            "mails_sent": self.mails_sent,
+            "mail_failures": self.mail_failures,
+        }
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """A valid row: its line and its normalised data (address None when its cells are empty)."""
+
+    line: int
+    data: UserData
+
+
+def decode(source: bytes) -> str:
+    """The file as text: UTF-8 with or without a byte-order mark, else InvalidImportError."""
+    try:
+        return source.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = source[: error.start].count(b"\n") + 1
+        raise InvalidImportError(
+            [
+                RowError(
+                    line,
+                    None,
+                    f"the file is not UTF-8 text (byte 0x{source[error.start]:02x}); "
+                    "save it as CSV UTF-8",
+                )
+            ]
+        ) from None
+
+
+def parse_rows(text: str) -> list[ImportRow]:
+    """Check every row; InvalidImportError lists every problem of the file."""
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    errors: list[RowError] = []
+    rows: list[ImportRow] = []
+    seen: dict[str, int] = {}
+    try:
+        header = next(reader, None)
+        if header is None or not any(cell.strip() for cell in header):
+            raise InvalidImportError([RowError(1, None, "the file is empty: a header is expected")])
+        columns = [cell.strip().lower() for cell in header]
+        errors.extend(_header_errors(columns))
+        if errors:
+            raise InvalidImportError(errors)
+        for cells in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(rows) + len(errors) >= MAX_ROWS:
+                errors.append(RowError(line, None, f"more than {MAX_ROWS} rows; split the file"))
+                break
+            if len(cells) != len(columns):
+                errors.append(
+                    RowError(line, None, f"expected {len(columns)} fields, found {len(cells)}")
+                )
+                continue
+            row = _row(line, dict(zip(columns, cells, strict=True)), errors)
+            if row is None:
+                continue
+            if row.data.dni in seen:
+                errors.append(
+                    RowError(
+                        line, "dni", f"DNI {row.data.dni} is also on line {seen[row.data.dni]}"
+                    )
+                )
+                continue
+            seen[row.data.dni] = line
+            rows.append(row)
+    except csv.Error as error:
+        errors.append(RowError(reader.line_num, None, f"malformed CSV: {error}"))
+    if errors:
+        raise InvalidImportError(errors)
+    return rows
+
+
+def _header_errors(columns: list[str]) -> list[RowError]:
+    errors = []
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    for index, column in enumerate(columns):
+        if column not in known:
+            errors.append(RowError(1, column or f"column {index + 1}", "unknown column"))
+        elif column in columns[:index]:
+            errors.append(RowError(1, column, "column appears twice"))
+    for column in REQUIRED_COLUMNS:
+        if column not in columns:
+            errors.append(RowError(1, column, "required column is missing"))
+    return errors
+
+
+def _row(line: int, cells: dict[str, str], errors: list[RowError]) -> ImportRow | None:
+    address = {key: cells[key] for key in ADDRESS_COLUMNS if cells.get(key, "").strip()}
+    try:
+        data = clean_user_data(
+            dni=cells["dni"],
+            email=cells["email"],
+            given_name=cells["given_name"],
+            family_name=cells["family_name"],
+            phone=cells.get("phone"),
+            address=address or None,
+            dre=cells.get("dre"),
+            ugel=cells.get("ugel"),
+        )
+    except InvalidUserDataError as error:
+        errors.extend(RowError(line, e.field, e.reason) for e in error.errors)
+        return None
+    return ImportRow(line, data)
+
+
+def _existing_users(dnis: list[str]) -> dict[str, User]:
+    found: dict[str, User] = {}
+    for start in range(0, len(dnis), LOOKUP_CHUNK):
+        chunk = dnis[start : start + LOOKUP_CHUNK]
+        for user in db.session.scalars(select(User).where(User.dni.in_(chunk))):
+            found[user.dni] = user
+    return found
+
+
+def _changes(user: User, data: UserData) -> dict[str, Any]:
+    """The attributes an import row changes on an existing user (empty cells keep values)."""
+    wanted: dict[str, Any] = {
+        "email": data.email,
+        "given_name": data.given_name,
+        "family_name": data.family_name,
+    }
+    for name in ("phone_number", "dre", "ugel", "address"):
+        value = getattr(data, name)
+        if value is not None:
+            wanted[name] = value
+    return {name: value for name, value in wanted.items() if getattr(user, name) != value}
+
+
+def import_users(
+    source: bytes,
+    *,
+    dry_run: bool = False,
+    send_email: bool = True,
+    actor_user_id: int | None = None,
+) -> ImportReport:
+    """Import a CSV file (format in the module doc); InvalidImportError when any row is bad."""
+    rows = parse_rows(decode(source))
+    report = ImportReport(dry_run=dry_run)
+    existing = _existing_users([row.data.dni for row in rows])
+    new_users: list[User] = []
+    for row in rows:
+        data = row.data
+        user = existing.get(data.dni)
+        if user is None:
+            report.created.append(data.dni)
+            new_users.append(
+                User(
+                    dni=data.dni,
+                    email=data.email,
+                    given_name=data.given_name,
+                    family_name=data.family_name,
+                    phone_number=data.phone_number,
+                    address=data.address,
+                    dre=data.dre,
+                    ugel=data.ugel,
+                    status=UserStatus.PENDING,
+                )
+            )
+            continue
+        changes = _changes(user, data)
+        if not changes:
+            report.unchanged.append(data.dni)
+            continue
+        report.updated.append(data.dni)
+        if not dry_run:
+            if "email" in changes:
+                changes["email_verified"] = False
+            for name, value in changes.items():
+                setattr(user, name, value)
+            record_event(
+                "user.updated",
+                actor_user_id=actor_user_id,
+                subject_user_id=user.id,
+                subject_dni=user.dni,
+                details={"via": "import", "fields": sorted(changes)},
+            )
+    if dry_run:
+        db.session.rollback()
+        return report
+    db.session.add_all(new_users)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise InvalidImportError(
+            [RowError(None, "dni", "a DNI of the file was created meanwhile; run it again")]
+        ) from None
+    for user in new_users:
+        record_event(
+            "user.created",
+            actor_user_id=actor_user_id,
+            subject_user_id=user.id,
+            subject_dni=user.dni,
+            details={"status": user.status.value, "via": "import"},
+        )
+    record_event(
+        "users.imported",
+        actor_user_id=actor_user_id,
+        details={
+            "created": len(report.created),
+            "updated": len(report.updated),
+            "unchanged": len(report.unchanged),
+        },
+    )
+    db.session.commit()
+    if send_email:
+        for user in new_users:
+            try:
+                send_activation_mail(user, actor_user_id=actor_user_id)
+                report.mails_sent += 1
+            except MailDeliveryError:
+                report.mail_failures.append(user.dni)
+    return report

@@ -1,0 +1,339 @@
+"""The behaviour of accounts: create, import, set passwords from links, lock state, status.
+
+Every public function commits once (or raises, having written nothing). Views and commands
+choose the wording; these functions take typed values and raise the errors of ``errors.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from passport.accounts.errors import DuplicateDniError
+from passport.accounts.errors import FieldError
+from passport.accounts.errors import InvalidLinkError
+from passport.accounts.errors import InvalidUserDataError
+from passport.accounts.errors import LinkFailure
+from passport.accounts.errors import PasswordRejectedError
+from passport.accounts.errors import UserNotFoundError
+from passport.accounts.importing import import_users
+from passport.accounts.links import LinkPurpose
+from passport.accounts.links import resolve_link
+from passport.accounts.models import User
+from passport.accounts.models import UserStatus
+from passport.accounts.notifications import send_activation_mail
+from passport.accounts.notifications import send_link_mail
+from passport.accounts.notifications import send_lockout_notice
+from passport.accounts.notifications import send_reset_mail
+from passport.accounts.validation import clean_dni
+from passport.accounts.validation import clean_user_data
+from passport.audit.services import record_event
+from passport.database import utcnow
+from passport.extensions import db
+from passport.mail import MailDeliveryError
+from passport.security.password_policy import PasswordProblem
+from passport.security.password_policy import check_password
+from passport.security.password_policy import configured_rules
+from passport.security.passwords import hash_password
+
+__all__ = [
+    "check_new_password",
+    "clear_lockout",
+    "create_user",
+    "disable_user",
+    "enable_user",
+    "find_user_by_dni",
+    "import_users",
+    "request_password_link",
+    "send_activation_mail",
+    "send_lockout_notice",
+    "send_reset_mail",
+    "set_password_from_link",
+    "unlock_user",
+]
+
+log = logging.getLogger(__name__)
+
+
+def find_user_by_dni(dni: str) -> User | None:
+    """The user with this DNI, or None."""
+    return db.session.scalar(select(User).where(User.dni == dni))
+
+
+def _existing_user(dni: str) -> User:
+    dni, reason = clean_dni(dni)
+    if reason:
+        raise UserNotFoundError(dni)
+    user = find_user_by_dni(dni)
+    if user is None:
+        raise UserNotFoundError(dni)
+    return user
+
+
+def check_new_password(
+    password: str, *, dni: str | None, confirmation: str | None = None
+) -> list[PasswordProblem]:
+    """Every problem with a new password under the configured policy (empty when fine)."""
+    return check_password(
+        password,
+        rules=configured_rules(),
+        dni=dni,
+        confirmation=confirmation,
+        extra_words=(current_app.config["BRAND_NAME"], current_app.config["DEFAULT_SYSTEM_NAME"]),
+    )
+
+
+def create_user(
+    dni: str,
+    email: str,
+    given_name: str,
+    family_name: str,
+    *,
+    phone: str | None = None,
+    address: dict[str, Any] | None = None,
+    dre: str | None = None,
+    ugel: str | None = None,
+    email_verified: bool = False,
+    phone_verified: bool = False,
+    password: str | None = None,
+    is_admin: bool = False,
+    send_email: bool = True,
+    actor_user_id: int | None = None,
+) -> User:
+    """Create a user: active with ``password``, else pending with the activation mail.
+
+    Raises InvalidUserDataError, DuplicateDniError, PasswordRejectedError or
+    MailDeliveryError; on any of them nothing is written.
+    """
+    data = clean_user_data(
+        dni=dni,
+        email=email,
+        given_name=given_name,
+        family_name=family_name,
+        phone=phone,
+        address=address,
+        dre=dre,
+        ugel=ugel,
+    )
+    if phone_verified and data.phone_number is None:
+        raise InvalidUserDataError(
+            [FieldError("phone", "cannot be verified without a phone number")]
+        )
+    if find_user_by_dni(data.dni) is not None:
+        raise DuplicateDniError(data.dni)
+    password_hash = None
+    if password is not None:
+        problems = check_new_password(password, dni=data.dni)
+        if problems:
+            raise PasswordRejectedError(problems)
+        password_hash = hash_password(password)
+    user = User(
+        dni=data.dni,
+        email=data.email,
+        email_verified=email_verified,
+        given_name=data.given_name,
+        family_name=data.family_name,
+        phone_number=data.phone_number,
+        phone_number_verified=phone_verified,
+        address=data.address,
+        dre=data.dre,
+        ugel=data.ugel,
+        is_admin=is_admin,
+        status=UserStatus.ACTIVE if password_hash else UserStatus.PENDING,
+        password_hash=password_hash,
+        password_changed_at=utcnow() if password_hash else None,
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another process created the same DNI between our check and our insert.
+        db.session.rollback()
+        raise DuplicateDniError(data.dni) from None
+    record_event(
+        "user.created",
+        actor_user_id=actor_user_id,
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        details={"status": user.status.value, "is_admin": is_admin},
+    )
+    if password_hash is None and send_email:
+        try:
+            send_link_mail(user, LinkPurpose.ACTIVATION, actor_user_id=actor_user_id)
+        except MailDeliveryError:
+            db.session.rollback()
+            raise
+    db.session.commit()
+    return user
+
+
+def clear_lockout(user: User) -> None:
+    """Forget the failed logins and any lockout of ``user`` (no commit)."""
+    user.failed_logins = 0
+    user.last_failed_login_at = None
+    user.locked_until = None
+    user.lockouts = 0
+
+
+def set_password_from_link(
+    token: str,
+    password: str,
+    confirmation: str,
+    *,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
+) -> User:
+    """Set the password through a live link: the account becomes active and the link dies.
+
+    Also: the e-mail counts as verified (the link reached it), the lockout is cleared and
+    every SSO session of the user ends. Raises InvalidLinkError or PasswordRejectedError, having
+    changed nothing.
+    """
+    user, purpose = resolve_link(token)
+    problems = check_new_password(password, dni=user.dni, confirmation=confirmation)
+    if problems:
+        raise PasswordRejectedError(problems)
+    password_hash = hash_password(password)
+    generation = user.link_generation
+    # Consume the link with a compare-and-set: of two concurrent uses of one link, only one
+    # finds the generation unchanged (the other waits on the row lock, then matches nothing).
+    consumed = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.link_generation == generation)
+        .values(link_generation=generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if consumed.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise InvalidLinkError(LinkFailure.USED)
+    db.session.refresh(user, attribute_names=["link_generation"])
+    user.password_hash = password_hash
+    user.password_changed_at = utcnow()
+    user.status = UserStatus.ACTIVE
+    user.email_verified = True
+    clear_lockout(user)
+    record_event(
+        "password.set" if purpose is LinkPurpose.ACTIVATION else "password.reset",
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
+    _end_sessions(user, "password_reset" if purpose is LinkPurpose.RESET else "password_set")
+    db.session.commit()
+    return user
+
+
+def _end_sessions(user: User, reason: str) -> None:
+    """End every SSO session of ``user`` (the login capability commits with our changes)."""
+    from passport.login.sessions import end_user_sessions
+
+    end_user_sessions(user.id, reason)
+
+
+def request_password_link(
+    dni: str, *, ip_address: str | None = None, user_agent: str | None = None
+) -> None:
+    """Self-service ("Generar contraseña", "¿Olvidaste la contraseña?"): mail the right link.
+
+    A pending user gets "Generar tu contraseña", an active one "Restablecer tu contraseña";
+    an unknown DNI or a disabled user gets nothing. It never raises for any of these (nor for
+    a mail failure), so the caller can answer the same way whatever the DNI.
+    """
+    user = find_user_by_dni(dni)
+    result = "unknown_dni"
+    if user is not None and user.status is UserStatus.DISABLED:
+        result = "disabled"
+    elif user is not None:
+        purpose = LinkPurpose.ACTIVATION if user.status is UserStatus.PENDING else LinkPurpose.RESET
+        try:
+            send_link_mail(user, purpose, via="self_service")
+            result = f"sent_{purpose.value}"
+        except MailDeliveryError:
+            db.session.rollback()
+            log.exception("self-service %s mail for user %s failed", purpose.value, user.id)
+            result = "mail_failed"
+    record_event(
+        "password_link.requested",
+        outcome="failure" if result == "mail_failed" else "success",
+        subject_user_id=user.id if user is not None else None,
+        subject_dni=dni,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        details={"result": result},
+    )
+    db.session.commit()
+
+
+def record_rejected_link(
+    failure: LinkFailure, *, ip_address: str | None = None, user_agent: str | None = None
+) -> None:
+    """Audit an attempt to set a password through a dead link; commits."""
+    record_event(
+        "password_link.rejected",
+        outcome="failure",
+        ip_address=ip_address,
+        user_agent=user_agent,
+        details={"reason": failure.value},
+    )
+    db.session.commit()
+
+
+def unlock_user(dni: str, *, actor_user_id: int | None = None) -> bool:
+    """Clear the lockout of the user with this DNI; True when it was locked. Commits."""
+    user = _existing_user(dni)
+    was_locked = user.locked_until is not None and user.locked_until > utcnow()
+    clear_lockout(user)
+    record_event(
+        "user.unlocked",
+        actor_user_id=actor_user_id,
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        details={"was_locked": was_locked},
+    )
+    db.session.commit()
+    return was_locked
+
+
+def disable_user(dni: str, *, actor_user_id: int | None = None) -> bool:
+    """Disable the user: no login, links dead, SSO sessions ended. True when it changed."""
+    from passport.accounts.links import issue_link_token
+
+    user = _existing_user(dni)
+    if user.status is UserStatus.DISABLED:
+        return False
+    previous = user.status
+    user.status = UserStatus.DISABLED
+    issue_link_token(user)  # every password link in flight dies
+    record_event(
+        "user.disabled",
+        actor_user_id=actor_user_id,
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        details={"previous_status": previous.value},
+    )
+    _end_sessions(user, "user_disabled")
+    db.session.commit()
+    return True
+
+
+def enable_user(dni: str, *, actor_user_id: int | None = None) -> bool:
+    """Re-enable a disabled user (active with a password, else pending). True when changed."""
+    user = _existing_user(dni)
+    if user.status is not UserStatus.DISABLED:
+        return False
+    user.status = UserStatus.ACTIVE if user.password_hash else UserStatus.PENDING
+    record_event(
+        "user.enabled",
+        actor_user_id=actor_user_id,
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        details={"status": user.status.value},
+    )
+    db.session.commit()
+    return True

@@ -1,0 +1,26 @@
+"""Outgoing mail: plain-text + HTML messages, through the transport MAIL_BACKEND names."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from passport.mail.errors import MailDeliveryError
+from passport.mail.messages import send_message
+
+__all__ = ["MailDeliveryError", "init_app", "send_message"]
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Mail and pick the transport (smtp, outbox or console)."""
+    from passport.extensions import mail
+    from passport.mail.transports import transport_from_settings
+
+    mail.init_app(app)
+    transport = transport_from_settings(app.config["MAIL_BACKEND"], app.config["MAIL_OUTBOX"])
+    app.extensions["passport.mail_transport"] = transport
+    if transport.name != "smtp":
+        log.warning("mail is not delivered: the %s backend keeps it local", transport.name)
