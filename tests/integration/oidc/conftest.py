@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from flask import g
+from flask import Response
 from flask.testing import FlaskClient
 from joserfc import jwk
 from joserfc import jwt
@@ -86,11 +86,18 @@ def sign_in(app: Flask, client: FlaskClient, user: Any, amr: list[str] | None = 
     """Start an SSO session for ``user`` and give the browser its cookie."""
     from passport.login.sessions import start_sso_session
 
+    name = app.config["SSO_COOKIE_NAME"]
     with app.test_request_context("/"):
         session = start_sso_session(user, amr or ["pwd"])
-        cookie = g.passport_sso_cookie
         sid = session.sid
-    client.set_cookie(app.config["SSO_COOKIE_NAME"], cookie)
+        # The cookie is written by login's after-request hook, as for a real sign-in.
+        response = app.process_response(Response())
+    cookie = next(
+        c.split(";")[0].split("=", 1)[1]
+        for c in response.headers.getlist("Set-Cookie")
+        if c.startswith(name + "=")
+    )
+    client.set_cookie(name, cookie)
     return sid
 
 
@@ -156,6 +163,11 @@ def full_flow(
 ) -> dict[str, Any]:
     """Sign in, authorize with PKCE, redeem; return the token response."""
     sign_in(app, client, user)
+    return code_flow(client, rp, scope, **params)
+
+
+def code_flow(client: FlaskClient, rp: RP, scope: str = "openid", **params: Any) -> dict[str, Any]:
+    """Authorize with PKCE in the current browser session and redeem the code."""
     verifier, challenge = pkce_pair()
     code = get_code(
         client, rp, scope=scope, code_challenge=challenge, code_challenge_method="S256", **params

@@ -195,8 +195,10 @@ def test_form_post_response_mode_renders_an_auto_submitted_form(app, client, rp,
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert f'action="{rp.redirect_uri}"' in body
-    assert 'name="code"' in body and 'name="iss"' in body
-    assert "<script>" not in body and "form_post.js" in body
+    assert 'name="code"' in body
+    assert 'name="iss"' in body
+    assert "<script>" not in body
+    assert "form_post.js" in body
 
 
 def test_public_client_must_use_pkce(app, client, user) -> None:

@@ -37,7 +37,8 @@ def test_discovery_advertises_only_what_is_supported(client) -> None:
     assert doc["frontchannel_logout_supported"] is False
     assert "none" not in doc["id_token_signing_alg_values_supported"]
     assert set(doc["id_token_signing_alg_values_supported"]) == {"RS256", "ES256"}
-    assert "dni" in doc["claims_supported"] and "sid" in doc["claims_supported"]
+    assert "dni" in doc["claims_supported"]
+    assert "sid" in doc["claims_supported"]
     assert "dni" in doc["scopes_supported"]
     assert set(doc["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",

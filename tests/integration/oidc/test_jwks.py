@@ -14,7 +14,8 @@ def test_jwks_publishes_public_rsa_and_ec_keys_only(client) -> None:
     keys = response.get_json()["keys"]
     assert {key["kty"] for key in keys} == {"RSA", "EC"}
     for key in keys:
-        assert key["kid"] and key["use"] == "sig"
+        assert key["kid"]
+        assert key["use"] == "sig"
         assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key)
 
 

@@ -29,7 +29,8 @@ def test_token_response_is_bearer_no_store_with_all_id_token_claims(app, client,
     assert body["expires_in"] > 0
     claims = verify_jwt(client, body["id_token"]).claims
     assert claims["iss"] == ISSUER
-    assert claims["aud"] == rp.client_id and claims["azp"] == rp.client_id
+    assert claims["aud"] == rp.client_id
+    assert claims["azp"] == rp.client_id
     assert claims["sub"] == user.sub != user.dni
     assert claims["nonce"] == "n-456"
     assert claims["sid"] == sid
@@ -39,7 +40,8 @@ def test_token_response_is_bearer_no_store_with_all_id_token_claims(app, client,
     digest = hashlib.sha256(body["access_token"].encode()).digest()
     assert claims["at_hash"] == base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
     # No profile claims in the ID token unless asked for (OIDC Core §5.4).
-    assert "name" not in claims and "dni" not in claims
+    assert "name" not in claims
+    assert "dni" not in claims
 
 
 def test_code_is_single_use_and_reuse_revokes_issued_tokens(app, client, rp, user) -> None:
@@ -121,7 +123,8 @@ def test_client_credentials_issues_api_scopes_without_id_token(client) -> None:
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["scope"] == "boletas:read"
-    assert "id_token" not in body and "refresh_token" not in body
+    assert "id_token" not in body
+    assert "refresh_token" not in body
     response = client.post(
         "/token",
         data={"grant_type": "client_credentials", "scope": "openid"},

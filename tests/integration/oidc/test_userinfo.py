@@ -37,7 +37,8 @@ def test_every_scope_releases_its_claims(app, client, rp, user) -> None:
     tokens = full_flow(app, client, rp, user, scope="openid profile email phone address dni")
     info = client.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     claims = info.get_json()
-    assert claims["email"] == user.email and claims["email_verified"] is False
+    assert claims["email"] == user.email
+    assert claims["email_verified"] is False
     assert claims["phone_number"] == "+51987654321"
     assert claims["phone_number_verified"] is False
     assert claims["address"]["locality"] == "Lima"

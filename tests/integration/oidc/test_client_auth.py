@@ -1,0 +1,198 @@
+"""Client authentication at the token endpoint (basic, post, none, private_key_jwt)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+
+import pytest
+from joserfc import jwk
+from joserfc import jwt
+
+from tests.integration.oidc.conftest import ISSUER
+from tests.integration.oidc.conftest import get_code
+from tests.integration.oidc.conftest import register_client
+from tests.integration.oidc.conftest import sign_in
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def code_form(rp, code):
+    return {"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri}
+
+
+def test_client_secret_basic_with_a_wrong_secret_is_401_with_challenge(
+    app, client, rp, user
+) -> None:
+    sign_in(app, client, user)
+    code = get_code(client, rp)
+    rp.client_secret = "wrong"
+    response = client.post("/token", data=code_form(rp, code), headers=rp.basic_auth())
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+    assert "WWW-Authenticate" in response.headers
+
+
+def test_unknown_client_is_401(client, rp) -> None:
+    rp.client_id = "unknown"
+    response = client.post("/token", data=code_form(rp, "x"), headers=rp.basic_auth())
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+
+
+def test_client_secret_post(app, client, user) -> None:
+    rp = register_client(token_endpoint_auth_method="client_secret_post", skip_consent=True)
+    sign_in(app, client, user)
+    code = get_code(client, rp)
+    form = {**code_form(rp, code), "client_id": rp.client_id, "client_secret": rp.client_secret}
+    assert client.post("/token", data=form).status_code == 200
+    # The method is fixed per client: basic is refused for a post client.
+    code = get_code(client, rp)
+    response = client.post("/token", data=code_form(rp, code), headers=rp.basic_auth())
+    assert response.status_code == 401
+
+
+def test_disabled_client_cannot_authenticate(app, client, rp, user) -> None:
+    from passport.extensions import db
+    from passport.oidc.clients import forget_client
+    from passport.oidc.models import OAuthClient
+
+    sign_in(app, client, user)
+    code = get_code(client, rp)
+    row = db.session.scalar(db.select(OAuthClient).where(OAuthClient.client_id == rp.client_id))
+    row.is_disabled = True
+    db.session.commit()
+    forget_client(rp.client_id)
+    response = client.post("/token", data=code_form(rp, code), headers=rp.basic_auth())
+    assert response.status_code == 401
+
+
+def test_rotated_secret_keeps_the_old_one_during_the_grace_period(app, client, rp, user) -> None:
+    from passport.oidc.clients import rotate_client_secret
+
+    old = rp.client_secret
+    new = rotate_client_secret(rp.client_id, grace_seconds=3600)
+    sign_in(app, client, user)
+    for secret in (old, new):
+        rp.client_secret = secret
+        code = get_code(client, rp)
+        assert (
+            client.post("/token", data=code_form(rp, code), headers=rp.basic_auth()).status_code
+            == 200
+        )
+    rotate_client_secret(rp.client_id)
+    rp.client_secret = new
+    code = get_code(client, rp)
+    assert (
+        client.post("/token", data=code_form(rp, code), headers=rp.basic_auth()).status_code == 401
+    )
+
+
+@pytest.fixture
+def rp_key():
+    return jwk.RSAKey.generate_key(2048, parameters={"kid": "rp-1"}, private=True)
+
+
+def assertion(client_id: str, key, audience: str = ISSUER + "/token", jti: str = "j1", **extra):
+    now = int(time.time())
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "iat": now,
+        "exp": now + 60,
+        "jti": jti,
+    }
+    claims.update(extra)
+    return jwt.encode({"alg": "RS256", "kid": "rp-1"}, claims, key)
+
+
+def private_key_form(rp, code, token):
+    return {
+        **code_form(rp, code),
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": token,
+    }
+
+
+def test_private_key_jwt_with_inline_jwks_and_jti_replay(app, client, user, rp_key) -> None:
+    rp = register_client(
+        token_endpoint_auth_method="private_key_jwt",
+        jwks={"keys": [rp_key.as_dict(private=False)]},
+        skip_consent=True,
+    )
+    assert rp.client_secret is None
+    sign_in(app, client, user)
+    token = assertion(rp.client_id, rp_key, jti="once")
+    response = client.post("/token", data=private_key_form(rp, get_code(client, rp), token))
+    assert response.status_code == 200, response.get_json()
+    replay = client.post("/token", data=private_key_form(rp, get_code(client, rp), token))
+    assert replay.status_code == 401
+    assert replay.get_json()["error"] == "invalid_client"
+
+
+def test_private_key_jwt_accepts_the_issuer_as_audience(app, client, user, rp_key) -> None:
+    rp = register_client(
+        token_endpoint_auth_method="private_key_jwt",
+        jwks={"keys": [rp_key.as_dict(private=False)]},
+        skip_consent=True,
+    )
+    sign_in(app, client, user)
+    token = assertion(rp.client_id, rp_key, audience=ISSUER, jti="aud-issuer")
+    assert (
+        client.post("/token", data=private_key_form(rp, get_code(client, rp), token)).status_code
+        == 200
+    )
+    bad = assertion(rp.client_id, rp_key, audience="https://other.example", jti="aud-bad")
+    assert (
+        client.post("/token", data=private_key_form(rp, get_code(client, rp), bad)).status_code
+        == 401
+    )
+
+
+def test_private_key_jwt_signed_by_another_key_is_refused(app, client, user, rp_key) -> None:
+    rp = register_client(
+        token_endpoint_auth_method="private_key_jwt",
+        jwks={"keys": [rp_key.as_dict(private=False)]},
+        skip_consent=True,
+    )
+    sign_in(app, client, user)
+    stranger = jwk.RSAKey.generate_key(2048, parameters={"kid": "rp-1"}, private=True)
+    token = assertion(rp.client_id, stranger, jti="stranger")
+    assert (
+        client.post("/token", data=private_key_form(rp, get_code(client, rp), token)).status_code
+        == 401
+    )
+
+
+def test_private_key_jwt_with_jwks_uri_on_loopback(app, client, user, rp_key) -> None:
+    body = json.dumps({"keys": [rp_key.as_dict(private=False)]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        uri = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+        rp = register_client(
+            token_endpoint_auth_method="private_key_jwt", jwks_uri=uri, skip_consent=True
+        )
+        sign_in(app, client, user)
+        token = assertion(rp.client_id, rp_key, jti="via-uri")
+        response = client.post("/token", data=private_key_form(rp, get_code(client, rp), token))
+        assert response.status_code == 200, response.get_json()
+    finally:
+        server.shutdown()
+        server.server_close()
