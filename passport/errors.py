@@ -81,10 +81,27 @@ class NotUtf8(BadRequest):
     description = "request is not valid UTF-8"
 
 
+def _endpoint() -> str | None:
+    """The endpoint of this URL, even when the method was wrong (405)."""
+    if request.endpoint is not None:
+        return request.endpoint
+    adapter = current_app.create_url_adapter(request)
+    if adapter is None:
+        return None
+    for method in ("GET", "POST"):
+        try:
+            endpoint, _ = adapter.match(method=method)
+        except HTTPException:
+            continue
+        return str(endpoint)
+    return None
+
+
 def wants_json() -> bool:
-    """True when the matched endpoint speaks JSON (protocol clients)."""
+    """True when the URL belongs to an endpoint that speaks JSON (protocol clients)."""
     endpoints = current_app.extensions.get("passport.json_endpoints", set())
-    return request.endpoint is not None and request.endpoint in endpoints
+    endpoint = _endpoint()
+    return endpoint is not None and endpoint in endpoints
 
 
 def _is_utf8(raw: bytes) -> bool:

@@ -30,14 +30,16 @@ def current_year() -> int:
     return datetime.now(zone).year
 
 
-def forget_previous_locale() -> None:
-    """Before each request: choose the language afresh.
+def forget_previous_request_state() -> None:
+    """Before each request: drop what extensions cached on ``g`` for an earlier request.
 
-    Flask-Babel caches the locale on ``g``, which lives as long as the app context; when one
-    context serves several requests (the test client inside a test), a language chosen by
-    one request must not leak into the next.
+    Flask-Babel caches the locale and Flask-WTF the CSRF token on ``g``, which lives as long
+    as the app context. When one context serves several requests (the test client inside a
+    test's app context), a language or token chosen for one browser must not leak into the
+    next request. In production every request has its own context and this costs nothing.
     """
     g.pop("ui_locale", None)
+    g.pop("csrf_token", None)
     refresh_locale()
 
 
@@ -56,6 +58,6 @@ def init_app(app: Flask) -> None:
     init_headers(app)
     captcha.init_app(app)
     init_sessions(app)
-    app.before_request(forget_previous_locale)
+    app.before_request(forget_previous_request_state)
     app.jinja_env.globals.update(page_language=page_language, current_year=current_year)
     app.register_blueprint(bp)
