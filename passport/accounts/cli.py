@@ -1,10 +1,226 @@
-"""``passport users ...``."""
+"""``passport users ...``: create, import, unlock, disable, enable (CONTRACT.md).
+
+Every failure exits non-zero with one line on standard error; ``--json`` prints one JSON
+object on standard output.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from typing import NoReturn
+
 import click
+from flask.cli import with_appcontext
+from flask_babel import force_locale
+
+from passport.accounts.errors import AccountsError
+from passport.accounts.errors import DuplicateDniError
+from passport.accounts.errors import InvalidImportError
+from passport.accounts.errors import InvalidUserDataError
+from passport.accounts.errors import PasswordRejectedError
+from passport.accounts.errors import UserNotFoundError
+from passport.mail import MailDeliveryError
+
+# The largest import file read (a national roster of teachers is far below it).
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one line on standard error and exit non-zero."""
+    click.echo("passport: " + " ".join(message.split()), err=True)
+    sys.exit(code)
+
+
+def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
+    """Print the JSON object or the human line."""
+    click.echo(json.dumps(payload, ensure_ascii=False) if as_json else text)
+
+
+def describe(error: AccountsError) -> str:
+    """One line for an accounts error."""
+    if isinstance(error, PasswordRejectedError):
+        with force_locale("es"):
+            reasons = " ".join(problem.message for problem in error.problems)
+        return f"password rejected by the policy: {reasons}"
+    if isinstance(error, InvalidUserDataError):
+        return "invalid user data: " + "; ".join(f"{e.field} {e.reason}" for e in error.errors)
+    return str(error)
 
 
 @click.group("users")
 def users_group() -> None:
     """Accounts: create, import, unlock, disable, enable."""
+
+
+@users_group.command("create")
+@click.option("--dni", required=True, help="8 digits: the username.")
+@click.option("--email", required=True)
+@click.option("--given-name", required=True)
+@click.option("--family-name", required=True)
+@click.option("--phone", default=None, help="International form, e.g. +51987654321.")
+@click.option("--address-json", default=None, help="OIDC address claim members as a JSON object.")
+@click.option("--dre", default=None)
+@click.option("--ugel", default=None)
+@click.option("--email-verified", is_flag=True)
+@click.option("--phone-verified", is_flag=True)
+@click.option("--password", default=None, help="Set it now (the user is active, no mail).")
+@click.option("--admin", is_flag=True)
+@click.option("--no-email", is_flag=True, help="Do not send the activation mail.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def create_command(
+    dni: str,
+    email: str,
+    given_name: str,
+    family_name: str,
+    phone: str | None,
+    address_json: str | None,
+    dre: str | None,
+    ugel: str | None,
+    email_verified: bool,
+    phone_verified: bool,
+    password: str | None,
+    admin: bool,
+    no_email: bool,
+    as_json: bool,
+) -> None:
+    """Create a user: pending with the "Generar tu contraseña" mail, or active with --password."""
+    from passport.accounts.services import create_user
+
+    address = None
+    if address_json is not None:
+        try:
+            address = json.loads(address_json)
+        except ValueError:
+            fail("--address-json is not valid JSON")
+        if not isinstance(address, dict):
+            fail("--address-json must be a JSON object")
+    try:
+        user = create_user(
+            dni,
+            email,
+            given_name,
+            family_name,
+            phone=phone,
+            address=address,
+            dre=dre,
+            ugel=ugel,
+            email_verified=email_verified,
+            phone_verified=phone_verified,
+            password=password,
+            is_admin=admin,
+            send_email=not no_email,
+        )
+    except (InvalidUserDataError, DuplicateDniError, PasswordRejectedError) as error:
+        fail(describe(error))
+    except MailDeliveryError as error:
+        fail(f"the activation mail could not be sent ({error}); the user was not created")
+    mail_sent = password is None and not no_email
+    emit(
+        as_json,
+        {
+            "dni": user.dni,
+            "sub": user.sub,
+            "status": user.status.value,
+            "email": user.email,
+            "is_admin": user.is_admin,
+            "activation_mail_sent": mail_sent,
+        },
+        f"created user {user.dni} (sub {user.sub}, {user.status.value})"
+        + ("; activation mail sent" if mail_sent else ""),
+    )
+
+
+@users_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+@click.option("--no-email", is_flag=True, help="Do not send activation mails to new users.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def import_command(file: Path, dry_run: bool, no_email: bool, as_json: bool) -> None:
+    """Create or update users from a CSV file, all or nothing (columns: see the README)."""
+    from passport.accounts.services import import_users
+
+    try:
+        if file.stat().st_size > MAX_IMPORT_BYTES:
+            fail(f"{file} is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MiB; split it")
+        source = file.read_bytes()
+    except OSError as error:
+        fail(f"cannot read {file}: {error.strerror}")
+    try:
+        report = import_users(source, dry_run=dry_run, send_email=not no_email)
+    except InvalidImportError as error:
+        if as_json:
+            emit(
+                True,
+                {
+                    "ok": False,
+                    "written": False,
+                    "errors": [
+                        {"line": e.line, "field": e.field, "reason": e.reason} for e in error.errors
+                    ],
+                },
+                "",
+            )
+        else:
+            for row_error in error.errors:
+                click.echo(str(row_error))
+        fail(f"{file}: {len(error.errors)} error(s); nothing was written")
+    prefix = "dry run: would be " if dry_run else ""
+    emit(as_json, {"ok": True, **report.as_dict()}, prefix + report.summary())
+    if report.mail_failures:
+        fail(
+            f"{len(report.mail_failures)} activation mail(s) could not be sent (DNIs "
+            f"{', '.join(report.mail_failures)}); those users exist and can use "
+            "Generar contraseña"
+        )
+
+
+def _status_command(action: str, dni: str, as_json: bool) -> None:
+    from passport.accounts import services
+
+    function = {
+        "unlock": services.unlock_user,
+        "disable": services.disable_user,
+        "enable": services.enable_user,
+    }[action]
+    try:
+        changed = function(dni)
+    except UserNotFoundError as error:
+        fail(str(error))
+    past = {"unlock": "unlocked", "disable": "disabled", "enable": "enabled"}[action]
+    if action == "unlock":
+        text = f"user {dni} unlocked" if changed else f"user {dni} was not locked; counters reset"
+    else:
+        text = f"user {dni} {past}" if changed else f"user {dni} was already {past}"
+    emit(as_json, {"dni": dni, "action": action, "changed": changed}, text)
+
+
+@users_group.command("unlock")
+@click.argument("dni")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def unlock_command(dni: str, as_json: bool) -> None:
+    """Clear the lockout and the failed-login count of a user."""
+    _status_command("unlock", dni, as_json)
+
+
+@users_group.command("disable")
+@click.argument("dni")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def disable_command(dni: str, as_json: bool) -> None:
+    """Disable a user: no sign-in, links dead, SSO sessions ended."""
+    _status_command("disable", dni, as_json)
+
+
+@users_group.command("enable")
+@click.argument("dni")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def enable_command(dni: str, as_json: bool) -> None:
+    """Re-enable a disabled user."""
+    _status_command("enable", dni, as_json)

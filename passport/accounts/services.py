@@ -7,9 +7,12 @@ choose the wording; these functions take typed values and raise the errors of ``
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from typing import Any
 
 from flask import current_app
+from flask import has_request_context
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -79,13 +82,19 @@ def check_new_password(
     password: str, *, dni: str | None, confirmation: str | None = None
 ) -> list[PasswordProblem]:
     """Every problem with a new password under the configured policy (empty when fine)."""
-    return check_password(
-        password,
-        rules=configured_rules(),
-        dni=dni,
-        confirmation=confirmation,
-        extra_words=(current_app.config["BRAND_NAME"], current_app.config["DEFAULT_SYSTEM_NAME"]),
-    )
+    # Outside a request (the CLI) there is no browser language to pick: messages in Spanish.
+    language = nullcontext() if has_request_context() else force_locale("es")
+    with language:
+        return check_password(
+            password,
+            rules=configured_rules(),
+            dni=dni,
+            confirmation=confirmation,
+            extra_words=(
+                current_app.config["BRAND_NAME"],
+                current_app.config["DEFAULT_SYSTEM_NAME"],
+            ),
+        )
 
 
 def create_user(
