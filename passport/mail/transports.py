@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -59,7 +60,8 @@ class OutboxTransport:
             # os.replace is atomic on POSIX: readers see the whole file or none of it.
             os.replace(temporary, self.folder / name)
         except OSError as error:
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                temporary.unlink()
             raise MailDeliveryError(f"cannot write to the outbox: {error.strerror}") from error
 
 
