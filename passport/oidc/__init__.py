@@ -29,6 +29,9 @@ class PendingAuthorizationInfo:
     login_hint: str | None
     ui_locales: list[str]
     resume_url: str
+    # Optional extras login uses: CSP form-action for the final redirect, audit client id.
+    redirect_uri: str | None = None
+    client_id: str | None = None
 
 
 def lookup_pending_authorization(authz_id: str) -> PendingAuthorizationInfo | None:
@@ -54,6 +57,8 @@ def lookup_pending_authorization(authz_id: str) -> PendingAuthorizationInfo | No
             if has_request_context()
             else f"/authorize/resume?authz={pending.authz_id}"
         ),
+        redirect_uri=pending.params.get("redirect_uri"),
+        client_id=client.client_id,
     )
 
 

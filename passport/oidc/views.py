@@ -33,6 +33,7 @@ from passport.oidc.keys import key_ring
 from passport.oidc.registration import RegistrationDenied
 from passport.oidc.userinfo import BearerError
 from passport.oidc.userinfo import userinfo_response
+from passport.security.headers import allow_form_action
 
 bp = Blueprint("oidc", __name__)
 
@@ -82,6 +83,7 @@ def error_page(reason: str, status: int = 400) -> ResponseReturnValue:
 
 def respond_to_client(redirect_uri: str, params: list[tuple[str, str]], mode: str) -> Any:
     """Send parameters to the client: query string or an auto-submitted form (form_post)."""
+    allow_form_action(redirect_uri)
     if mode == "form_post":
         response = Response(
             render_template("passport/oidc/form_post.html", action=redirect_uri, params=params)
@@ -184,6 +186,7 @@ def process_authorization(params: MultiDict[str, str], pending: Any | None) -> R
 
 def render_consent(req: authz.AuthorizationRequest, authz_id: str) -> ResponseReturnValue:
     """The consent page listing the requested data in plain words."""
+    allow_form_action(req.redirect_uri)
     items = [SCOPE_DESCRIPTIONS.get(scope, scope) for scope in req.scopes]
     response = Response(
         render_template(
@@ -299,6 +302,8 @@ def end_session() -> ResponseReturnValue:
         except (ValidationError, CSRFError):
             return render_template("passport/oidc/logout_error.html"), 400
     elif session is not None and not logout.can_skip_confirmation(session):
+        if logout.post_logout_redirect_uri:
+            allow_form_action(logout.post_logout_redirect_uri)
         response = Response(render_template("passport/oidc/logout_confirm.html", logout=logout))
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -1,0 +1,72 @@
+"""The whole browser journey through the real sign-in page: authorize → login → code."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from tests.factories import DEFAULT_PASSWORD
+from tests.integration.oidc.conftest import ISSUER
+from tests.integration.oidc.conftest import authorize
+from tests.integration.oidc.conftest import query_of
+from tests.integration.oidc.conftest import redeem
+from tests.integration.oidc.conftest import verify_jwt
+
+CAPTCHA = "K7MPX"
+
+
+@pytest.fixture(autouse=True)
+def known_captcha(app: Flask) -> Iterator[None]:
+    provider = app.extensions["passport.captcha"]
+    provider.test_answer = CAPTCHA
+    try:
+        yield
+    finally:
+        provider.test_answer = None
+
+
+def post_login(client, path: str, dni: str, password: str = DEFAULT_PASSWORD):
+    page = client.get(path)
+    body = page.get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body).group(1)
+    return page, client.post(
+        path, data={"csrf_token": token, "username": dni, "password": password, "captcha": CAPTCHA}
+    )
+
+
+def test_sign_in_page_names_the_client_prefills_the_dni_and_resumes(app, client, rp, user) -> None:
+    start = authorize(client, rp, login_hint=user.dni, scope="openid profile")
+    login_path = start.headers["Location"]
+    page, response = post_login(client, login_path, user.dni)
+    body = page.get_data(as_text=True)
+    assert "AYNI_SERVIDOR" in body
+    assert f'value="{user.dni}"' in body
+    assert response.status_code == 302
+    resumed = client.get(response.headers["Location"])
+    query = query_of(resumed.headers["Location"])
+    assert query["state"] == "st-123"
+    assert query["iss"] == ISSUER
+    tokens = redeem(client, rp, query["code"]).get_json()
+    claims = verify_jwt(client, tokens["id_token"]).claims
+    assert claims["sub"] == user.sub
+    assert claims["amr"] == ["pwd"]
+
+
+def test_prompt_login_after_a_real_sign_in_does_not_loop(app, client, rp, user) -> None:
+    _, first = post_login(client, "/ingresar", user.dni)
+    assert first.status_code == 302
+    start = authorize(client, rp, prompt="login")
+    assert start.headers["Location"].startswith("/ingresar?authz=")
+    _, response = post_login(client, start.headers["Location"], user.dni)
+    resumed = client.get(response.headers["Location"])
+    assert "code" in query_of(resumed.headers["Location"])
+
+
+def test_wrong_password_stays_on_the_sign_in_page(app, client, rp, user) -> None:
+    start = authorize(client, rp)
+    _, response = post_login(client, start.headers["Location"], user.dni, "wrong-password")
+    assert response.status_code in (200, 400)
+    assert "Location" not in response.headers

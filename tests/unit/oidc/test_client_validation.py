@@ -1,0 +1,96 @@
+"""The one client-metadata validator (CLI, registration, admin console)."""
+
+from __future__ import annotations
+
+import pytest
+
+from passport.oidc.client_validation import validate_client_metadata
+from passport.oidc.errors import InvalidClientMetadata
+
+BASE = {
+    "name": "AYNI",
+    "redirect_uris": ["https://ayni.minedu.gob.pe/auth/callback"],
+    "token_endpoint_auth_method": "client_secret_basic",
+}
+
+
+def check(**changes):
+    return validate_client_metadata({**BASE, **changes}, api_scopes=("boletas:read",))
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://127.0.0.1/cb",
+        "http://127.0.0.1:5001/auth/callback",
+        "http://localhost:3000/cb",
+        "http://[::1]:8080/cb",
+        "https://app.gob.pe/cb?tenant=1",
+    ],
+)
+def test_https_and_loopback_http_redirects_are_accepted(uri) -> None:
+    assert check(redirect_uris=[uri]).redirect_uris == [uri]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://app.gob.pe/cb",
+        "https://app.gob.pe/cb#fragment",
+        "/relative/cb",
+        "app.gob.pe/cb",
+        "javascript:alert(1)",
+        "https://user:pass@app.gob.pe/cb",
+        "https://app.gob.pe/c b",
+        "https://" + "a" * 2000 + ".pe/",
+        "http://127.0.0.1.evil.example/cb",
+    ],
+)
+def test_unsafe_redirects_are_refused(uri) -> None:
+    with pytest.raises(InvalidClientMetadata):
+        check(redirect_uris=[uri])
+
+
+def test_any_http_is_allowed_only_when_asked_for_development() -> None:
+    raw = {**BASE, "redirect_uris": ["http://intranet.local/cb"]}
+    assert validate_client_metadata(raw, allow_any_http=True).redirect_uris
+    with pytest.raises(InvalidClientMetadata):
+        validate_client_metadata(raw)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"token_endpoint_auth_method": "tls_client_auth"},
+        {"grant_types": ["implicit"]},
+        {"grant_types": ["refresh_token"]},
+        {"grant_types": ["client_credentials"], "token_endpoint_auth_method": "none"},
+        {"scopes": ["openid", "admin"]},
+        {"token_endpoint_auth_method": "private_key_jwt"},
+        {"id_token_signed_response_alg": "none"},
+        {"id_token_signed_response_alg": "HS256"},
+        {"access_token_format": "macaroon"},
+        {"name": ""},
+        {"name": "x" * 121},
+        {"redirect_uris": []},
+        {"jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}},
+    ],
+)
+def test_invalid_metadata_is_refused(changes) -> None:
+    with pytest.raises(InvalidClientMetadata):
+        check(**changes)
+
+
+def test_api_scopes_are_known_only_when_configured() -> None:
+    assert check(scopes=["openid", "boletas:read"]).scopes == ["openid", "boletas:read"]
+    with pytest.raises(InvalidClientMetadata):
+        validate_client_metadata({**BASE, "scopes": ["boletas:read"]})
+
+
+def test_defaults() -> None:
+    metadata = check()
+    assert metadata.grant_types == ["authorization_code"]
+    assert metadata.scopes == ["openid"]
+    assert metadata.id_token_signed_response_alg == "RS256"
+    assert metadata.access_token_format == "opaque"
+    assert metadata.skip_consent is False
