@@ -41,6 +41,7 @@ class StandInIssuer:
         self.jwks_requests = 0
         self.token_responses: list[tuple[int, dict[str, Any]]] = []
         self.token_requests: list[dict[str, str]] = []
+        self.userinfo: dict[str, Any] = {}
         self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -80,6 +81,8 @@ class StandInIssuer:
                 else (400, {"error": "invalid_grant"})
             )
             response = Response(json.dumps(body), status=status, mimetype="application/json")
+        elif request.path == "/userinfo":
+            response = Response(json.dumps(self.userinfo), mimetype="application/json")
         else:
             response = Response("not found", status=404)
         return response(environ, start_response)
@@ -202,6 +205,7 @@ def ayni_app(_ayni_migrated_app: Flask, stand_in_issuer: StandInIssuer) -> Itera
     stand_in_issuer.published = [stand_in_issuer.key]
     stand_in_issuer.token_responses.clear()
     stand_in_issuer.token_requests.clear()
+    stand_in_issuer.userinfo = {}
     with _ayni_migrated_app.app_context():
         yield _ayni_migrated_app
         db.session.remove()
