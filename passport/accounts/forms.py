@@ -28,7 +28,7 @@ def dni_format(form: FlaskForm, field: StringField) -> None:
         raise ValidationError(_l("El DNI debe tener exactamente 8 dígitos (solo números)."))
 
 
-class DniRequestForm(FlaskForm):
+class DniRequestForm(FlaskForm):  # type: ignore[misc]  # flask-wtf is untyped
     """DNI for "Generar contraseña" and "¿Olvidaste la contraseña?" (CAPTCHA beside it)."""
 
     dni = StringField(
@@ -42,7 +42,7 @@ class DniRequestForm(FlaskForm):
     )
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(FlaskForm):  # type: ignore[misc]
     """Contraseña and Confirmar contraseña of "Verificación de usuario"."""
 
     password = PasswordField(

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from flask_babel.speaklater import LazyString
 
 from passport.accounts.links import LinkPurpose
 from passport.accounts.links import absolute_url
@@ -41,7 +42,7 @@ def brand_context() -> dict[str, Any]:
     }
 
 
-def link_subject(purpose: LinkPurpose, brand: str, platform: str) -> str:
+def link_subject(purpose: LinkPurpose, brand: str, platform: str) -> LazyString:
     """The subject of a link mail, as in the seed: "MINEDU - Plataforma ... – Generar ..."."""
     if purpose is LinkPurpose.ACTIVATION:
         return _l(
@@ -56,9 +57,9 @@ def duration_text(seconds: int) -> str:
     """ "24 horas", "1 hora", "30 minutos": how long a link lives, in words."""
     if seconds % 3600 == 0:
         hours = seconds // 3600
-        return ngettext("%(num)s hora", "%(num)s horas", hours)
+        return str(ngettext("%(num)s hora", "%(num)s horas", hours))
     minutes = max(seconds // 60, 1)
-    return ngettext("%(num)s minuto", "%(num)s minutos", minutes)
+    return str(ngettext("%(num)s minuto", "%(num)s minutos", minutes))
 
 
 def send_link_mail(

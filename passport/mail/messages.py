@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 from flask import render_template
 from flask_babel import force_locale
+from flask_babel.speaklater import LazyString
 from flask_mail import Message
 
 from passport.mail.errors import MailDeliveryError
@@ -45,7 +46,9 @@ def mail_language(locale: str | None) -> str:
     return language if language in current_app.config["LANGUAGES"] else "es"
 
 
-def render_mail(template: str, locale: str | None, subject: str, **context: Any) -> RenderedMail:
+def render_mail(
+    template: str, locale: str | None, subject: str | LazyString, **context: Any
+) -> RenderedMail:
     """Render ``passport/mail/<template>.txt`` and ``.html`` in the user's language.
 
     ``subject`` is a translatable string, translated here in the same language.
