@@ -115,6 +115,9 @@ class BaseConfig:
     CAPTCHA_VOICE_DIR: str | None = None
     # last_seen_at is written at most this often per session (idle timeout precision).
     SSO_TOUCH_INTERVAL_SECONDS: int = 60
+    # Per-IP limits of the CAPTCHA's own URLs: an audio challenge costs about a second of CPU.
+    CAPTCHA_AUDIO_RATE_LIMIT: str = "10 per 10 minutes"
+    CAPTCHA_REFRESH_RATE_LIMIT: str = "60 per 10 minutes"
 
 
 class DevelopmentConfig(BaseConfig):

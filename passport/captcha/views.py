@@ -10,11 +10,14 @@ from flask import request
 from flask.typing import ResponseReturnValue
 
 from passport.captcha.services import captcha_provider
+from passport.security.ratelimits import captcha_audio_rate_limit
+from passport.security.ratelimits import captcha_refresh_rate_limit
 
 bp = Blueprint("captcha", __name__)
 
 
 @bp.get("/captcha/audio.wav")
+@captcha_audio_rate_limit
 def audio() -> ResponseReturnValue:
     """The spoken challenge (it replaces the image's challenge for this browser)."""
     wav = captcha_provider().audio()
@@ -27,6 +30,7 @@ def audio() -> ResponseReturnValue:
 
 
 @bp.post("/captcha/nuevo")
+@captcha_refresh_rate_limit
 def refresh() -> ResponseReturnValue:
     """A new image for the page's script (the no-script control simply reloads the page)."""
     challenge = captcha_provider().new_challenge()

@@ -13,7 +13,7 @@ from wtforms.validators import Length
 MAX_PASSWORD_LENGTH = 128
 
 
-class SignInForm(FlaskForm):
+class SignInForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no types
     """DNI and password; the CAPTCHA is read and checked separately (its own widget)."""
 
     username = StringField(
@@ -33,5 +33,5 @@ class SignInForm(FlaskForm):
     )
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(FlaskForm):  # type: ignore[misc]
     """Only the CSRF token: signing out is a POST."""

@@ -97,8 +97,8 @@ def current_sso_session() -> SSOSession | None:
     state = _state()
     cached = state.get("session", _MISSING)
     if cached is not _MISSING:
-        session = cached
-        return session if session is not None and is_live(session) else None
+        known: SSOSession | None = cached
+        return known if known is not None and is_live(known) else None
     session = _session_from_cookie()
     now = utcnow()
     if session is not None and not is_live(session, now):

@@ -7,11 +7,14 @@ are locked only by ``lockout.py``, per account), and ``TRUSTED_NETWORKS`` get
 ``TRUSTED_RATE_LIMIT`` instead. Only POSTs count: showing a form costs nothing to limit.
 
 Settings: ``LOGIN_RATE_LIMIT`` (POST /ingresar), ``ACCOUNT_RATE_LIMIT`` (POSTs of generar /
-olvidé contraseña, one shared budget), ``TRUSTED_RATE_LIMIT``, ``REDIS_URL``,
+olvidé contraseña, one shared budget), ``CAPTCHA_AUDIO_RATE_LIMIT`` and
+``CAPTCHA_REFRESH_RATE_LIMIT`` (the CAPTCHA's own URLs), ``TRUSTED_RATE_LIMIT``, ``REDIS_URL``,
 ``RATELIMIT_KEY_PREFIX`` (namespace in a shared Redis).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Flask
 from flask import current_app
@@ -40,6 +43,24 @@ login_rate_limit = limiter.shared_limit(
 #: Decorator for the "generar contraseña" and "olvidé mi contraseña" views (one budget).
 account_rate_limit = limiter.shared_limit(
     _account_limit, scope="account", key_func=client_ip, methods=["POST"]
+)
+
+
+def _captcha_limit(setting: str) -> Callable[[], str]:
+    def limit() -> str:
+        config = current_app.config
+        return str(config["TRUSTED_RATE_LIMIT"] if is_trusted_client() else config[setting])
+
+    return limit
+
+
+#: Decorator for the audio CAPTCHA (CAPTCHA_AUDIO_RATE_LIMIT): each one costs ~1 s of CPU.
+captcha_audio_rate_limit = limiter.limit(
+    _captcha_limit("CAPTCHA_AUDIO_RATE_LIMIT"), key_func=client_ip
+)
+#: Decorator for the script's "new code" (CAPTCHA_REFRESH_RATE_LIMIT).
+captcha_refresh_rate_limit = limiter.limit(
+    _captcha_limit("CAPTCHA_REFRESH_RATE_LIMIT"), key_func=client_ip
 )
 
 

@@ -179,3 +179,11 @@ def test_the_app_fixture_is_back_in_process(app: Flask) -> None:
     from passport.extensions import limiter
 
     assert type(limiter.storage).__name__ == "MemoryStorage"
+
+
+def test_the_audio_captcha_is_throttled_per_address(fresh_app_factory) -> None:
+    app = fresh_app_factory(CAPTCHA_AUDIO_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    address = {"REMOTE_ADDR": random_address()}
+    codes = [client.get("/captcha/audio.wav", environ_base=address).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
