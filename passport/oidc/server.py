@@ -96,7 +96,8 @@ def redeem_code(code: str, client: RegisteredClient) -> AuthorizationCode | None
         return None
     digest = hash_secret(code)
     now = utcnow()
-    result = db.session.execute(
+    # One round trip: the winner of a race gets its row back, every other request gets none.
+    won = db.session.scalar(
         update(AuthorizationCode)
         .where(
             AuthorizationCode.code_hash == digest,
@@ -105,11 +106,12 @@ def redeem_code(code: str, client: RegisteredClient) -> AuthorizationCode | None
             AuthorizationCode.expires_at > now,
         )
         .values(used_at=now)
+        .returning(AuthorizationCode)
         .execution_options(synchronize_session=False)
     )
+    if won is not None:
+        return won
     row = db.session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == digest))
-    if result.rowcount == 1:  # type: ignore[attr-defined]
-        return row
     if row is not None and row.client_pk == client.pk and row.used_at is not None:
         families = db.session.scalars(
             select(OAuthToken.family_id).where(OAuthToken.authorization_code_id == row.id)
@@ -174,7 +176,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             raise InvalidGrantError("Invalid refresh token.")
         digest = hash_secret(raw)
         now = utcnow()
-        result = db.session.execute(
+        won = db.session.scalar(
             update(OAuthToken)
             .where(
                 OAuthToken.refresh_token_hash == digest,
@@ -184,11 +186,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
                 OAuthToken.refresh_expires_at > now,
             )
             .values(refresh_used_at=now)
+            .returning(OAuthToken)
             .execution_options(synchronize_session=False)
         )
+        if won is not None:
+            return won
         row = db.session.scalar(select(OAuthToken).where(OAuthToken.refresh_token_hash == digest))
-        if result.rowcount == 1 and row is not None:  # type: ignore[attr-defined]
-            return row
         if row is not None and row.client_pk == client.pk and row.refresh_used_at is not None:
             # A rotated token came back: someone holds a copy. End the whole family.
             revoke_families([row.family_id])

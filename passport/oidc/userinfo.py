@@ -48,15 +48,20 @@ def authenticate_bearer(token: str | None) -> BearerGrant:
         raise BearerError(None, "Missing access token.")
     if len(token) > 4096:
         raise BearerError("invalid_token", "The access token is invalid.")
-    row = db.session.scalar(
-        select(OAuthToken).where(OAuthToken.access_token_hash == hash_secret(token))
-    )
-    if row is None or row.revoked_at is not None:
+    # One round trip: the token and its user together.
+    found = db.session.execute(
+        select(OAuthToken, User)
+        .join(User, User.id == OAuthToken.user_id)
+        .where(OAuthToken.access_token_hash == hash_secret(token))
+    ).first()
+    if found is None:
+        raise BearerError("invalid_token", "The access token is invalid.")
+    row, user = found
+    if row.revoked_at is not None:
         raise BearerError("invalid_token", "The access token is invalid.")
     if row.access_expires_at <= utcnow():
         raise BearerError("invalid_token", "The access token expired.")
-    user = db.session.get(User, row.user_id) if row.user_id is not None else None
-    if user is None or not user.is_active:
+    if not user.is_active:
         raise BearerError("invalid_token", "The access token is invalid.")
     scopes = row.scope.split()
     if "openid" not in scopes:
