@@ -111,7 +111,7 @@ class BaseConfig:
     CAPTCHA_IMAGE_WIDTH: int = 150
     CAPTCHA_IMAGE_HEIGHT: int = 50
     # Folder of per-character WAV voices for the audio CAPTCHA (layout of the `captcha`
-    # package: one folder per character). None = the package's bundled (English) voices.
+    # package: one folder per character). None = Passport's Spanish voices (captcha/voices).
     CAPTCHA_VOICE_DIR: str | None = None
     # last_seen_at is written at most this often per session (idle timeout precision).
     SSO_TOUCH_INTERVAL_SECONDS: int = 60

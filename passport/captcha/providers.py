@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from typing import Protocol
 
@@ -33,6 +34,9 @@ from passport.database import utcnow
 from passport.extensions import db
 
 SESSION_KEY = "passport_captcha"
+# Spoken characters in Latin American Spanish (voices/generate.py); the package's own are
+# English. CAPTCHA_VOICE_DIR may point at another folder of the same layout.
+SPANISH_VOICES = Path(__file__).resolve().parent / "voices" / "es"
 # Longest answer we even look at: anything longer is wrong without hashing it.
 MAX_ANSWER_LENGTH = 32
 
@@ -111,7 +115,7 @@ class ImageCaptchaProvider:
         self.height = height
         self.test_answer = test_answer
         self._image = ImageCaptcha(width=width, height=height)
-        self._audio = AudioCaptcha(voicedir=voice_dir)
+        self._audio = AudioCaptcha(voicedir=voice_dir or str(SPANISH_VOICES))
 
     # -- answers -----------------------------------------------------------------------------
     def _text(self, alphabet: str | None = None) -> str:

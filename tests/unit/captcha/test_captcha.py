@@ -160,3 +160,13 @@ def test_production_refuses_a_test_answer(database_url: str, outbox_dir: Path) -
             CAPTCHA_TEST_ANSWER="x",
             ISSUER="https://passport.minedu.gob.pe",
         )
+
+
+def test_every_character_of_the_alphabet_has_a_spanish_voice(app: Flask) -> None:
+    from passport.captcha.providers import SPANISH_VOICES
+
+    spoken = {path.name for path in SPANISH_VOICES.iterdir() if path.is_dir()}
+    assert set(app.config["CAPTCHA_ALPHABET"]) <= spoken
+    assert set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") <= spoken
+    provider = app.extensions["passport.captcha"]
+    assert provider._audio._voicedir == str(SPANISH_VOICES)
