@@ -1,17 +1,18 @@
-"""Flask extensions of AYNI_SERVIDOR, created unbound and initialised in create_app."""
+"""Flask extensions of AYNI_SERVIDOR, created unbound and initialised in create_app.
+
+The Authlib OAuth registry is per app (auth/client.py): tests build several apps.
+"""
 
 from __future__ import annotations
 
-from authlib.integrations.flask_client import OAuth
 from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 
 from relying_party_demo.database import db
 
-__all__ = ["babel", "csrf", "db", "migrate", "oauth"]
+__all__ = ["babel", "csrf", "db", "migrate"]
 
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
-oauth = OAuth()

@@ -102,15 +102,15 @@ class DatabaseSessionInterface(SessionInterface):
         if not isinstance(session, ServerSession):
             raise TypeError("expected a ServerSession")
         name = self.get_cookie_name(app)
-        options = {
-            "domain": self.get_cookie_domain(app),
-            "path": self.get_cookie_path(app),
-            "secure": self.get_cookie_secure(app),
-            "httponly": self.get_cookie_httponly(app),
-            "samesite": self.get_cookie_samesite(app),
-        }
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        secure = self.get_cookie_secure(app)
+        httponly = self.get_cookie_httponly(app)
+        samesite = self.get_cookie_samesite(app)
         if session.ended:
-            response.delete_cookie(name, **options)
+            response.delete_cookie(
+                name, path=path, domain=domain, secure=secure, httponly=httponly, samesite=samesite
+            )
             return
         now = utcnow()
         idle, absolute = session_lifetime(app)
@@ -138,7 +138,15 @@ class DatabaseSessionInterface(SessionInterface):
         if key:
             response.vary.add("Cookie")
             # A browser-session cookie: the row's expires_at is what ends the session.
-            response.set_cookie(name, key, **options)  # type: ignore[arg-type]
+            response.set_cookie(
+                name,
+                key,
+                path=path,
+                domain=domain,
+                secure=secure,
+                httponly=httponly,
+                samesite=samesite,
+            )
 
 
 def delete_expired_sessions() -> int:

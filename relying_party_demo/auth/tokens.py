@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from typing import cast
 
 from flask import current_app
 from joserfc import jwt
@@ -33,6 +34,11 @@ def signing_algorithms() -> list[str]:
     return [alg for alg in advertised if alg in ACCEPTED_ALGORITHMS]
 
 
+def import_keys(*, force: bool) -> KeySet:
+    """Passport's JWKS as a joserfc KeySet."""
+    return KeySet.import_key_set(cast(Any, jwks(force=force)))
+
+
 def decode_signed(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Verify the signature against Passport's JWKS (refetched once on an unknown kid)."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
@@ -42,12 +48,10 @@ def decode_signed(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     algorithms = signing_algorithms()
     try:
         try:
-            decoded = jwt.decode(token, KeySet.import_key_set(jwks()), algorithms=algorithms)
+            decoded = jwt.decode(token, import_keys(force=False), algorithms=algorithms)
         except InvalidKeyIdError:
             # A rotated key: Passport publishes the new one before using it (RFC 7517 §5).
-            decoded = jwt.decode(
-                token, KeySet.import_key_set(jwks(force=True)), algorithms=algorithms
-            )
+            decoded = jwt.decode(token, import_keys(force=True), algorithms=algorithms)
     except JoseError as error:
         raise InvalidToken(f"signature: {error.error}") from None
     except (ValueError, TypeError, KeyError) as error:

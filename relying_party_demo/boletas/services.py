@@ -86,7 +86,7 @@ def resolve_filter(dni: str, chosen: BoletaFilter) -> BoletaFilter:
     return BoletaFilter(years[0] if years else None, chosen.mes)
 
 
-def search_statement(dni: str, chosen: BoletaFilter) -> Select[tuple[Boleta]]:
+def search_statement(dni: str, chosen: BoletaFilter) -> Select[Boleta]:
     """Boletas of this DNI for the filter, newest first."""
     statement = select(Boleta).where(Boleta.dni == dni)
     if chosen.anio is not None:

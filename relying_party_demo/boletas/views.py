@@ -31,10 +31,10 @@ bp = Blueprint("boletas", __name__)
 def filter_error_message(field: str) -> str:
     """The Spanish message for a bad query value."""
     if field == "anio":
-        return _("Seleccione un año válido (cuatro dígitos, por ejemplo 2022).")
+        return str(_("Seleccione un año válido (cuatro dígitos, por ejemplo 2022)."))
     if field == "mes":
-        return _("Seleccione un mes válido (de enero a diciembre) o «- Todos -».")
-    return _("El número de página no es válido.")
+        return str(_("Seleccione un mes válido (de enero a diciembre) o «- Todos -»."))
+    return str(_("El número de página no es válido."))
 
 
 @bp.get("/boletas")

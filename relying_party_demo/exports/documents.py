@@ -235,8 +235,15 @@ def boletas_table_pdf(boletas: Sequence[Boleta], title: ExportTitle) -> bytes:
         story.append(Paragraph("No se encontraron boletas para el filtro elegido.", VALUE))
         document.build(story)
         return output.getvalue()
-    heads = ("Periodo", "Tipo de régimen", "Entidad", "Cargo", "Monto bruto")
-    heads += ("Total descuentos", "Neto")
+    heads = (
+        "Periodo",
+        "Tipo de régimen",
+        "Entidad",
+        "Cargo",
+        "Monto bruto",
+        "Total descuentos",
+        "Neto",
+    )
     rows: list[list[object]] = [[Paragraph(head, HEAD) for head in heads]]
     for boleta in boletas:
         rows.append(
