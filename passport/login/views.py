@@ -99,7 +99,6 @@ def sign_in() -> ResponseReturnValue:
             form.username.data = hint
     form_error: str | None = None
     captcha_error: str | None = None
-    status = 200
     if request.method == "POST":
         info = request_info(client_id=getattr(pending, "client_id", None))
         username = (request.form.get("username") or "").strip()[:8]
@@ -120,16 +119,14 @@ def sign_in() -> ResponseReturnValue:
             form_error = _("Usuario o contraseña incorrectos.")
         form.password.data = ""
     system_name = pending.client_name if pending is not None else None
-    return (
-        render_template(
-            "passport/login/sign_in.html",
-            form=form,
-            form_error=form_error,
-            captcha_error=captcha_error,
-            system_name=system_name or current_app.config["DEFAULT_SYSTEM_NAME"],
-            authz_id=authz_id if pending is not None else None,
-        ),
-        status,
+    # One status (200) and one message for every refusal: nothing tells the reasons apart.
+    return render_template(
+        "passport/login/sign_in.html",
+        form=form,
+        form_error=form_error,
+        captcha_error=captcha_error,
+        system_name=system_name or current_app.config["DEFAULT_SYSTEM_NAME"],
+        authz_id=authz_id if pending is not None else None,
     )
 
 

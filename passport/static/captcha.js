@@ -4,8 +4,10 @@
 // in place. Served from /static only: the CSP forbids inline scripts.
 (function () {
   "use strict";
-  function csrfToken(form) {
-    var field = form && form.querySelector("input[name=csrf_token]");
+  function csrfToken(node) {
+    // Walk up to the enclosing form (Element.closest is missing on old phone browsers).
+    while (node && node.nodeName !== "FORM") { node = node.parentNode; }
+    var field = node && node.querySelector("input[name=csrf_token]");
     return field ? field.value : "";
   }
   function setup(widget) {
@@ -19,7 +21,7 @@
         fetch(refresh.getAttribute("data-captcha-refresh"), {
           method: "POST",
           credentials: "same-origin",
-          headers: { "X-CSRFToken": csrfToken(widget.closest("form")) }
+          headers: { "X-CSRFToken": csrfToken(widget) }
         }).then(function (response) {
           if (!response.ok) { throw new Error("refresh failed"); }
           return response.json();
