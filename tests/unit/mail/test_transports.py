@@ -140,3 +140,9 @@ def test_smtp_sends_through_flask_mail(tmp_path: Path, monkeypatch: pytest.Monke
     [(_sender, to, body)] = sent
     assert to == ["rosa@example.edu.pe"]
     assert b"multipart/alternative" in body
+
+
+def test_production_refuses_the_console_backend(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="console"):
+        mail_app(tmp_path, backend="console", ENV="production")
+    assert mail_app(tmp_path, backend="console", ENV="development")
