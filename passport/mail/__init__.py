@@ -26,5 +26,5 @@ def init_app(app: Flask) -> None:
     mail.init_app(app)
     transport = transport_from_settings(app.config["MAIL_BACKEND"], app.config["MAIL_OUTBOX"])
     app.extensions["passport.mail_transport"] = transport
-    if transport.name != "smtp":
-        log.warning("mail is not delivered: the %s backend keeps it local", transport.name)
+    if transport.name == "console":
+        log.warning("mail is not delivered: the console backend only logs it")
