@@ -1,11 +1,13 @@
-"""Exportar en Excel: the filtered boletas as a real ``.xlsx`` (openpyxl)."""
+"""Exportar en Excel: the filtered boletas as a real ``.xlsx`` (openpyxl, write-only mode)."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment
 from openpyxl.styles import Font
 from openpyxl.styles import PatternFill
@@ -16,7 +18,7 @@ from relying_party_demo.boletas.money import to_decimal
 from relying_party_demo.boletas.periods import period_label
 from relying_party_demo.exports.titles import ExportTitle
 
-# Excel shows "S/ 4,220.77" (the file's locale decides the separators on screen).
+# Excel shows "S/ 4,220.77" (the reader's locale decides the separators on screen).
 SOLES_FORMAT = '"S/" #,##0.00'
 HEADERS = (
     "Periodo",
@@ -32,54 +34,64 @@ HEADERS = (
 WIDTHS = (18, 7, 6, 18, 26, 28, 15, 17, 15)
 HEADER_ROW = 4
 FIRST_DATA_ROW = HEADER_ROW + 1
+FIRST_AMOUNT_COLUMN = 7
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
+BOLD = Font(bold=True)
 
 
 def boletas_workbook(boletas: Sequence[Boleta], title: ExportTitle) -> bytes:
     """Build the workbook: title rows, a frozen header, numeric soles cells, totals."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Boletas"
-    sheet["A1"] = title.text
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet["A2"] = title.generated
-    sheet["A2"].font = Font(italic=True, size=9)
-    header_fill = PatternFill("solid", fgColor="1F3864")
-    for column, (label, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
-        cell = sheet.cell(row=HEADER_ROW, column=column, value=label)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = header_fill
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    # Write-only mode streams rows: several times faster for long exports.
+    workbook = Workbook(write_only=True)
+    sheet: Any = workbook.create_sheet("Boletas")
+    for column, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    row = FIRST_DATA_ROW
-    for boleta in boletas:
-        values = (
-            period_label(boleta.anio, boleta.mes),
-            boleta.anio,
-            boleta.mes,
-            boleta.regimen,
-            boleta.entidad,
-            boleta.cargo,
-            to_decimal(boleta.total_ingresos),
-            to_decimal(boleta.total_descuentos),
-            to_decimal(boleta.neto),
-        )
-        for column, value in enumerate(values, start=1):
-            cell = sheet.cell(row=row, column=column, value=value)
-            if column >= 7:
-                cell.number_format = SOLES_FORMAT
-        row += 1
-    if boletas:
-        sheet.cell(row=row, column=6, value="Totales").font = Font(bold=True)
-        for column, name in ((7, "total_ingresos"), (8, "total_descuentos"), (9, "neto")):
-            total = sum(getattr(boleta, name) for boleta in boletas)
-            cell = sheet.cell(row=row, column=column, value=to_decimal(total))
-            cell.number_format = SOLES_FORMAT
-            cell.font = Font(bold=True)
-    else:
-        sheet.cell(row=FIRST_DATA_ROW, column=1, value="No se encontraron boletas.")
-    sheet.freeze_panes = sheet.cell(row=FIRST_DATA_ROW, column=1)
-    sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(HEADERS))}{HEADER_ROW}"
+    sheet.freeze_panes = f"A{FIRST_DATA_ROW}"
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+
+    def cell(value: object, *, font: Font | None = None, soles: bool = False) -> WriteOnlyCell:
+        written = WriteOnlyCell(sheet, value=value)
+        if font is not None:
+            written.font = font
+        if soles:
+            written.number_format = SOLES_FORMAT
+        return written
+
+    sheet.append([cell(title.text, font=Font(bold=True, size=13))])
+    sheet.append([cell(title.generated, font=Font(italic=True, size=9))])
+    sheet.append([])
+    headers = []
+    for label in HEADERS:
+        header = cell(label, font=HEADER_FONT)
+        header.fill = HEADER_FILL
+        header.alignment = HEADER_ALIGNMENT
+        headers.append(header)
+    sheet.append(headers)
+    for boleta in boletas:
+        sheet.append(
+            [
+                period_label(boleta.anio, boleta.mes),
+                boleta.anio,
+                boleta.mes,
+                boleta.regimen,
+                boleta.entidad,
+                boleta.cargo,
+                cell(to_decimal(boleta.total_ingresos), soles=True),
+                cell(to_decimal(boleta.total_descuentos), soles=True),
+                cell(to_decimal(boleta.neto), soles=True),
+            ]
+        )
+    if boletas:
+        totals: list[object] = [None] * (FIRST_AMOUNT_COLUMN - 2)
+        totals.append(cell("Totales", font=BOLD))
+        for name in ("total_ingresos", "total_descuentos", "neto"):
+            total = sum(getattr(boleta, name) for boleta in boletas)
+            totals.append(cell(to_decimal(total), font=BOLD, soles=True))
+        sheet.append(totals)
+    else:
+        sheet.append(["No se encontraron boletas."])
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
