@@ -20,6 +20,17 @@ JSON_ENDPOINTS = {
     "oidc.manage_registration",
 }
 
+CSRF_EXEMPT_VIEWS = (
+    "authorize",
+    "token",
+    "userinfo",
+    "revoke",
+    "introspect",
+    "end_session",
+    "register",
+    "manage_registration",
+)
+
 
 @dataclass(frozen=True)
 class PendingAuthorizationInfo:
@@ -71,12 +82,17 @@ def create_first_keys() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the blueprint, the Authlib server and the hooks other capabilities call."""
+    from passport.extensions import csrf
     from passport.oidc.backchannel import deliver_after_request
     from passport.oidc.backchannel import on_session_end
     from passport.oidc.server import build_server
     from passport.oidc.views import bp
 
     app.register_blueprint(bp)
+    # Protocol endpoints are called by clients, not by our own forms (no CSRF token to send);
+    # the logout confirmation checks its token itself.
+    for view in CSRF_EXEMPT_VIEWS:
+        csrf.exempt(f"passport.oidc.views.{view}")
     app.extensions["passport.oidc.server"] = build_server(app)
     app.extensions["passport.pending_authorization"] = lookup_pending_authorization
     app.extensions.setdefault("passport.session_end_hooks", []).append(on_session_end)

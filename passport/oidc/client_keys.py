@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -28,7 +29,7 @@ def fetch_jwks(uri: str) -> jwk.KeySet:
         response.close()
         if response.status_code != 200 or len(body) > MAX_JWKS_BYTES:
             raise InvalidClientError(description="The client's jwks_uri is not usable.")
-        return jwk.KeySet.import_key_set(requests.models.complexjson.loads(body))
+        return jwk.KeySet.import_key_set(json.loads(body))
     except (requests.RequestException, ValueError, TypeError, KeyError, JoseError):
         raise InvalidClientError(description="The client's jwks_uri is not usable.") from None
 
@@ -37,7 +38,7 @@ def client_public_keys(client: RegisteredClient) -> jwk.KeySet:
     """The client's key set (jwks_uri cached for JWKS_URI_CACHE_SECONDS)."""
     if client.jwks:
         try:
-            return jwk.KeySet.import_key_set(client.jwks)
+            return jwk.KeySet.import_key_set(client.jwks)  # type: ignore[arg-type]
         except (JoseError, ValueError, TypeError, KeyError):
             raise InvalidClientError(description="The client's jwks is not usable.") from None
     if not client.jwks_uri:

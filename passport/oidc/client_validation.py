@@ -112,7 +112,7 @@ def check_jwks(value: Any) -> dict[str, Any]:
         if not isinstance(key, dict) or any(k in key for k in ("d", "p", "q", "k")):
             raise InvalidClientMetadata("jwks", "must hold public keys only")
     try:
-        jwk.KeySet.import_key_set(value)
+        jwk.KeySet.import_key_set(value)  # type: ignore[arg-type]
     except (JoseError, ValueError, TypeError, KeyError):
         raise InvalidClientMetadata("jwks", "is not a valid JWK Set") from None
     return value

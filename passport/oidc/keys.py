@@ -49,7 +49,7 @@ def fernet_for(app: Flask) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
-def generate_private_jwk(alg: str) -> jwk.Key:
+def generate_private_jwk(alg: str) -> jwk.RSAKey | jwk.ECKey:
     """A new private key for ``alg`` (RSA 2048 for RS256, P-256 for ES256)."""
     if alg == "RS256":
         return jwk.RSAKey.generate_key(2048, private=True)

@@ -19,10 +19,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.validators import ValidationError
 
 from passport.database import utcnow
-from passport.extensions import csrf
 from passport.extensions import db
 from passport.login.sessions import current_sso_session
 from passport.login.sessions import end_sso_session
@@ -81,21 +81,23 @@ def error_page(reason: str, status: int = 400) -> ResponseReturnValue:
     return render_template("passport/oidc/error.html", message=message), status
 
 
-def respond_to_client(redirect_uri: str, params: list[tuple[str, str]], mode: str) -> Any:
+def respond_to_client(
+    redirect_uri: str, params: list[tuple[str, str]], mode: str
+) -> WerkzeugResponse:
     """Send parameters to the client: query string or an auto-submitted form (form_post)."""
     allow_form_action(redirect_uri)
     if mode == "form_post":
-        response = Response(
+        page = Response(
             render_template("passport/oidc/form_post.html", action=redirect_uri, params=params)
         )
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        page.headers["Cache-Control"] = "no-store"
+        return page
     response = redirect(add_params_to_uri(redirect_uri, params), code=302)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def error_to_client(error: authz.AuthorizationError) -> Any:
+def error_to_client(error: authz.AuthorizationError) -> WerkzeugResponse:
     """An authorization error response, with state and iss."""
     return respond_to_client(
         error.redirect_uri, error.params(current_app.config["ISSUER"]), error.response_mode
@@ -133,7 +135,6 @@ def jwks() -> Response:
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
-@csrf.exempt
 def authorize() -> ResponseReturnValue:
     """OIDC Core §3.1.2: validate, then sign in / consent / issue a code."""
     params = request.args if request.method == "GET" else request.form
@@ -227,7 +228,6 @@ def consent() -> ResponseReturnValue:
 
 
 @bp.post("/token")
-@csrf.exempt
 def token() -> Response:
     """RFC 6749 §3.2, through Authlib's grants."""
     key_ring()
@@ -236,7 +236,6 @@ def token() -> Response:
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
-@csrf.exempt
 def userinfo() -> Response:
     """OIDC Core §5.3: Bearer header, or form body on POST (RFC 6750 §2.1-2.2)."""
     header = request.headers.get("Authorization", "")
@@ -258,7 +257,6 @@ def userinfo() -> Response:
 
 
 @bp.post("/revoke")
-@csrf.exempt
 def revoke() -> Response:
     """RFC 7009."""
     response: Response = current_app.extensions["passport.oidc.server"].create_endpoint_response(
@@ -268,7 +266,6 @@ def revoke() -> Response:
 
 
 @bp.post("/introspect")
-@csrf.exempt
 def introspect() -> Response:
     """RFC 7662."""
     response: Response = current_app.extensions["passport.oidc.server"].create_endpoint_response(
@@ -281,7 +278,6 @@ def introspect() -> Response:
 
 
 @bp.route("/end-session", methods=["GET", "POST"])
-@csrf.exempt
 def end_session() -> ResponseReturnValue:
     """RP-Initiated Logout 1.0 §2-§3; a confirmation form unless the hint proves the RP."""
     from passport.oidc.logout import LogoutRequestError
@@ -347,7 +343,6 @@ def json_body() -> Any:
 
 
 @bp.post("/register")
-@csrf.exempt
 def register() -> Response:
     """RFC 7591 §3.1 (requires an initial access token)."""
     from passport.oidc.registration import register_client
@@ -360,7 +355,6 @@ def register() -> Response:
 
 
 @bp.route("/register/<client_id>", methods=["GET", "PUT", "DELETE"])
-@csrf.exempt
 def manage_registration(client_id: str) -> Response:
     """RFC 7592 §2 read, update and delete."""
     from passport.oidc import registration
