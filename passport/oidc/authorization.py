@@ -22,6 +22,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from passport.accounts.models import User
+from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
@@ -300,6 +301,13 @@ def needs_consent(user: User, request: AuthorizationRequest) -> bool:
 
 def remember_consent(user: User, request: AuthorizationRequest) -> None:
     """Record the granted scopes, adding to earlier grants (the caller commits)."""
+    record_event(
+        "consent.granted",
+        actor_user_id=user.id,
+        subject_user_id=user.id,
+        client_id=request.client.client_id,
+        details={"scopes": request.scopes},
+    )
     consent = db.session.scalar(
         select(Consent).where(Consent.user_id == user.id, Consent.client_pk == request.client.pk)
     )

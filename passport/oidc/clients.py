@@ -14,6 +14,7 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 from flask import current_app
 from sqlalchemy import select
 
+from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.oidc.client_validation import ClientMetadata
@@ -193,6 +194,12 @@ def create_client(
         registration_token_hash=hash_secret(registration_token) if registration_token else None,
     )
     db.session.add(row)
+    db.session.flush()
+    record_event(
+        "client.registered" if registration_token else "client.created",
+        client_id=row.client_id,
+        details={"name": row.name, "auth_method": row.token_endpoint_auth_method},
+    )
     db.session.commit()
     return row, secret
 
@@ -210,6 +217,7 @@ def update_client(row: OAuthClient, metadata: ClientMetadata) -> OAuthClient:
     row.jwks_uri = metadata.jwks_uri
     row.id_token_signed_response_alg = metadata.id_token_signed_response_alg
     row.access_token_format = metadata.access_token_format
+    record_event("client.updated", client_id=row.client_id)
     db.session.commit()
     forget_client(row.client_id)
     return row
@@ -241,6 +249,9 @@ def rotate_client_secret(client_id: str, grace_seconds: int = 0) -> str:
         row.previous_secret_hash = None
         row.previous_secret_expires_at = None
     row.secret_hash = hash_secret(secret)
+    record_event(
+        "client.secret_rotated", client_id=client_id, details={"grace_seconds": grace_seconds}
+    )
     db.session.commit()
     forget_client(client_id)
     return secret

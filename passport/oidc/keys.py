@@ -30,6 +30,7 @@ from joserfc import jwk
 from joserfc import jwt
 from sqlalchemy import select
 
+from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.oidc.errors import KeyDecryptionError
@@ -109,6 +110,10 @@ def rotate_keys(alg: str | None = None, delay_seconds: int | None = None) -> lis
     )
     activates_at = utcnow() + timedelta(seconds=delay)
     created = [create_key(a, activates_at) for a in ([alg] if alg else SUPPORTED_ALGS)]
+    record_event(
+        "signing_keys.rotated",
+        details={"kids": [k.kid for k in created], "activates_at": activates_at.isoformat()},
+    )
     db.session.commit()
     sync_key_states()
     invalidate_key_ring()

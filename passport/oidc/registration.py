@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy import update
 
+from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.oidc.client_validation import ClientMetadata
@@ -169,5 +170,6 @@ def delete_client(client_id: str, token: str | None) -> None:
     row = managed_client(client_id, token)
     row.is_disabled = True
     row.registration_token_hash = None
+    record_event("client.deleted", client_id=client_id)
     db.session.commit()
     forget_client(client_id)

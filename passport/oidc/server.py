@@ -32,6 +32,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from passport.accounts.models import User
+from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.oidc.client_keys import client_public_keys
@@ -117,6 +118,13 @@ def redeem_code(code: str, client: RegisteredClient) -> AuthorizationCode | None
             select(OAuthToken.family_id).where(OAuthToken.authorization_code_id == row.id)
         ).all()
         revoke_families(list(families))
+        # RFC 6749 §4.1.2: a replayed code means it leaked; everything it gave is withdrawn.
+        record_event(
+            "authorization_code.reused",
+            outcome="failure",
+            subject_user_id=row.user_id,
+            client_id=client.client_id,
+        )
         db.session.commit()
     return None
 
@@ -195,6 +203,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         if row is not None and row.client_pk == client.pk and row.refresh_used_at is not None:
             # A rotated token came back: someone holds a copy. End the whole family.
             revoke_families([row.family_id])
+            record_event(
+                "refresh_token.reused",
+                outcome="failure",
+                subject_user_id=row.user_id,
+                client_id=client.client_id,
+            )
             db.session.commit()
         raise InvalidGrantError("Invalid refresh token.")
 

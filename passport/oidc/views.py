@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.validators import ValidationError
 
+from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.sessions import current_sso_session
@@ -218,6 +219,13 @@ def consent() -> ResponseReturnValue:
         return error_to_client(req.fail("login_required", "The session ended."))
     authz.discard_pending(pending)
     if request.form.get("decision") != "allow":
+        record_event(
+            "consent.denied",
+            outcome="failure",
+            actor_user_id=session.user_id,
+            subject_user_id=session.user_id,
+            client_id=req.client.client_id,
+        )
         db.session.commit()
         return error_to_client(req.fail("access_denied", "The user denied the request."))
     authz.remember_consent(session.user, req)

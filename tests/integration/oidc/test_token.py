@@ -150,3 +150,31 @@ def test_jwt_access_tokens_follow_rfc_9068(app, client, user) -> None:
     assert token.claims["scope"] == "openid email"
     info = client.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert info.status_code == 200
+
+
+def test_wrong_method_and_malformed_bodies_get_json_errors(client, rp) -> None:
+    response = client.get("/token")
+    assert response.status_code == 405
+    assert response.is_json
+    assert response.get_json()["error"]
+    response = client.post(
+        "/token", data=b"\xff\xfe", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert response.is_json
+
+
+def test_code_reuse_is_recorded_in_the_audit_log(app, client, rp, user) -> None:
+    from passport.audit.models import AuditEvent
+    from passport.extensions import db
+
+    sign_in(app, client, user)
+    code = get_code(client, rp)
+    redeem(client, rp, code)
+    redeem(client, rp, code)
+    events = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.event == "authorization_code.reused")
+    ).all()
+    assert len(events) == 1
+    assert events[0].client_id == rp.client_id
+    assert events[0].subject_user_id == user.id
