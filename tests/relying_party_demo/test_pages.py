@@ -87,6 +87,8 @@ def test_a_person_without_legajo_sees_only_the_message_and_aceptar(
     assert ">Aceptar<" in page
     assert "Mi boleta" not in page
     assert "OPCIONES DE LEGAJO" not in page
+    assert "Cerrar sesión" not in page
+    assert "Mi legajo" not in page
     # Aceptar signs out (a POST with the CSRF token).
     assert re.search(r'<form method="post" action="/auth/logout">', page)
 
