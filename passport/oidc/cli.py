@@ -199,6 +199,21 @@ def retry_logouts_command(as_json: bool) -> None:
     click.echo(f"delivered: {delivered}, failed: {failed}")
 
 
+@clients_group.command("prune-expired")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def prune_expired_command(as_json: bool) -> None:
+    """Delete expired codes, tokens, pending sign-ins, assertion ids and old deliveries."""
+    from passport.oidc.maintenance import prune_expired_records
+
+    counts = prune_expired_records()
+    if as_json:
+        emit_json(counts)
+        return
+    for name, count in counts.items():
+        click.echo(f"{name}: {count}")
+
+
 @click.group("keys")
 def keys_group() -> None:
     """Signing keys."""

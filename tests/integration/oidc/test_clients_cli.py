@@ -123,3 +123,30 @@ def test_initial_token_command(run) -> None:
     body = json.loads(result.output)
     assert body["initial_access_token"]
     assert body["max_uses"] == 3
+
+
+def test_prune_expired_removes_old_codes_and_tokens_but_keeps_offline_ones(app, run) -> None:
+    from datetime import timedelta
+
+    import time_machine
+
+    from passport.database import utcnow
+    from passport.extensions import db
+    from passport.oidc.models import AuthorizationCode
+    from passport.oidc.models import OAuthToken
+    from tests.factories import make_user
+    from tests.integration.oidc.conftest import full_flow
+    from tests.integration.oidc.conftest import register_client
+
+    rp = register_client(skip_consent=True)
+    full_flow(app, app.test_client(), rp, make_user())
+    full_flow(app, app.test_client(), rp, make_user(), scope="openid offline_access")
+    first = json.loads(run("clients", "prune-expired", "--json").output)
+    assert first["authorization_codes"] == 0
+    assert first["tokens"] == 0
+    with time_machine.travel(utcnow() + timedelta(days=2)):
+        counts = json.loads(run("clients", "prune-expired", "--json").output)
+    assert counts["authorization_codes"] == 2
+    assert counts["tokens"] == 1  # the offline refresh token lives 30 days
+    assert db.session.scalar(db.select(db.func.count()).select_from(AuthorizationCode)) == 0
+    assert db.session.scalar(db.select(db.func.count()).select_from(OAuthToken)) == 1
