@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class LoginError(Exception):
     """Base for login failures a view is expected to handle."""
@@ -14,9 +16,14 @@ class InvalidCredentials(LoginError):  # noqa: N818 - named after what happened 
     ``disabled``. The page shows one message for all of them (no account enumeration).
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(
+        self, reason: str, *, user_id: int | None = None, locked_until: datetime | None = None
+    ) -> None:
         super().__init__(f"sign-in refused: {reason}")
         self.reason = reason
+        self.user_id = user_id
+        # Set when this very failure locked the account: the owner is to be told.
+        self.locked_until = locked_until
 
 
 class CaptchaFailed(LoginError):  # noqa: N818

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -110,7 +111,10 @@ def authenticate(dni: str, password: str, info: RequestInfo) -> User:
                 },
             )
             db.session.commit()
-            send_lockout_notice(user, locked_until)
+            # The view mails the owner after the response is sent (see views.py): sending
+            # now would make the locking failure slower than any other refusal.
+            error.locked_until = locked_until
+            error.user_id = user.id
         raise error
     register_successful_login(user)
     if user.password_hash and needs_rehash(user.password_hash):
@@ -128,6 +132,13 @@ def authenticate(dni: str, password: str, info: RequestInfo) -> User:
     )
     db.session.commit()
     return user
+
+
+def notify_lockout(user_id: int, locked_until: datetime) -> None:
+    """Mail the owner of a just-locked account (``send_lockout_notice`` commits)."""
+    user = db.session.get(User, user_id)
+    if user is not None:
+        send_lockout_notice(user, locked_until)
 
 
 def record_logout(user_id: int, info: RequestInfo) -> None:

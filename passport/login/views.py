@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+from typing import cast
+
 from flask import Blueprint
+from flask import Flask
+from flask import Response
+from flask import after_this_request
 from flask import current_app
 from flask import g
 from flask import redirect
@@ -24,6 +31,7 @@ from passport.login.resume import find_pending_authorization
 from passport.login.resume import is_local_url
 from passport.login.services import RequestInfo
 from passport.login.services import authenticate
+from passport.login.services import notify_lockout
 from passport.login.services import record_captcha_failure
 from passport.login.services import record_logout
 from passport.login.sessions import current_sso_session
@@ -35,6 +43,7 @@ from passport.security.network import client_ip
 from passport.security.ratelimits import login_rate_limit
 
 bp = Blueprint("login", __name__)
+log = logging.getLogger(__name__)
 
 
 def request_info(client_id: str | None = None) -> RequestInfo:
@@ -68,6 +77,27 @@ def allow_client_redirect(pending: PendingAuthorization | None) -> None:
         allow_form_action(redirect_uri)
     else:
         allow_any_form_action()
+
+
+def notify_lockout_after_response(user_id: int, locked_until: datetime) -> None:
+    """Mail the owner once the response has been sent.
+
+    Sending first would make the failure that locks an account measurably slower than every
+    other refusal, telling an attacker that the DNI exists.
+    """
+    app = cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+
+    def send() -> None:
+        with app.app_context():
+            try:
+                notify_lockout(user_id, locked_until)
+            except Exception:  # the response is gone: log, never raise into the server
+                log.exception("lockout notice for user %s failed", user_id)
+
+    @after_this_request
+    def schedule(response: Response) -> Response:
+        response.call_on_close(send)
+        return response
 
 
 @bp.get("/")
@@ -115,8 +145,10 @@ def sign_in() -> ResponseReturnValue:
                 return redirect(url_for("login.welcome"))
         except CaptchaFailed:
             captcha_error = _("El código de la imagen no es correcto. Escriba el nuevo código.")
-        except InvalidCredentials:
+        except InvalidCredentials as error:
             form_error = _("Usuario o contraseña incorrectos.")
+            if error.user_id is not None and error.locked_until is not None:
+                notify_lockout_after_response(error.user_id, error.locked_until)
         form.password.data = ""
     system_name = pending.client_name if pending is not None else None
     # One status (200) and one message for every refusal: nothing tells the reasons apart.

@@ -26,6 +26,7 @@ def fail_times(client: FlaskClient, dni: str, times: int) -> None:
     for _ in range(times):
         response = sign_in(client, dni, "WrongPass1")
         assert GENERIC in response.get_data(as_text=True)
+        response.close()  # what the WSGI server does once the body is sent
 
 
 def test_the_account_locks_after_the_configured_failures(app: Flask, client: FlaskClient) -> None:
@@ -50,6 +51,17 @@ def test_the_owner_is_mailed_when_the_account_locks(
     message = outbox.last()
     assert message["To"] == user.email
     assert "bloqueada" in str(message["Subject"]).lower()
+
+
+def test_the_lockout_mail_leaves_only_after_the_response(
+    app: Flask, client: FlaskClient, outbox: Outbox
+) -> None:
+    user = make_user()
+    for _ in range(app.config["LOCKOUT_FAILURES"]):
+        response = sign_in(client, user.dni, "WrongPass1")
+    assert outbox.messages() == []
+    response.close()
+    assert len(outbox.messages()) == 1
 
 
 def test_a_locked_account_refuses_the_right_password(app: Flask, client: FlaskClient) -> None:
