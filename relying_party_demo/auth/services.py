@@ -94,6 +94,8 @@ def start_session(
     if previous is not None:
         db.session.delete(previous)
     now = utcnow()
+    # Housekeeping on a rare, already-writing request: forget sessions past their expiry.
+    db.session.execute(delete(LocalSession).where(LocalSession.expires_at <= now))
     key = new_key()
     absolute = timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])

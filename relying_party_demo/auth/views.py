@@ -17,7 +17,7 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from joserfc.errors import JoseError
 
 from relying_party_demo.auth import services
@@ -131,41 +131,43 @@ def callback() -> ResponseReturnValue:
 
 SIGN_IN_MESSAGES = {
     "access_denied": (
-        "Usted no autorizó el acceso",
-        "No se concedió a AYNI el acceso a sus datos. Puede volver a intentarlo cuando desee.",
+        _l("Usted no autorizó el acceso"),
+        _l("No se concedió a AYNI el acceso a sus datos. Puede volver a intentarlo cuando desee."),
     ),
     "login_required": (
-        "Debe iniciar sesión",
-        "Su sesión en Passport no está activa. Inicie sesión nuevamente.",
+        _l("Debe iniciar sesión"),
+        _l("Su sesión en Passport no está activa. Inicie sesión nuevamente."),
     ),
     "stale_state": (
-        "La solicitud de inicio de sesión caducó",
-        "Vuelva a la página de inicio e inicie sesión nuevamente.",
+        _l("La solicitud de inicio de sesión caducó"),
+        _l("Vuelva a la página de inicio e inicie sesión nuevamente."),
     ),
     "issuer_mismatch": (
-        "Respuesta de autenticación no válida",
-        "La respuesta no proviene del servidor de autenticación esperado. Inicie sesión "
-        "nuevamente.",
+        _l("Respuesta de autenticación no válida"),
+        _l(
+            "La respuesta no proviene del servidor de autenticación esperado. "
+            "Inicie sesión nuevamente."
+        ),
     ),
     "invalid_id_token": (
-        "No se pudo verificar su identidad",
-        "La credencial recibida no es válida. Inicie sesión nuevamente.",
+        _l("No se pudo verificar su identidad"),
+        _l("La credencial recibida no es válida. Inicie sesión nuevamente."),
     ),
     "missing_dni": (
-        "No se pudo verificar su identidad",
-        "Passport no entregó su número de DNI. Solicite ayuda a la mesa de ayuda del MINEDU.",
+        _l("No se pudo verificar su identidad"),
+        _l("Passport no entregó su número de DNI. Solicite ayuda a la mesa de ayuda del MINEDU."),
     ),
     "provider_unavailable": (
-        "Servicio de autenticación no disponible",
-        "No pudimos comunicarnos con Passport. Intente de nuevo en unos minutos.",
+        _l("Servicio de autenticación no disponible"),
+        _l("No pudimos comunicarnos con Passport. Intente de nuevo en unos minutos."),
     ),
     "provider_error": (
-        "No se pudo iniciar sesión",
-        "El servidor de autenticación devolvió un error. Intente de nuevo.",
+        _l("No se pudo iniciar sesión"),
+        _l("El servidor de autenticación devolvió un error. Intente de nuevo."),
     ),
     "not_configured": (
-        "Inicio de sesión no disponible",
-        "AYNI aún no está registrado en Passport. Comuníquese con el administrador.",
+        _l("Inicio de sesión no disponible"),
+        _l("AYNI aún no está registrado en Passport. Comuníquese con el administrador."),
     ),
 }
 
@@ -179,8 +181,8 @@ def sign_in_error(failure: SignInFailed) -> ResponseReturnValue:
         render_template(
             "relying_party_demo/error.html",
             status=status,
-            title=_(title),
-            message=_(message),
+            title=str(title),
+            message=str(message),
             retry=True,
         ),
         status,
