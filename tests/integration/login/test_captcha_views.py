@@ -63,3 +63,16 @@ def test_the_no_script_new_code_control_reloads_the_page(client: FlaskClient) ->
     assert link.group(1) == "/ingresar?authz=x"
     assert 'src="/static/captcha.js"' in page
     assert client.get("/static/captcha.js").status_code == 200
+
+
+def test_the_new_code_control_keeps_the_authorization_after_a_failed_post(
+    client: FlaskClient,
+) -> None:
+    token = csrf_token(client, "/ingresar?authz=x")
+    page = client.post(
+        "/ingresar?authz=x",
+        data={"csrf_token": token, "username": "87654321", "password": "x", "captcha": "no"},
+    ).get_data(as_text=True)
+    link = re.search(r'<a class="captcha-new" href="([^"]+)"', page)
+    assert link
+    assert link.group(1) == "/ingresar?authz=x"
