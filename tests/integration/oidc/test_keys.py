@@ -72,3 +72,28 @@ def test_keys_commands_rotate_list_and_prune(app) -> None:
         k for k in listed if k["kid"] == kid
     ).items()
     assert runner.invoke(cli, ["keys", "prune"]).exit_code == 0
+
+
+def test_keys_encrypted_under_another_key_cannot_be_used(app) -> None:
+    import pytest
+
+    from passport.oidc.errors import KeyDecryptionError
+    from passport.oidc.keys import key_ring
+
+    ensure_keys()
+    invalidate_key_ring()
+    previous = app.config.get("KEY_ENCRYPTION_KEY")
+    app.config["KEY_ENCRYPTION_KEY"] = "a-different-key-encryption-key"
+    try:
+        with pytest.raises(KeyDecryptionError):
+            key_ring()
+    finally:
+        app.config["KEY_ENCRYPTION_KEY"] = previous
+        invalidate_key_ring()
+    assert key_ring().signing
+
+
+def test_keys_are_created_lazily_when_missing(app, client) -> None:
+    assert db.session.scalar(db.select(db.func.count()).select_from(SigningKey)) == 0
+    assert len(client.get("/jwks.json").get_json()["keys"]) == 2
+    assert db.session.scalar(db.select(db.func.count()).select_from(SigningKey)) == 2

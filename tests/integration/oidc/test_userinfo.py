@@ -92,3 +92,21 @@ def test_token_of_a_disabled_user_is_invalid(app, client, rp, user) -> None:
         "/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
     )
     assert response.status_code == 401
+
+
+def test_claims_parameter_cannot_release_claims_beyond_the_granted_scopes(
+    app, client, rp, user
+) -> None:
+    requested = '{"userinfo": {"dni": {"essential": true}, "email": null}}'
+    tokens = full_flow(app, client, rp, user, scope="openid email", claims=requested)
+    info = client.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    claims = info.get_json()
+    assert claims["email"] == user.email
+    assert "dni" not in claims
+
+
+def test_userinfo_needs_the_openid_scope(app, client, rp, user) -> None:
+    tokens = full_flow(app, client, rp, user, scope="email")
+    info = client.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert info.status_code == 403
+    assert 'error="insufficient_scope"' in info.headers["WWW-Authenticate"]
