@@ -119,8 +119,6 @@ class BaseConfig:
     CAPTCHA_AUDIO_RATE_LIMIT: str = "10 per 10 minutes"
     CAPTCHA_REFRESH_RATE_LIMIT: str = "60 per 10 minutes"
 
-
-class DevelopmentConfig(BaseConfig):
     # --- OpenID Provider (passport/oidc; owned by the oidc capability) ---
     # Fernet key material for private signing keys at rest; None = derived from SECRET_KEY
     # (HKDF-SHA256), so rotating SECRET_KEY without this set makes stored keys unreadable.
@@ -144,6 +142,8 @@ class DevelopmentConfig(BaseConfig):
     # Non-OIDC scopes clients may be granted (client_credentials, resource servers).
     API_SCOPES: tuple[str, ...] = ("boletas:read", "legajos:read")
 
+
+class DevelopmentConfig(BaseConfig):
     """The embedded demo: loopback, SQLite, outbox mail."""
 
 
