@@ -40,24 +40,24 @@ bp = Blueprint("oidc", __name__)
 
 # Plain words for each scope on the consent page (the person decides from this text).
 SCOPE_DESCRIPTIONS = {
-    "openid": _l("Saber que eres tú (un identificador que no revela tu DNI)"),
-    "profile": _l("Tus nombres y apellidos"),
-    "email": _l("Tu correo electrónico"),
-    "phone": _l("Tu número de teléfono"),
-    "address": _l("Tu dirección"),
-    "dni": _l("Tu número de DNI"),
-    "offline_access": _l("Seguir accediendo a estos datos cuando cierres la sesión"),
-    "boletas:read": _l("Ver tus boletas de pago"),
-    "legajos:read": _l("Ver tu legajo"),
+    "openid": _l("Saber que es usted (con un identificador que no revela su DNI)"),
+    "profile": _l("Sus nombres y apellidos"),
+    "email": _l("Su correo electrónico"),
+    "phone": _l("Su número de teléfono"),
+    "address": _l("Su dirección"),
+    "dni": _l("Su número de DNI"),
+    "offline_access": _l("Seguir accediendo a estos datos cuando cierre la sesión"),
+    "boletas:read": _l("Ver sus boletas de pago"),
+    "legajos:read": _l("Ver su legajo"),
 }
 PAGE_ERRORS = {
-    "unknown_client": _l("La aplicación que te envió aquí no está registrada en Passport."),
+    "unknown_client": _l("La aplicación que lo envió aquí no está registrada en Passport."),
     "invalid_redirect_uri": _l(
-        "La dirección de retorno de la aplicación no está registrada. Por seguridad, no te "
+        "La dirección de retorno de la aplicación no está registrada. Por seguridad, no lo "
         "enviaremos allí."
     ),
     "invalid_request": _l("La solicitud de la aplicación no es válida."),
-    "expired": _l("La solicitud venció. Vuelve a la aplicación e inténtalo otra vez."),
+    "expired": _l("La solicitud venció. Vuelva a la aplicación e inténtelo otra vez."),
 }
 JSON_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

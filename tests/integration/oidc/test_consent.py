@@ -34,8 +34,8 @@ def test_consent_page_lists_the_requested_data_in_plain_words(app, client, user)
     body = response.get_data(as_text=True)
     consent_form(response)
     assert "Mi boleta" in body
-    assert "Tu correo electrónico" in body
-    assert "Tu número de DNI" in body
+    assert "Su correo electrónico" in body
+    assert "Su número de DNI" in body
 
 
 def test_allow_issues_a_code_and_is_remembered(app, client, user) -> None:

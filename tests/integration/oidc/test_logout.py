@@ -123,7 +123,7 @@ def test_client_id_contradicting_the_hint_is_not_trusted(app, client, rp, user) 
 def test_logout_without_session_and_without_uri_shows_the_logged_out_page(client) -> None:
     response = client.get("/end-session")
     assert response.status_code == 200
-    assert "Cerraste tu sesión" in response.get_data(as_text=True)
+    assert "Cerró su sesión" in response.get_data(as_text=True)
 
 
 def test_ui_locales_en_renders_in_english_when_available(app, client, rp, user) -> None:
