@@ -99,3 +99,12 @@ def test_consent_answer_is_single_use(app, client, user) -> None:
     form = consent_form(authorize(client, rp))
     assert answer(client, form, "allow").status_code == 302
     assert answer(client, form, "allow").status_code == 400
+
+
+def test_ui_locales_en_renders_the_consent_page_in_english(app, client, user) -> None:
+    rp = register_client(name="Mi boleta")
+    sign_in(app, client, user)
+    body = authorize(client, rp, scope="openid email", ui_locales="en-US").get_data(as_text=True)
+    assert "Mi boleta wants to access your data" in body
+    assert "Your e-mail address" in body
+    assert 'value="allow"' in body
