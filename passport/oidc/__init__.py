@@ -11,6 +11,7 @@ from flask import url_for
 # Endpoints whose errors are JSON (interfaces.md: passport.json_endpoints).
 JSON_ENDPOINTS = {
     "oidc.discovery",
+    "oidc.webfinger",
     "oidc.jwks",
     "oidc.token",
     "oidc.userinfo",

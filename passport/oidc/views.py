@@ -59,6 +59,7 @@ PAGE_ERRORS = {
     "invalid_request": _l("La solicitud de la aplicación no es válida."),
     "expired": _l("La solicitud venció. Vuelva a la aplicación e inténtelo otra vez."),
 }
+ISSUER_REL = "http://openid.net/specs/connect/1.0/issuer"
 JSON_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -116,6 +117,23 @@ def discovery() -> Response:
     response.headers["Cache-Control"] = (
         f"public, max-age={current_app.config['DISCOVERY_CACHE_SECONDS']}"
     )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/.well-known/webfinger")
+def webfinger() -> Response:
+    """OIDC Discovery §2: the issuer for any account (never says whether it exists)."""
+    resource = request.args.get("resource", "")
+    if not resource or len(resource) > 512:
+        return json_response(
+            {"error": "invalid_request", "error_description": "Missing resource."}, 400
+        )
+    body = {
+        "subject": resource,
+        "links": [{"rel": ISSUER_REL, "href": current_app.config["ISSUER"]}],
+    }
+    response = Response(json.dumps(body), mimetype="application/jrd+json")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 

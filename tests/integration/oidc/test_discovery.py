@@ -52,3 +52,18 @@ def test_discovery_is_cacheable(client) -> None:
     response = client.get("/.well-known/openid-configuration")
     assert "max-age=" in response.headers["Cache-Control"]
     assert "public" in response.headers["Cache-Control"]
+
+
+def test_webfinger_names_the_issuer_for_any_account(client) -> None:
+    response = client.get(
+        "/.well-known/webfinger",
+        query_string={
+            "resource": "acct:12345678@minedu.gob.pe",
+            "rel": "http://openid.net/specs/connect/1.0/issuer",
+        },
+    )
+    assert response.status_code == 200
+    body = response.get_json(force=True)
+    assert body["subject"] == "acct:12345678@minedu.gob.pe"
+    assert body["links"] == [{"rel": "http://openid.net/specs/connect/1.0/issuer", "href": ISSUER}]
+    assert client.get("/.well-known/webfinger").status_code == 400
