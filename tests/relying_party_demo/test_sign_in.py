@@ -283,3 +283,28 @@ def test_sign_in_when_passport_is_unreachable_gives_a_spanish_page(
     response = app.test_client().get("/auth/login")
     assert response.status_code == 503
     assert "Servicio de autenticación no disponible" in response.get_data(as_text=True)
+
+
+def test_an_id_token_signed_with_a_newly_published_key_is_accepted_after_a_jwks_refresh(
+    ayni_client: FlaskClient, stand_in_issuer: StandInIssuer, seeded: dict[str, int]
+) -> None:
+    from joserfc.jwk import RSAKey
+
+    params = start_login(ayni_client, stand_in_issuer)
+    queue_tokens(stand_in_issuer, params["nonce"])
+    assert (
+        callback(ayni_client, stand_in_issuer, code="a", state=params["state"]).status_code == 302
+    )
+    rotated = RSAKey.generate_key(2048, parameters={"kid": "rotated-for-id-token", "use": "sig"})
+    stand_in_issuer.published = [stand_in_issuer.key, rotated]
+    previous_key, stand_in_issuer.key = stand_in_issuer.key, rotated
+    try:
+        ayni_client.delete_cookie("ayni_session")
+        before = stand_in_issuer.jwks_requests
+        params = start_login(ayni_client, stand_in_issuer)
+        queue_tokens(stand_in_issuer, params["nonce"])
+        response = callback(ayni_client, stand_in_issuer, code="b", state=params["state"])
+        assert response.headers["Location"] == "/inicio"
+        assert stand_in_issuer.jwks_requests == before + 1
+    finally:
+        stand_in_issuer.key = previous_key
