@@ -103,6 +103,10 @@ def check_settings(app: Flask) -> None:
     if app.config["ENV"] == "production":
         if app.config["BASE_URL"].startswith("http://"):
             problems.append("AYNI_BASE_URL uses http://")
+        issuer = urlsplit(app.config["ISSUER"])
+        # RFC 8252 §7.3: plain http is tolerable only on loopback.
+        if issuer.scheme == "http" and issuer.hostname not in ("127.0.0.1", "localhost", "::1"):
+            problems.append("AYNI_ISSUER uses http:// on a non-loopback host")
         if problems:
             raise ConfigError("refusing to start in production: " + "; ".join(problems))
     elif app.config["ENV"] == "development":

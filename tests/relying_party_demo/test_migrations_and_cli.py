@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
@@ -89,3 +90,21 @@ def test_unsafe_production_settings_stop_the_command_in_one_line(tmp_path: Path)
     assert lines[0].startswith("ayni: refusing to start in production")
     assert "AYNI_SECRET_KEY" in lines[0]
     assert "AYNI_CLIENT_ID" in lines[0]
+
+
+def test_production_refuses_a_plain_http_issuer(ayni_database_url: str) -> None:
+    from config.ayni import AyniProductionConfig
+    from config.ayni import ConfigError
+    from relying_party_demo import create_app
+
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": ayni_database_url,
+        "SECRET_KEY": "a-real-secret-" + "y" * 32,
+        "CLIENT_ID": "ayni",
+        "CLIENT_SECRET": "secret",
+        "BASE_URL": "https://ayni.example.gob.pe",
+    }
+    with pytest.raises(ConfigError, match="AYNI_ISSUER uses http://"):
+        create_app(AyniProductionConfig, {**settings, "ISSUER": "http://passport.example.gob.pe"})
+    app = create_app(AyniProductionConfig, {**settings, "ISSUER": "https://passport.gob.pe"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
