@@ -91,9 +91,10 @@ def start_session(
     previous: LocalSession | None, identity: Identity, token: Mapping[str, Any]
 ) -> tuple[LocalSession, str]:
     """Replace the browser's pre-login row by a new signed-in one; return it and its key."""
-    if previous is not None:
-        db.session.delete(previous)
     now = utcnow()
+    if previous is not None:
+        # By id, not ORM delete: a back-channel logout may have removed the row already.
+        db.session.execute(delete(LocalSession).where(LocalSession.id == previous.id))
     # Housekeeping on a rare, already-writing request: forget sessions past their expiry.
     db.session.execute(delete(LocalSession).where(LocalSession.expires_at <= now))
     key = new_key()
@@ -124,8 +125,8 @@ def start_session(
 
 
 def end_session(record: LocalSession) -> None:
-    """Delete one local session (the person logged out here)."""
-    db.session.delete(record)
+    """Delete one local session (the person logged out here); fine if already gone."""
+    db.session.execute(delete(LocalSession).where(LocalSession.id == record.id))
     db.session.commit()
 
 

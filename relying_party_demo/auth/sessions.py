@@ -18,6 +18,7 @@ from flask.sessions import SessionInterface
 from flask.sessions import SessionMixin
 from sqlalchemy import delete
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import CallbackDict
 
 from relying_party_demo.auth.models import LocalSession
@@ -134,7 +135,15 @@ class DatabaseSessionInterface(SessionInterface):
             record.expires_at = min(record.created_at + absolute, now + idle)
         else:
             return
-        db.session.commit()
+        try:
+            db.session.commit()
+        except StaleDataError:
+            # The row was deleted meanwhile (back-channel logout): this browser is signed out.
+            db.session.rollback()
+            response.delete_cookie(
+                name, path=path, domain=domain, secure=secure, httponly=httponly, samesite=samesite
+            )
+            return
         if key:
             response.vary.add("Cookie")
             # A browser-session cookie: the row's expires_at is what ends the session.
