@@ -128,12 +128,30 @@ class Bench:
         return dict(tokens)
 
 
+def process_tree_cpu_seconds(root_pid: int) -> float:
+    """User + system CPU time of a process and its children (Linux /proc), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [root_pid]
+    children = Path(f"/proc/{root_pid}/task/{root_pid}/children")
+    if children.exists():
+        pids += [int(pid) for pid in children.read_text().split()]
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def measure(
     name: str,
     concurrency: int,
     duration: float,
     max_operations: int,
     prepare: Callable[[], Callable[[], None]],
+    server_pid: int,
 ) -> dict:
     """Run ``operation`` from ``concurrency`` threads; return throughput and latencies."""
     latencies: list[float] = []
@@ -166,12 +184,14 @@ def measure(
     threads = [threading.Thread(target=worker, args=(op,)) for op in operations]
     for thread in threads:
         thread.start()
+    cpu_before = process_tree_cpu_seconds(server_pid)
     stop_at[0] = time.perf_counter() + duration
     started = time.perf_counter()
     barrier.wait()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    server_cpu = process_tree_cpu_seconds(server_pid) - cpu_before
     latencies.sort()
     done = len(latencies)
     result = {
@@ -182,6 +202,8 @@ def measure(
         "per_second": round(done / elapsed, 1) if elapsed else 0,
         "p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else None,
         "p99_ms": round(latencies[int(done * 0.99) - 1] * 1000, 2) if done >= 100 else None,
+        # Server CPU per operation: what one core of Passport spends, load generator excluded.
+        "server_cpu_ms_per_op": round(server_cpu / done * 1000, 2) if done else None,
     }
     print(json.dumps(result), flush=True)
     return result
@@ -338,7 +360,9 @@ def main() -> None:
             "login": password_login,
         }
         for name in chosen:
-            measure(name, args.concurrency, args.duration, args.max_operations, plans[name])
+            measure(
+                name, args.concurrency, args.duration, args.max_operations, plans[name], server.pid
+            )
     finally:
         server.terminate()
         server.wait(timeout=15)

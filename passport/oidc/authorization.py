@@ -13,11 +13,14 @@ from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
+from typing import cast
 
 from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
+from sqlalchemy import Table
 from sqlalchemy import delete
+from sqlalchemy import insert
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -358,8 +361,8 @@ def issue_code(request: AuthorizationRequest, session: SSOSession) -> list[tuple
     """Store a single-use code bound to client, redirect_uri, PKCE, nonce and session; commits."""
     code = new_secret(32)
     now = utcnow()
-    db.session.add(
-        AuthorizationCode(
+    db.session.execute(
+        insert(cast(Table, AuthorizationCode.__table__)).values(
             code_hash=hash_secret(code),
             client_pk=request.client.pk,
             user_id=session.user_id,

@@ -12,6 +12,7 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 from typing import ClassVar
+from typing import cast
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidClientError
@@ -27,6 +28,7 @@ from flask import Flask
 from flask import current_app
 from flask import url_for
 from joserfc import jwk
+from sqlalchemy import Table
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -88,7 +90,34 @@ def revoke_families(family_ids: list[str]) -> None:
         )
 
 
-def redeem_code(code: str, client: RegisteredClient) -> AuthorizationCode | None:
+@dataclass(frozen=True)
+class RedeemedCode:
+    """The bindings of a code just marked used (Authlib's AuthorizationCodeMixin)."""
+
+    id: int
+    user_id: int
+    sid: str | None
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    claims: dict[str, Any] | None
+    auth_time: datetime
+    amr: list[str] | None
+    acr: str | None
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+CODE_TABLE = cast(Table, AuthorizationCode.__table__)
+REDEEMED_COLUMNS = [CODE_TABLE.c[name] for name in RedeemedCode.__dataclass_fields__]
+
+
+def redeem_code(code: str, client: RegisteredClient) -> RedeemedCode | None:
     """Mark a code used (conditional UPDATE, so one of N racing requests wins) and return it.
 
     A code presented again revokes everything issued from it (RFC 6749 §4.1.2).
@@ -98,20 +127,20 @@ def redeem_code(code: str, client: RegisteredClient) -> AuthorizationCode | None
     digest = hash_secret(code)
     now = utcnow()
     # One round trip: the winner of a race gets its row back, every other request gets none.
-    won = db.session.scalar(
-        update(AuthorizationCode)
+    # Core, not ORM: this is the hottest statement of the code flow.
+    won = db.session.execute(
+        update(CODE_TABLE)
         .where(
-            AuthorizationCode.code_hash == digest,
-            AuthorizationCode.client_pk == client.pk,
-            AuthorizationCode.used_at.is_(None),
-            AuthorizationCode.expires_at > now,
+            CODE_TABLE.c.code_hash == digest,
+            CODE_TABLE.c.client_pk == client.pk,
+            CODE_TABLE.c.used_at.is_(None),
+            CODE_TABLE.c.expires_at > now,
         )
         .values(used_at=now)
-        .returning(AuthorizationCode)
-        .execution_options(synchronize_session=False)
-    )
+        .returning(*REDEEMED_COLUMNS)
+    ).first()
     if won is not None:
-        return won
+        return RedeemedCode(**won._mapping)
     row = db.session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == digest))
     if row is not None and row.client_pk == client.pk and row.used_at is not None:
         families = db.session.scalars(
@@ -147,12 +176,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
     def delete_authorization_code(self, authorization_code: Any) -> None:
         return None  # kept (marked used) for reuse detection; pruned when expired
 
-    def authenticate_user(self, authorization_code: AuthorizationCode) -> User | None:
+    def authenticate_user(self, authorization_code: RedeemedCode) -> User | None:
         return active_user(authorization_code.user_id)
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         client: RegisteredClient = self.request.client
-        code: AuthorizationCode = self.request.authorization_code
+        code: RedeemedCode = self.request.authorization_code
         user = self.authenticate_user(code)
         if user is None:
             raise InvalidGrantError("The user of this code is no longer active.")
