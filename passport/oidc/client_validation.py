@@ -50,7 +50,9 @@ def is_loopback_host(hostname: str) -> bool:
         return False
 
 
-def check_uri(field_name: str, uri: Any, *, allow_any_http: bool) -> str:
+def check_uri(
+    field_name: str, uri: Any, *, allow_any_http: bool, allow_loopback: bool = True
+) -> str:
     """An absolute https URI (http only on loopback), without fragment or credentials."""
     if not isinstance(uri, str) or not uri or len(uri) > MAX_URI_LENGTH:
         raise InvalidClientMetadata(field_name, "must be a URI of at most 2000 characters")
@@ -68,6 +70,9 @@ def check_uri(field_name: str, uri: Any, *, allow_any_http: bool) -> str:
         raise InvalidClientMetadata(field_name, f"{uri!r} must not contain a fragment")
     if parts.username or parts.password:
         raise InvalidClientMetadata(field_name, f"{uri!r} must not contain credentials")
+    if not allow_loopback and is_loopback_host(hostname):
+        # Passport itself calls this URI: loopback would reach its own host's services.
+        raise InvalidClientMetadata(field_name, f"{uri!r} must not point at this host")
     if parts.scheme == "http" and not is_loopback_host(hostname) and not allow_any_http:
         raise InvalidClientMetadata(
             field_name, f"{uri!r} must use https (http only on 127.0.0.1, [::1] or localhost)"
@@ -119,9 +124,18 @@ def check_jwks(value: Any) -> dict[str, Any]:
 
 
 def validate_client_metadata(
-    raw: dict[str, Any], *, api_scopes: tuple[str, ...] = (), allow_any_http: bool = False
+    raw: dict[str, Any],
+    *,
+    api_scopes: tuple[str, ...] = (),
+    allow_any_http: bool = False,
+    allow_loopback_callbacks: bool = True,
 ) -> ClientMetadata:
-    """Check every field and the rules between them; raise InvalidClientMetadata."""
+    """Check every field and the rules between them; raise InvalidClientMetadata.
+
+    ``allow_loopback_callbacks`` governs the URIs Passport itself calls (back-channel logout,
+    jwks_uri): loopback there is for loopback deployments only, never a way to make a
+    production server talk to its own local services (SSRF).
+    """
     name = raw.get("name")
     if not isinstance(name, str) or not NAME_PATTERN.match(name.strip() or ""):
         raise InvalidClientMetadata("name", "must be 1 to 120 printable characters")
@@ -148,7 +162,10 @@ def validate_client_metadata(
     backchannel = raw.get("backchannel_logout_uri")
     if backchannel is not None:
         backchannel = check_uri(
-            "backchannel_logout_uri", backchannel, allow_any_http=allow_any_http
+            "backchannel_logout_uri",
+            backchannel,
+            allow_any_http=allow_any_http,
+            allow_loopback=allow_loopback_callbacks,
         )
     if "authorization_code" in grant_types and not redirect_uris:
         raise InvalidClientMetadata("redirect_uris", "at least one is required for codes")
@@ -163,7 +180,12 @@ def validate_client_metadata(
     if jwks is not None:
         jwks = check_jwks(jwks)
     if jwks_uri is not None:
-        jwks_uri = check_uri("jwks_uri", jwks_uri, allow_any_http=allow_any_http)
+        jwks_uri = check_uri(
+            "jwks_uri",
+            jwks_uri,
+            allow_any_http=allow_any_http,
+            allow_loopback=allow_loopback_callbacks,
+        )
     if method == "private_key_jwt" and jwks is None and jwks_uri is None:
         raise InvalidClientMetadata("jwks", "private_key_jwt needs jwks or jwks_uri")
     alg = raw.get("id_token_signed_response_alg") or "RS256"

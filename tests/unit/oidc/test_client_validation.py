@@ -94,3 +94,18 @@ def test_defaults() -> None:
     assert metadata.id_token_signed_response_alg == "RS256"
     assert metadata.access_token_format == "opaque"
     assert metadata.skip_consent is False
+
+
+@pytest.mark.parametrize("field", ["backchannel_logout_uri", "jwks_uri"])
+def test_server_called_uris_may_not_point_at_loopback_in_production(field) -> None:
+    changes = {field: "http://127.0.0.1:6379/"}
+    if field == "jwks_uri":
+        changes["token_endpoint_auth_method"] = "private_key_jwt"
+    with pytest.raises(InvalidClientMetadata):
+        validate_client_metadata({**BASE, **changes}, allow_loopback_callbacks=False)
+    assert validate_client_metadata({**BASE, **changes}, allow_loopback_callbacks=True)
+
+
+def test_loopback_redirects_stay_allowed_in_production() -> None:
+    raw = {**BASE, "redirect_uris": ["http://127.0.0.1:8400/cb"]}
+    assert validate_client_metadata(raw, allow_loopback_callbacks=False).redirect_uris
