@@ -3,14 +3,16 @@
 The session end hook runs inside the transaction that ends the session: it revokes the
 session's non-offline tokens and queues one delivery per client with a
 ``backchannel_logout_uri``. Deliveries are POSTed after the commit (an after-request hook of
-the same request), each with a short timeout; a failure is retried with exponential backoff on
-later requests and by ``passport clients retry-logouts``, at most BACKCHANNEL_MAX_ATTEMPTS
-times. A client that fails never blocks the logout.
+the same request), in parallel, each with a short timeout, so a logout waits at most about one
+BACKCHANNEL_TIMEOUT_MS whatever the clients do. A failure is retried with exponential backoff
+on later logouts and by ``passport clients retry-logouts`` (run it from cron every minute), at
+most BACKCHANNEL_MAX_ATTEMPTS times.
 """
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import requests
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 RETRY_BASE_SECONDS = 30
 MAX_DELIVERIES_PER_RUN = 20
+MAX_PARALLEL_POSTS = 8
 
 
 def build_logout_token(client: RegisteredClient, sub: str | None, sid: str | None) -> str:
@@ -102,43 +105,46 @@ def on_session_end(session: SSOSession, reason: str) -> None:
         g.passport_backchannel_due = True
 
 
-def attempt_delivery(delivery: BackchannelDelivery, client: RegisteredClient) -> None:
-    """POST one logout token; record the outcome (the caller commits)."""
-    token = build_logout_token(client, delivery.sub, delivery.sid)
-    timeout = current_app.config["BACKCHANNEL_TIMEOUT_MS"] / 1000
-    delivery.attempts += 1
+def post_logout_token(uri: str, token: str, timeout_seconds: float) -> str | None:
+    """POST one logout token (§2.5); None on success, else a short reason."""
     try:
         response = requests.post(
-            delivery.uri,
+            uri,
             data={"logout_token": token},
-            timeout=timeout,
+            timeout=timeout_seconds,
             allow_redirects=False,
             headers={"Cache-Control": "no-store"},
         )
-        ok = 200 <= response.status_code < 300
-        error = None if ok else f"HTTP {response.status_code}"
     except requests.RequestException as exc:
-        ok = False
-        error = type(exc).__name__
+        return type(exc).__name__
+    response.close()
+    return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+
+
+def record_outcome(delivery: BackchannelDelivery, client_id: str, error: str | None) -> None:
+    """Mark delivered, schedule a retry with backoff, or give up (the caller commits)."""
     now = utcnow()
-    if ok:
+    delivery.attempts += 1
+    if error is None:
         delivery.delivered_at = now
         delivery.last_error = None
         return
     delivery.last_error = error
     if delivery.attempts >= current_app.config["BACKCHANNEL_MAX_ATTEMPTS"]:
         delivery.gave_up_at = now
-        log.warning("back-channel logout to client %s abandoned: %s", client.client_id, error)
+        log.warning("back-channel logout to client %s abandoned: %s", client_id, error)
     else:
         delay = RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1)
         delivery.next_attempt_at = now + timedelta(seconds=delay)
-        log.info(
-            "back-channel logout to client %s failed (%s); will retry", client.client_id, error
-        )
+        log.info("back-channel logout to client %s failed (%s); will retry", client_id, error)
 
 
 def deliver_due_logouts(limit: int = MAX_DELIVERIES_PER_RUN) -> tuple[int, int]:
-    """Attempt every delivery that is due; return (delivered, failed); commits."""
+    """Attempt every delivery that is due, in parallel; return (delivered, failed); commits.
+
+    The POSTs run concurrently, so one run lasts about one BACKCHANNEL_TIMEOUT_MS however
+    many relying parties are slow or down.
+    """
     now = utcnow()
     due = list(
         db.session.scalars(
@@ -152,7 +158,8 @@ def deliver_due_logouts(limit: int = MAX_DELIVERIES_PER_RUN) -> tuple[int, int]:
             .limit(limit)
         )
     )
-    delivered = failed = 0
+    jobs: list[tuple[BackchannelDelivery, str, str]] = []
+    failed = 0
     for delivery in due:
         client_id = db.session.scalar(
             select(OAuthClient.client_id).where(OAuthClient.id == delivery.client_pk)
@@ -162,12 +169,23 @@ def deliver_due_logouts(limit: int = MAX_DELIVERIES_PER_RUN) -> tuple[int, int]:
             delivery.gave_up_at = now
             failed += 1
             continue
-        attempt_delivery(delivery, client)
-        if delivery.delivered_at is not None:
-            delivered += 1
-        else:
-            failed += 1
-        db.session.commit()
+        # Signed at each attempt: a logout token lives only LOGOUT_TOKEN_TTL_SECONDS.
+        jobs.append(
+            (delivery, client.client_id, build_logout_token(client, delivery.sub, delivery.sid))
+        )
+    timeout = current_app.config["BACKCHANNEL_TIMEOUT_MS"] / 1000
+    delivered = 0
+    if jobs:
+        with ThreadPoolExecutor(max_workers=min(len(jobs), MAX_PARALLEL_POSTS)) as pool:
+            errors = list(
+                pool.map(lambda job: post_logout_token(job[0].uri, job[2], timeout), jobs)
+            )
+        for (delivery, client_id, _), error in zip(jobs, errors, strict=True):
+            record_outcome(delivery, client_id, error)
+            if error is None:
+                delivered += 1
+            else:
+                failed += 1
     db.session.commit()
     return delivered, failed
 

@@ -128,3 +128,30 @@ def test_an_unreachable_client_is_given_up_after_bounded_attempts(app, client, u
     db.session.refresh(delivery)
     assert delivery.gave_up_at is not None
     assert delivery.attempts == app.config["BACKCHANNEL_MAX_ATTEMPTS"]
+
+
+def test_a_client_that_hangs_times_out_and_the_logout_completes(app, client, user) -> None:
+    import time as clock
+
+    slow = Receiver()
+    original = slow.server.RequestHandlerClass.do_POST
+
+    def hang(handler) -> None:
+        clock.sleep(1.0)
+        original(handler)
+
+    slow.server.RequestHandlerClass.do_POST = hang
+    previous = app.config["BACKCHANNEL_TIMEOUT_MS"]
+    app.config["BACKCHANNEL_TIMEOUT_MS"] = 200
+    try:
+        rp = register_client(skip_consent=True, backchannel_logout_uri=slow.uri)
+        full_flow(app, client, rp, user)
+        response = client.post("/end-session", data={"logout": "yes", "csrf_token": csrf(client)})
+        assert response.status_code == 200
+        delivery = db.session.scalars(db.select(BackchannelDelivery)).one()
+        assert delivery.delivered_at is None
+        assert delivery.last_error == "ReadTimeout"
+        assert delivery.next_attempt_at > delivery.created_at
+    finally:
+        app.config["BACKCHANNEL_TIMEOUT_MS"] = previous
+        slow.close()
