@@ -196,3 +196,33 @@ def test_private_key_jwt_with_jwks_uri_on_loopback(app, client, user, rp_key) ->
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_advertised_assertion_algorithms_are_all_accepted(app, client, user) -> None:
+    algs = client.get("/.well-known/openid-configuration").get_json()[
+        "token_endpoint_auth_signing_alg_values_supported"
+    ]
+    sign_in(app, client, user)
+    for alg in algs:
+        key = (
+            jwk.RSAKey.generate_key(2048, parameters={"kid": "k"}, private=True)
+            if alg.startswith(("RS", "PS"))
+            else jwk.ECKey.generate_key("P-256", parameters={"kid": "k"}, private=True)
+        )
+        rp = register_client(
+            token_endpoint_auth_method="private_key_jwt",
+            jwks={"keys": [key.as_dict(private=False)]},
+            skip_consent=True,
+        )
+        now = int(time.time())
+        claims = {
+            "iss": rp.client_id,
+            "sub": rp.client_id,
+            "aud": ISSUER + "/token",
+            "iat": now,
+            "exp": now + 60,
+            "jti": f"alg-{alg}",
+        }
+        token = jwt.encode({"alg": alg, "kid": "k"}, claims, key, algorithms=[alg])
+        response = client.post("/token", data=private_key_form(rp, get_code(client, rp), token))
+        assert response.status_code == 200, (alg, response.get_json())
