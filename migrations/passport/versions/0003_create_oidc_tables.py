@@ -6,11 +6,10 @@ Create Date: 2026-11-26 17:16:52.438836
 
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import passport.database
-
 
 # revision identifiers, used by Alembic.
 revision = "0003"
