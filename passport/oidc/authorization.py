@@ -152,6 +152,7 @@ def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationReq
         )
 
     def fail(error: str, description: str) -> AuthorizationError:
+        """An error for this request's redirect_uri."""
         return AuthorizationError(error, description, redirect_uri, state, response_mode)
 
     for name in SINGLE_PARAMETERS:

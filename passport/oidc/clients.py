@@ -88,23 +88,27 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
 
     # Authlib's ClientMixin.
     def get_client_id(self) -> str:
+        """Authlib: the client_id."""
         return self.client_id
 
     def get_default_redirect_uri(self) -> str | None:
-        # OIDC Core §3.1.2.1 makes redirect_uri REQUIRED: never default it.
+        """Authlib: never a default (OIDC Core §3.1.2.1 requires redirect_uri)."""
         return None
 
     def get_allowed_scope(self, scope: str | None) -> str:
+        """Authlib: the requested scopes this client may have, in request order."""
         if not scope:
             return ""
         allowed = set(self.scopes)
         return " ".join(s for s in dict.fromkeys(scope_to_list(scope)) if s in allowed)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
+        """Authlib: exact match with a registered redirect URI."""
         # Exact string comparison (RFC 9700 §4.1.3); no pattern, no prefix.
         return redirect_uri in self.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
+        """Authlib: the current secret, or the previous one during its grace period."""
         if secret_matches(client_secret, self.secret_hash):
             return True
         expires = self.previous_secret_expires_at
@@ -115,14 +119,17 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
         )
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        """Authlib: the one registered method, and never for a disabled client."""
         if self.is_disabled:
             return False
         return method == self.token_endpoint_auth_method
 
     def check_response_type(self, response_type: str) -> bool:
+        """Authlib: only `code`, for clients allowed the code grant."""
         return response_type == "code" and "authorization_code" in self.grant_types
 
     def check_grant_type(self, grant_type: str) -> bool:
+        """Authlib: a registered grant type."""
         return grant_type in self.grant_types
 
 

@@ -89,9 +89,11 @@ class AuthorizationCode(Base):
 
     # Authlib's AuthorizationCodeMixin.
     def get_redirect_uri(self) -> str:
+        """Authlib: the redirect_uri the code is bound to."""
         return self.redirect_uri
 
     def get_scope(self) -> str:
+        """Authlib: the granted scope."""
         return self.scope
 
 

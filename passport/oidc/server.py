@@ -59,13 +59,16 @@ class PassportServer(AuthorizationServer):  # type: ignore[misc]
     """The Flask authorization server with Passport's storage."""
 
     def query_client(self, client_id: str) -> RegisteredClient | None:
+        """Authlib: the cached, enabled client."""
         return find_client(client_id)
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
+        """Authlib hook, unused: grants store their own rows."""
         # Grants here store their own rows (issuance.issue_tokens).
         return None
 
     def authenticate_client(self, request: Any, methods: list[str], endpoint: str = "token") -> Any:
+        """Authlib's client authentication, answering 401 on failure."""
         # RFC 6749 §5.2: always 401 with WWW-Authenticate on failed client authentication.
         try:
             return super().authenticate_client(request, methods, endpoint)
@@ -109,9 +112,11 @@ class RedeemedCode:
     acr: str | None
 
     def get_redirect_uri(self) -> str:
+        """Authlib: the redirect_uri the code is bound to."""
         return self.redirect_uri
 
     def get_scope(self) -> str:
+        """Authlib: the granted scope."""
         return self.scope
 
 
@@ -164,6 +169,7 @@ class PassportCodeChallenge(CodeChallenge):  # type: ignore[misc]
     """PKCE at the token endpoint: S256 only (plain is refused at /authorize)."""
 
     def get_authorization_code_challenge_method(self, authorization_code: Any) -> str:
+        """Authlib: always S256."""
         return "S256"
 
 
@@ -173,15 +179,19 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
 
     def query_authorization_code(self, code: str, client: RegisteredClient) -> Any:
+        """Authlib: redeem (mark used) the code, race-safely."""
         return redeem_code(code, client)
 
     def delete_authorization_code(self, authorization_code: Any) -> None:
+        """Authlib: keep the used code for reuse detection."""
         return None  # kept (marked used) for reuse detection; pruned when expired
 
     def authenticate_user(self, authorization_code: RedeemedCode) -> User | None:
+        """Authlib: the still-active user of the grant."""
         return active_user(authorization_code.user_id)
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        """Issue the tokens and commit."""
         client: RegisteredClient = self.request.client
         code: RedeemedCode = self.request.authorization_code
         user = self.authenticate_user(code)
@@ -244,9 +254,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         raise InvalidGrantError("Invalid refresh token.")
 
     def authenticate_user(self, refresh_token: OAuthToken) -> User | None:
+        """Authlib: the still-active user of the grant."""
         return active_user(refresh_token.user_id)
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        """Issue the tokens and commit."""
         client: RegisteredClient = self.request.client
         old: OAuthToken = self.request.refresh_token
         user = self.authenticate_user(old)
@@ -277,6 +289,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = CONFIDENTIAL_METHODS
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        """Issue the tokens and commit."""
         client: RegisteredClient = self.request.client
         allowed = [s for s in client.scopes if s not in OIDC_SCOPES]
         requested = scope_to_list(self.request.payload.scope) or allowed
@@ -300,13 +313,16 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
     def get_audiences(self) -> list[str]:
+        """The token endpoint or the issuer (RFC 7523 §3, OIDC Core §9)."""
         issuer = current_app.config["ISSUER"]
         return [issuer, issuer + url_for("oidc.token")]
 
     def resolve_client_public_key(self, client: RegisteredClient) -> jwk.KeySet:
+        """The client's registered public keys."""
         return client_public_keys(client)
 
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
+        """Remember the assertion id; False when it was seen before (replay)."""
         if not isinstance(jti, str) or not jti or len(jti) > 255:
             return False
         expires = claims.get("exp")
@@ -334,9 +350,11 @@ class TokenRecord:
     is_user_active: bool
 
     def check_client(self, client: RegisteredClient) -> bool:
+        """Whether this client may see or revoke the token."""
         return client.is_resource_server or self.row.client_pk == client.pk
 
     def is_expired(self) -> bool:
+        """Whether the presented kind of token has expired."""
         expires = (
             self.row.access_expires_at
             if self.kind == "access_token"
@@ -345,11 +363,13 @@ class TokenRecord:
         return expires is None or expires <= utcnow()
 
     def is_revoked(self) -> bool:
+        """Revoked, or a refresh token already rotated."""
         if self.row.revoked_at is not None:
             return True
         return self.kind == "refresh_token" and self.row.refresh_used_at is not None
 
     def get_scope(self) -> str:
+        """Authlib: the granted scope."""
         return self.row.scope
 
 
@@ -380,6 +400,7 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
 
     def authenticate_token(self, request: Any, client: RegisteredClient) -> Any:
+        """The client's own token, or None (same answer for foreign tokens)."""
         self.check_params(request, client)
         token = self.query_token(request.form["token"], request.form.get("token_type_hint"))
         # §2.2: an unknown or foreign token gets the same 200 (no oracle for other clients).
@@ -388,9 +409,11 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
         return token
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRecord | None:
+        """The token by its hash."""
         return find_token(token_string, token_type_hint)
 
     def revoke_token(self, token: TokenRecord, request: Any) -> None:
+        """Revoke the token (a refresh token takes its whole family); commits."""
         if token.kind == "refresh_token":
             # §2.1: revoking a refresh token also ends the access tokens of that grant.
             revoke_families([token.row.family_id])
@@ -405,12 +428,15 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRecord | None:
+        """The token by its hash."""
         return find_token(token_string, token_type_hint)
 
     def check_permission(self, token: TokenRecord, client: RegisteredClient, request: Any) -> bool:
+        """Own tokens, or any token for a resource server."""
         return token.check_client(client)
 
     def introspect_token(self, token: TokenRecord) -> dict[str, Any]:
+        """The RFC 7662 §2.2 response for an active token."""
         row = token.row
         if row.user_id is not None and not token.is_user_active:
             return {"active": False}
