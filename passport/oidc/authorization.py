@@ -60,6 +60,7 @@ SINGLE_PARAMETERS = (
 # What a pending request keeps: every parameter that shapes the outcome.
 KEPT_PARAMETERS = (*SINGLE_PARAMETERS, "acr_values", "claims_locales", "display")
 MAX_PARAMETER_LENGTH = 4000
+MAX_NONCE_LENGTH = 512  # the column that binds it to the code
 PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url(SHA-256), RFC 7636 §4.2
 DNI_PATTERN = re.compile(r"^\d{8}$")
 KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
@@ -160,6 +161,8 @@ def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationReq
             raise fail("invalid_request", f"Repeated parameter {name}.")
     if any(len(value) > MAX_PARAMETER_LENGTH for value in raw.values()):
         raise fail("invalid_request", "A parameter is too long.")
+    if len(raw.get("nonce") or "") > MAX_NONCE_LENGTH:
+        raise fail("invalid_request", "nonce is too long.")
     # OIDC Core §6: request objects are not supported (advertised as false in discovery).
     if "request" in params:
         raise fail("request_not_supported", "Request objects are not supported.")

@@ -60,6 +60,7 @@ def test_repeated_client_id_gets_a_page(client, rp) -> None:
         ({"code_challenge": "x" * 43, "code_challenge_method": "plain"}, "invalid_request"),
         ({"code_challenge": "x" * 43}, "invalid_request"),
         ({"response_mode": "fragment"}, "invalid_request"),
+        ({"nonce": "n" * 513}, "invalid_request"),
     ],
 )
 def test_errors_go_back_to_the_client_with_state_and_iss(client, rp, params, error) -> None:
@@ -70,6 +71,12 @@ def test_errors_go_back_to_the_client_with_state_and_iss(client, rp, params, err
     assert query["error"] == error
     assert query["state"] == "st-123"
     assert query["iss"] == ISSUER
+
+
+def test_overlong_parameters_are_invalid_requests(client, rp) -> None:
+    for params in ({"state": "s" * 4001}, {"login_hint": "1" * 4001}, {"claims": "{" * 4001}):
+        response = authorize(client, rp, **params)
+        assert query_of(response.headers["Location"])["error"] == "invalid_request"
 
 
 def test_success_response_carries_code_state_and_iss(app, client, rp, user) -> None:
