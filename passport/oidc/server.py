@@ -17,6 +17,7 @@ from typing import cast
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc6749 import InvalidGrantError
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749 import InvalidScopeError
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.util import scope_to_list
@@ -394,10 +395,21 @@ def find_token(value: str, hint: str | None) -> TokenRecord | None:
     return TokenRecord(row, kind, client_id, sub, status is UserStatus.ACTIVE)
 
 
+def require_token_parameter(request: Any) -> None:
+    """`token` is required; a hint is only advice, so an unknown one is ignored (RFC 7009 §2.1)."""
+    token = request.form.get("token")
+    if not token:
+        raise InvalidRequestError("Missing 'token'.")
+
+
 class Revocation(RevocationEndpoint):  # type: ignore[misc]
     """RFC 7009: a client revokes its own tokens (a resource server, any)."""
 
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
+
+    def check_params(self, request: Any, client: RegisteredClient) -> None:
+        """Require the token; ignore unknown hints."""
+        require_token_parameter(request)
 
     def authenticate_token(self, request: Any, client: RegisteredClient) -> Any:
         """The client's own token, or None (same answer for foreign tokens)."""
@@ -426,6 +438,10 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     """RFC 7662: a client introspects its own tokens (a resource server, any)."""
 
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
+
+    def check_params(self, request: Any, client: RegisteredClient) -> None:
+        """Require the token; ignore unknown hints (RFC 7662 §2.1)."""
+        require_token_parameter(request)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRecord | None:
         """The token by its hash."""
