@@ -214,33 +214,56 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         return 200, body, self.TOKEN_RESPONSE_HEADER
 
 
+@dataclass(frozen=True)
+class RotatedToken:
+    """The grant behind a refresh token just marked used (Authlib's TokenMixin)."""
+
+    id: int
+    user_id: int | None
+    scope: str
+    claims: dict[str, Any] | None
+    family_id: str
+    sid: str | None
+    auth_time: datetime | None
+    authorization_code_id: int | None
+    refresh_expires_at: datetime | None
+
+    def get_scope(self) -> str:
+        """Authlib: the granted scope (a refresh may narrow it, never widen it)."""
+        return self.scope
+
+
+TOKEN_TABLE = cast(Table, OAuthToken.__table__)
+ROTATED_COLUMNS = [TOKEN_TABLE.c[name] for name in RotatedToken.__dataclass_fields__]
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     """grant_type=refresh_token with rotation and reuse detection (RFC 9700 §4.14.2)."""
 
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
     INCLUDE_NEW_REFRESH_TOKEN = True
 
-    def _validate_request_token(self, client: RegisteredClient) -> OAuthToken:
+    def _validate_request_token(self, client: RegisteredClient) -> RotatedToken:
         raw = self.request.form.get("refresh_token")
         if not raw or len(raw) > 200:
             raise InvalidGrantError("Invalid refresh token.")
         digest = hash_secret(raw)
         now = utcnow()
-        won = db.session.scalar(
-            update(OAuthToken)
+        # Core, like code redemption: one round trip, and the winner of a race gets the row.
+        won = db.session.execute(
+            update(TOKEN_TABLE)
             .where(
-                OAuthToken.refresh_token_hash == digest,
-                OAuthToken.client_pk == client.pk,
-                OAuthToken.refresh_used_at.is_(None),
-                OAuthToken.revoked_at.is_(None),
-                OAuthToken.refresh_expires_at > now,
+                TOKEN_TABLE.c.refresh_token_hash == digest,
+                TOKEN_TABLE.c.client_pk == client.pk,
+                TOKEN_TABLE.c.refresh_used_at.is_(None),
+                TOKEN_TABLE.c.revoked_at.is_(None),
+                TOKEN_TABLE.c.refresh_expires_at > now,
             )
             .values(refresh_used_at=now)
-            .returning(OAuthToken)
-            .execution_options(synchronize_session=False)
-        )
+            .returning(*ROTATED_COLUMNS)
+        ).first()
         if won is not None:
-            return won
+            return RotatedToken(**won._mapping)
         row = db.session.scalar(select(OAuthToken).where(OAuthToken.refresh_token_hash == digest))
         if row is not None and row.client_pk == client.pk and row.refresh_used_at is not None:
             # A rotated token came back: someone holds a copy. End the whole family.
@@ -254,14 +277,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             db.session.commit()
         raise InvalidGrantError("Invalid refresh token.")
 
-    def authenticate_user(self, refresh_token: OAuthToken) -> User | None:
+    def authenticate_user(self, refresh_token: RotatedToken) -> User | None:
         """Authlib: the still-active user of the grant."""
         return active_user(refresh_token.user_id)
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         """Issue the tokens and commit."""
         client: RegisteredClient = self.request.client
-        old: OAuthToken = self.request.refresh_token
+        old: RotatedToken = self.request.refresh_token
         user = self.authenticate_user(old)
         if user is None:
             raise InvalidGrantError("The user of this token is no longer active.")
