@@ -1,0 +1,26 @@
+"""admin API, tamper-evident audit chain and governed onboarding
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-26 23:05:00
+
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import passport.database  # noqa: F401
+
+# revision identifiers, used by Alembic.
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
