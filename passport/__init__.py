@@ -70,8 +70,11 @@ def select_locale() -> str | None:
     """Spanish first; English when the person (or ui_locales) asks for it."""
     from flask import current_app
     from flask import g
+    from flask import has_request_context
     from flask import request
 
+    if not has_request_context():  # CLI and mail sent after the response: the default
+        return None
     chosen = getattr(g, "ui_locale", None)
     if chosen:
         return str(chosen)

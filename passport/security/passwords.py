@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 
 from argon2 import PasswordHasher
 from argon2 import Type
@@ -30,9 +31,14 @@ def password_hasher() -> PasswordHasher:
     return hasher
 
 
+def normalize(password: str) -> str:
+    """NFC form: "ñ" typed as one code point or as n + combining tilde is the same password."""
+    return unicodedata.normalize("NFC", password)
+
+
 def hash_password(password: str) -> str:
-    """Hash ``password`` with Argon2id."""
-    return password_hasher().hash(password)
+    """Hash ``password`` (NFC-normalised) with Argon2id."""
+    return password_hasher().hash(normalize(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -47,7 +53,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
             hasher.verify(dummy, password)
         return False
     try:
-        return hasher.verify(password_hash, password)
+        return hasher.verify(password_hash, normalize(password))
     except (VerificationError, InvalidHashError):
         return False
 

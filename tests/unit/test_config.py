@@ -77,3 +77,9 @@ def test_production_accepts_a_loopback_http_issuer() -> None:
         ProductionConfig, overrides={**SAFE_PRODUCTION, "ISSUER": "http://127.0.0.1:5000"}
     )
     assert app.config["ISSUER"] == "http://127.0.0.1:5000"
+
+
+def test_the_locale_selector_answers_outside_a_request() -> None:
+    from passport import select_locale
+
+    assert select_locale() is None

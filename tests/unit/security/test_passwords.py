@@ -73,3 +73,13 @@ def test_a_hash_made_with_old_parameters_needs_a_rehash() -> None:
         assert not needs_rehash(hash_password("Kusi8Wayra"))
     with hashing_app(memory_kib=2048).app_context():
         assert needs_rehash(old)
+
+
+@pytest.mark.usefixtures("app")
+def test_composed_and_decomposed_accents_are_the_same_password() -> None:
+    composed = "Ñandú8Wayra"
+    decomposed = "N\u0303andu\u03018Wayra"
+    assert composed != decomposed
+    assert verify_password(hash_password(composed), decomposed)
+    assert verify_password(hash_password(decomposed), composed)
+    assert not verify_password(hash_password(composed), "Nandu8Wayra")
