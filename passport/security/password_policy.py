@@ -11,8 +11,8 @@ Letters and case (decision): the letters of a Spanish keyboard count. ``ñ`` and
 vowels ``á é í ó ú ü`` count as lowercase letters, ``Ñ Á É Í Ó Ú Ü`` as uppercase ones, as a
 teacher in Peru expects ("contraseña" has only lowercase letters). Other non-ASCII characters
 (``ç``, ``à``, ``ß``, emoji...) are allowed but count as no letter of either case, and only
-``0``-``9`` count as digits (not Arabic-Indic or full-width digits). The password is stored
-exactly as typed.
+``0``-``9`` count as digits (not Arabic-Indic or full-width digits). The password is hashed
+in NFC (:mod:`passport.security.passwords`), so either keyboard encoding of "ñ" signs in.
 
 Beyond the seed, :func:`check_password` adds the server-only rules: the confirmation must
 match, the password must not contain the DNI, and it must not be a common or breached password
