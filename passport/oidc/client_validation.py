@@ -14,6 +14,8 @@ from passport.oidc.errors import InvalidClientMetadata
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 OIDC_SCOPES = ("openid", "profile", "email", "phone", "address", "dni", "offline_access")
+# Passport's own admin API (passport/api): machine clients only, given by an administrator.
+ADMIN_SCOPES = ("passport.admin.users:read", "passport.admin.users:write")
 ID_TOKEN_ALGS = ("RS256", "ES256")
 ACCESS_TOKEN_FORMATS = ("opaque", "jwt")
 MAX_URI_LENGTH = 2000
@@ -127,6 +129,7 @@ def validate_client_metadata(
     raw: dict[str, Any],
     *,
     api_scopes: tuple[str, ...] = (),
+    allow_admin_scopes: bool = True,
     allow_any_http: bool = False,
     allow_loopback_callbacks: bool = True,
 ) -> ClientMetadata:
@@ -134,7 +137,8 @@ def validate_client_metadata(
 
     ``allow_loopback_callbacks`` governs the URIs Passport itself calls (back-channel logout,
     jwks_uri): loopback there is for loopback deployments only, never a way to make a
-    production server talk to its own local services (SSRF).
+    production server talk to its own local services (SSRF). ``allow_admin_scopes`` is False
+    for self-registered clients: only an administrator hands out the admin API.
     """
     name = raw.get("name")
     if not isinstance(name, str) or not NAME_PATTERN.match(name.strip() or ""):
@@ -148,8 +152,9 @@ def validate_client_metadata(
     grant_types = check_choices(
         "grant_types", raw.get("grant_types") or ["authorization_code"], GRANT_TYPES
     )
+    admin_scopes = ADMIN_SCOPES if allow_admin_scopes else ()
     scopes = check_choices(
-        "scope", raw.get("scopes") or ["openid"], OIDC_SCOPES + tuple(api_scopes)
+        "scope", raw.get("scopes") or ["openid"], OIDC_SCOPES + tuple(api_scopes) + admin_scopes
     )
     redirect_uris = check_uri_list(
         "redirect_uris", raw.get("redirect_uris"), allow_any_http=allow_any_http
@@ -173,6 +178,9 @@ def validate_client_metadata(
         raise InvalidClientMetadata("grant_types", "refresh_token needs authorization_code")
     if "client_credentials" in grant_types and method == "none":
         raise InvalidClientMetadata("grant_types", "client_credentials needs a confidential client")
+    if set(scopes) & set(ADMIN_SCOPES) and grant_types != ["client_credentials"]:
+        # A browser flow must never carry admin rights on behalf of a person.
+        raise InvalidClientMetadata("grant_types", "admin scopes need client_credentials alone")
     jwks = raw.get("jwks")
     jwks_uri = raw.get("jwks_uri")
     if jwks is not None and jwks_uri is not None:

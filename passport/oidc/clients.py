@@ -165,12 +165,13 @@ def forget_client(client_id: str) -> None:
             del _cache[key]
 
 
-def validate_metadata(raw: dict[str, Any]) -> ClientMetadata:
+def validate_metadata(raw: dict[str, Any], *, allow_admin_scopes: bool = True) -> ClientMetadata:
     """Validate metadata with this deployment's API scopes and http policy."""
     config = current_app.config
     return validate_client_metadata(
         raw,
         api_scopes=tuple(config["API_SCOPES"]),
+        allow_admin_scopes=allow_admin_scopes,
         allow_any_http=config["ENV"] == "development",
         # A loopback deployment (the demo, the tests) calls its clients on loopback too.
         allow_loopback_callbacks=config["ENV"] != "production"

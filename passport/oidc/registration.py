@@ -95,7 +95,8 @@ def metadata_from_request(body: Any) -> ClientMetadata:
         "skip_consent": False,
         "is_resource_server": False,
     }
-    return validate_metadata(raw)
+    # Admin API scopes are an administrator's grant, never self-service (RFC 7591 §2).
+    return validate_metadata(raw, allow_admin_scopes=False)
 
 
 def registration_response(

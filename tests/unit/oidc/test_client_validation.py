@@ -109,3 +109,31 @@ def test_server_called_uris_may_not_point_at_loopback_in_production(field) -> No
 def test_loopback_redirects_stay_allowed_in_production() -> None:
     raw = {**BASE, "redirect_uris": ["http://127.0.0.1:8400/cb"]}
     assert validate_client_metadata(raw, allow_loopback_callbacks=False).redirect_uris
+
+
+ADMIN_CLIENT = {
+    "name": "Sistema de evaluación docente",
+    "token_endpoint_auth_method": "client_secret_basic",
+    "grant_types": ["client_credentials"],
+    "scopes": ["passport.admin.users:read", "passport.admin.users:write"],
+}
+
+
+def test_admin_scopes_are_accepted_for_a_client_credentials_client() -> None:
+    metadata = validate_client_metadata(ADMIN_CLIENT)
+    assert metadata.scopes == ["passport.admin.users:read", "passport.admin.users:write"]
+
+
+@pytest.mark.parametrize(
+    "grant_types",
+    [["authorization_code"], ["authorization_code", "refresh_token", "client_credentials"]],
+)
+def test_admin_scopes_are_refused_with_a_browser_grant(grant_types) -> None:
+    raw = {**ADMIN_CLIENT, **BASE, "grant_types": grant_types}
+    with pytest.raises(InvalidClientMetadata, match="client_credentials alone"):
+        validate_client_metadata(raw)
+
+
+def test_admin_scopes_are_unknown_when_not_allowed() -> None:
+    with pytest.raises(InvalidClientMetadata, match="unknown value"):
+        validate_client_metadata(ADMIN_CLIENT, allow_admin_scopes=False)
