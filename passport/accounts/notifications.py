@@ -63,7 +63,12 @@ def duration_text(seconds: int) -> str:
 
 
 def send_link_mail(
-    user: User, purpose: LinkPurpose, *, actor_user_id: int | None = None, via: str = "service"
+    user: User,
+    purpose: LinkPurpose,
+    *,
+    actor_user_id: int | None = None,
+    actor_client_id: str | None = None,
+    via: str = "service",
 ) -> None:
     """Issue a new link (older ones die) and mail it; no commit. Raises MailDeliveryError."""
     link = issue_link(user, purpose)
@@ -78,6 +83,7 @@ def send_link_mail(
     record_event(
         "mail.sent",
         actor_user_id=actor_user_id,
+        client_id=actor_client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
         details={"kind": purpose.value, "via": via, "generation": user.link_generation},
@@ -85,18 +91,22 @@ def send_link_mail(
     log.info("%s mail sent to user %s", purpose.value, user.id)
 
 
-def _send_and_commit(user: User, purpose: LinkPurpose, actor_user_id: int | None) -> None:
+def _send_and_commit(
+    user: User, purpose: LinkPurpose, actor_user_id: int | None, actor_client_id: str | None = None
+) -> None:
     try:
-        send_link_mail(user, purpose, actor_user_id=actor_user_id)
+        send_link_mail(user, purpose, actor_user_id=actor_user_id, actor_client_id=actor_client_id)
     except MailDeliveryError:
         db.session.rollback()
         raise
     db.session.commit()
 
 
-def send_activation_mail(user: User, *, actor_user_id: int | None = None) -> None:
+def send_activation_mail(
+    user: User, *, actor_user_id: int | None = None, actor_client_id: str | None = None
+) -> None:
     """Send "Generar tu contraseña" with a new link (older links die); commits."""
-    _send_and_commit(user, LinkPurpose.ACTIVATION, actor_user_id)
+    _send_and_commit(user, LinkPurpose.ACTIVATION, actor_user_id, actor_client_id)
 
 
 def send_reset_mail(user: User, *, actor_user_id: int | None = None) -> None:

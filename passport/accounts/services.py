@@ -113,8 +113,11 @@ def create_user(
     is_admin: bool = False,
     send_email: bool = True,
     actor_user_id: int | None = None,
+    actor_client_id: str | None = None,
 ) -> User:
     """Create a user: active with ``password``, else pending with the activation mail.
+
+    ``actor_client_id`` names the machine client (admin API) acting, for the audit log.
 
     Raises InvalidUserDataError, DuplicateDniError, PasswordRejectedError or
     MailDeliveryError; on any of them nothing is written.
@@ -167,13 +170,19 @@ def create_user(
     record_event(
         "user.created",
         actor_user_id=actor_user_id,
+        client_id=actor_client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
         details={"status": user.status.value, "is_admin": is_admin},
     )
     if password_hash is None and send_email:
         try:
-            send_link_mail(user, LinkPurpose.ACTIVATION, actor_user_id=actor_user_id)
+            send_link_mail(
+                user,
+                LinkPurpose.ACTIVATION,
+                actor_user_id=actor_user_id,
+                actor_client_id=actor_client_id,
+            )
         except MailDeliveryError:
             db.session.rollback()
             raise
@@ -309,7 +318,9 @@ def unlock_user(dni: str, *, actor_user_id: int | None = None) -> bool:
     return was_locked
 
 
-def disable_user(dni: str, *, actor_user_id: int | None = None) -> bool:
+def disable_user(
+    dni: str, *, actor_user_id: int | None = None, actor_client_id: str | None = None
+) -> bool:
     """Disable the user: no login, links dead, SSO sessions ended. True when it changed."""
     from passport.accounts.links import issue_link_token
 
@@ -322,6 +333,7 @@ def disable_user(dni: str, *, actor_user_id: int | None = None) -> bool:
     record_event(
         "user.disabled",
         actor_user_id=actor_user_id,
+        client_id=actor_client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
         details={"previous_status": previous.value},
@@ -331,7 +343,9 @@ def disable_user(dni: str, *, actor_user_id: int | None = None) -> bool:
     return True
 
 
-def enable_user(dni: str, *, actor_user_id: int | None = None) -> bool:
+def enable_user(
+    dni: str, *, actor_user_id: int | None = None, actor_client_id: str | None = None
+) -> bool:
     """Re-enable a disabled user (active with a password, else pending). True when changed."""
     user = _existing_user(dni)
     if user.status is not UserStatus.DISABLED:
@@ -340,6 +354,7 @@ def enable_user(dni: str, *, actor_user_id: int | None = None) -> bool:
     record_event(
         "user.enabled",
         actor_user_id=actor_user_id,
+        client_id=actor_client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
         details={"status": user.status.value},
