@@ -119,6 +119,14 @@ class BaseConfig:
     CAPTCHA_AUDIO_RATE_LIMIT: str = "10 per 10 minutes"
     CAPTCHA_REFRESH_RATE_LIMIT: str = "60 per 10 minutes"
 
+    # --- Second factor and Mi cuenta (passport/mfa, passport/account) ---
+    # The account label's issuer in authenticator apps ("MINEDU Passport: 12345678").
+    TOTP_ISSUER_NAME: str = "MINEDU Passport"
+    # Time between a correct password and the second step before the person starts again.
+    MFA_CHALLENGE_TTL_SECONDS: int = 300
+    # Wrong codes allowed on one second step (each also counts toward the account lockout).
+    MFA_CHALLENGE_MAX_ATTEMPTS: int = 5
+
     # --- OpenID Provider (passport/oidc; owned by the oidc capability) ---
     # Fernet key material for private signing keys at rest; None = derived from SECRET_KEY
     # (HKDF-SHA256), so rotating SECRET_KEY without this set makes stored keys unreadable.

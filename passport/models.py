@@ -4,6 +4,14 @@ from passport.accounts import models as accounts_models
 from passport.audit import models as audit_models
 from passport.captcha import models as captcha_models
 from passport.login import models as login_models
+from passport.mfa import models as mfa_models
 from passport.oidc import models as oidc_models
 
-__all__ = ["accounts_models", "audit_models", "captcha_models", "login_models", "oidc_models"]
+__all__ = [
+    "accounts_models",
+    "audit_models",
+    "captcha_models",
+    "login_models",
+    "mfa_models",
+    "oidc_models",
+]

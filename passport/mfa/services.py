@@ -1,0 +1,197 @@
+"""The second factor of an account: enrol, verify, disable, recovery codes.
+
+Services take plain values, raise domain errors (``passport.mfa.errors``) and commit once per
+public call; audit events never carry a secret, a code or its hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import delete
+from sqlalchemy import select
+
+from passport.accounts.models import User
+from passport.audit.services import record_event
+from passport.database import utcnow
+from passport.extensions import db
+from passport.login.models import SSOSession
+from passport.login.services import RequestInfo
+from passport.mfa.assurance import ACR_MFA
+from passport.mfa.assurance import SECOND_FACTOR_METHOD
+from passport.mfa.errors import InvalidCode
+from passport.mfa.errors import InvalidPassword
+from passport.mfa.errors import NotEnrolled
+from passport.mfa.models import TOTPCredential
+from passport.mfa.recovery import delete_recovery_codes
+from passport.mfa.recovery import replace_recovery_codes
+from passport.mfa.recovery import use_recovery_code
+from passport.mfa.totp import decrypt_secret
+from passport.mfa.totp import encrypt_secret
+from passport.mfa.totp import matching_step
+from passport.mfa.totp import new_secret
+from passport.mfa.totp import provisioning_uri
+from passport.security.passwords import verify_password
+
+
+def user_has_totp(user_id: int) -> bool:
+    """True when the user has switched TOTP on (a confirmed credential)."""
+    found = db.session.scalar(
+        select(TOTPCredential.id).where(
+            TOTPCredential.user_id == user_id, TOTPCredential.confirmed_at.is_not(None)
+        )
+    )
+    return found is not None
+
+
+def session_has_second_factor(session: SSOSession) -> bool:
+    """True when the SSO session was proven with a second factor ("otp" in its amr)."""
+    return SECOND_FACTOR_METHOD in (session.amr or [])
+
+
+def add_second_factor_to_session(session: SSOSession) -> None:
+    """Record that the person just proved the second factor in this session; commits."""
+    if SECOND_FACTOR_METHOD not in (session.amr or []):
+        # A new list: the JSON column only notices assignment, not in-place changes.
+        session.amr = [*(session.amr or []), SECOND_FACTOR_METHOD]
+    session.acr = ACR_MFA
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What the enrolment page shows: the secret for manual entry and the otpauth URI."""
+
+    secret: str
+    uri: str
+
+
+def _credential(user_id: int) -> TOTPCredential | None:
+    return db.session.scalar(select(TOTPCredential).where(TOTPCredential.user_id == user_id))
+
+
+def _enrolment(user: User, secret: str) -> Enrolment:
+    issuer = str(current_app.config["TOTP_ISSUER_NAME"])
+    return Enrolment(secret=secret, uri=provisioning_uri(secret, user.dni, issuer))
+
+
+def start_enrolment(user: User) -> Enrolment:
+    """The enrolment in progress, or a new secret for it; commits a new one.
+
+    Reloading the page keeps the same secret, so a code typed from a scanned QR stays valid.
+    """
+    credential = _credential(user.id)
+    if credential is not None and credential.confirmed_at is not None:
+        raise NotEnrolled("TOTP is already on; disable it first")
+    if credential is None:
+        secret = new_secret()
+        db.session.add(TOTPCredential(user_id=user.id, secret_encrypted=encrypt_secret(secret)))
+        db.session.commit()
+        return _enrolment(user, secret)
+    return _enrolment(user, decrypt_secret(credential.secret_encrypted))
+
+
+def confirm_enrolment(user: User, code: str, info: RequestInfo) -> list[str]:
+    """Switch TOTP on after a first good code; return the recovery codes (shown once)."""
+    credential = _credential(user.id)
+    if credential is None or credential.confirmed_at is not None:
+        raise NotEnrolled("no enrolment in progress")
+    now = utcnow()
+    step = matching_step(decrypt_secret(credential.secret_encrypted), code, now, None)
+    if step is None:
+        raise InvalidCode()
+    credential.confirmed_at = now
+    credential.last_used_step = step
+    codes = replace_recovery_codes(user.id)
+    _audit("mfa.totp_enabled", user, info)
+    db.session.commit()
+    return codes
+
+
+def check_second_factor(
+    user: User, code: str, info: RequestInfo, now: datetime | None = None
+) -> str:
+    """Accept a TOTP code or an unused recovery code; return the method; no commit.
+
+    Returns ``"otp"`` or ``"recovery_code"``; raises ``InvalidCode``. A TOTP code is good once
+    (its step is remembered); a recovery code is spent.
+    """
+    credential = _credential(user.id)
+    if credential is None or credential.confirmed_at is None:
+        raise InvalidCode()
+    now = now or utcnow()
+    secret = decrypt_secret(credential.secret_encrypted)
+    step = matching_step(secret, code, now, credential.last_used_step)
+    if step is not None:
+        credential.last_used_step = step
+        return "otp"
+    if use_recovery_code(user.id, code):
+        _audit("mfa.recovery_code_used", user, info)
+        return "recovery_code"
+    raise InvalidCode()
+
+
+def step_up(session: SSOSession, code: str, info: RequestInfo) -> None:
+    """A signed-in person proves the second factor: the session gains "otp"; commits."""
+    try:
+        method = check_second_factor(session.user, code, info)
+    except InvalidCode:
+        _audit("mfa.step_up", session.user, info, outcome="failure")
+        db.session.commit()
+        raise
+    _audit("mfa.step_up", session.user, info, details={"method": method})
+    add_second_factor_to_session(session)
+
+
+def disable_totp(user: User, password: str, code: str, info: RequestInfo) -> None:
+    """Switch TOTP off: needs the current password and a code; commits."""
+    if not verify_password(user.password_hash, password):
+        _audit("mfa.totp_disabled", user, info, outcome="failure", details={"reason": "password"})
+        db.session.commit()
+        raise InvalidPassword()
+    try:
+        check_second_factor(user, code, info)
+    except InvalidCode:
+        _audit("mfa.totp_disabled", user, info, outcome="failure", details={"reason": "code"})
+        db.session.commit()
+        raise
+    db.session.execute(delete(TOTPCredential).where(TOTPCredential.user_id == user.id))
+    delete_recovery_codes(user.id)
+    _audit("mfa.totp_disabled", user, info)
+    db.session.commit()
+
+
+def regenerate_recovery_codes(user: User, code: str, info: RequestInfo) -> list[str]:
+    """A fresh set of recovery codes (the old ones die), after a good code; commits."""
+    try:
+        check_second_factor(user, code, info)
+    except InvalidCode:
+        _audit("mfa.recovery_codes_regenerated", user, info, outcome="failure")
+        db.session.commit()
+        raise
+    codes = replace_recovery_codes(user.id)
+    _audit("mfa.recovery_codes_regenerated", user, info)
+    db.session.commit()
+    return codes
+
+
+def _audit(
+    event: str,
+    user: User,
+    info: RequestInfo,
+    outcome: str = "success",
+    details: dict[str, str] | None = None,
+) -> None:
+    record_event(
+        event,
+        outcome=outcome,
+        actor_user_id=user.id,
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        client_id=info.client_id,
+        ip_address=info.ip_address,
+        user_agent=info.user_agent,
+        details=details,
+    )
