@@ -127,6 +127,11 @@ class BaseConfig:
     # Wrong codes allowed on one second step (each also counts toward the account lockout).
     MFA_CHALLENGE_MAX_ATTEMPTS: int = 5
 
+    # --- Admin console (passport/admin) ---
+    # Console inactivity after which the session must prove its second factor again
+    # (shorter than SSO_IDLE_TIMEOUT_MINUTES).
+    ADMIN_IDLE_TIMEOUT_MINUTES: int = 15
+
     # --- OpenID Provider (passport/oidc; owned by the oidc capability) ---
     # Fernet key material for private signing keys at rest; None = derived from SECRET_KEY
     # (HKDF-SHA256), so rotating SECRET_KEY without this set makes stored keys unreadable.

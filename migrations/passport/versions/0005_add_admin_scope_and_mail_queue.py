@@ -6,10 +6,10 @@ Create Date: 2026-11-26 23:05:00
 
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
-import passport.database  # noqa: F401
+import passport.database
 
 # revision identifiers, used by Alembic.
 revision = "0005"
@@ -19,8 +19,19 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        "admin_activity",
+        sa.Column("sso_session_id", sa.Integer(), nullable=False),
+        sa.Column("last_seen_at", passport.database.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["sso_session_id"],
+            ["sso_sessions.id"],
+            name=op.f("fk_admin_activity_sso_session_id_sso_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("sso_session_id", name=op.f("pk_admin_activity")),
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table("admin_activity")

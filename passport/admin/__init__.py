@@ -1,0 +1,28 @@
+"""The admin console under ``/admin``: users, clients, keys and the audit log.
+
+Every view hangs on ``passport.admin.blueprint.bp``; the guard (``guard.py``) refuses each
+request unless the browser has a live SSO session of an admin who proved a second factor
+recently. Views stay thin: the rules live in the services that the CLI calls too.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Import every view module (each decorates the blueprint), then register it."""
+    from passport.admin import dashboard  # noqa: F401
+    from passport.admin import guard  # noqa: F401  (installs the before-request check)
+    from passport.admin.blueprint import bp
+
+    # View modules of the console: one import line each (clients, keys, audit go here).
+
+    app.register_blueprint(bp)
+    app.jinja_env.globals["admin_endpoints"] = lambda: admin_endpoints(app)
+
+
+def admin_endpoints(app: Flask) -> frozenset[str]:
+    """Endpoint names of the console (the navigation shows only sections that exist)."""
+    rules = app.url_map.iter_rules()
+    return frozenset(rule.endpoint for rule in rules if rule.endpoint.startswith("admin."))

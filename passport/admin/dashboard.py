@@ -1,0 +1,15 @@
+"""The console's home page: where to go next, and a few counts."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask.typing import ResponseReturnValue
+
+from passport.admin.blueprint import bp
+from passport.admin.guard import current_admin
+
+
+@bp.get("/")
+def dashboard() -> ResponseReturnValue:
+    """``/admin/``: the sections of the console."""
+    return render_template("passport/admin/dashboard.html", admin=current_admin())

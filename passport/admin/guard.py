@@ -1,0 +1,157 @@
+"""Who may enter the console: checked on the server before every ``/admin`` request.
+
+In order: a live SSO session (else the sign-in page, coming back here), the admin flag (else
+404: the console does not reveal itself to others), TOTP enrolled (else enrolment), the
+second factor proven in this session (else step-up), and console activity within
+``ADMIN_IDLE_TIMEOUT_MINUTES`` (else the session loses its second factor and steps up again).
+Every admin response is ``Cache-Control: no-store``. CSRF is checked app-wide by Flask-WTF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import delete
+from werkzeug.routing import BuildError
+
+from passport.accounts.models import User
+from passport.admin.blueprint import bp
+from passport.admin.models import AdminActivity
+from passport.audit.services import record_event
+from passport.database import utcnow
+from passport.extensions import db
+from passport.login.models import SSOSession
+from passport.login.sessions import current_sso_session
+
+try:
+    from passport.mfa.assurance import acr_for
+    from passport.mfa.services import session_has_second_factor
+    from passport.mfa.services import user_has_totp
+except ImportError:  # pragma: no cover - the mfa capability is being written alongside
+
+    def user_has_totp(user_id: int) -> bool:
+        """No TOTP capability yet: nobody is enrolled."""
+        return False
+
+    def session_has_second_factor(session: SSOSession) -> bool:
+        """The session proved a one-time password."""
+        return "otp" in (session.amr or [])
+
+    def acr_for(amr: Iterable[str]) -> str | None:  # type: ignore[misc]
+        """No context classes yet."""
+        return None
+
+
+_ADMIN_KEY = "passport.admin.user"
+# Console activity is written at most this often (each write is a commit).
+_TOUCH_INTERVAL = timedelta(seconds=15)
+# Paths H1's mfa views live at, used only until those endpoints are registered.
+_FALLBACK_PATHS = {"mfa.setup": "/mi-cuenta/doble-factor", "mfa.step_up": "/mi-cuenta/verificar"}
+
+
+def _here() -> str:
+    """This request's local path and query: where to come back after signing in."""
+    return request.full_path.rstrip("?")
+
+
+def _url(endpoint: str, **values: Any) -> str:
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        from urllib.parse import urlencode
+
+        return f"{_FALLBACK_PATHS[endpoint]}?{urlencode(values)}"
+
+
+def admin_idle_timeout() -> timedelta:
+    """How long an admin session may stay unused before it must step up again."""
+    return timedelta(minutes=current_app.config["ADMIN_IDLE_TIMEOUT_MINUTES"])
+
+
+def _is_fresh(session: SSOSession) -> bool:
+    """Record console activity; False (and the second factor dropped) after the idle limit."""
+    now = utcnow()
+    activity = db.session.get(AdminActivity, session.id)
+    if activity is None:
+        db.session.add(AdminActivity(sso_session_id=session.id, last_seen_at=now))
+    elif now - activity.last_seen_at > admin_idle_timeout():
+        # Idle too long: this session no longer counts as having proven the second factor.
+        session.amr = [method for method in session.amr or [] if method != "otp"]
+        session.acr = acr_for(session.amr)
+        db.session.execute(delete(AdminActivity).where(AdminActivity.sso_session_id == session.id))
+        record_event(
+            "admin.idle_timeout",
+            actor_user_id=session.user_id,
+            subject_user_id=session.user_id,
+            details={"idle_seconds": int((now - activity.last_seen_at).total_seconds())},
+        )
+        db.session.commit()
+        return False
+    elif now - activity.last_seen_at < _TOUCH_INTERVAL:
+        return True
+    else:
+        activity.last_seen_at = now
+    db.session.commit()
+    return True
+
+
+@bp.before_request
+def require_admin() -> ResponseReturnValue | None:
+    """Refuse the request unless an admin with a recent second factor sends it."""
+    session = current_sso_session()
+    if session is None:
+        return redirect(url_for("login.sign_in", next=_here()))
+    user = session.user
+    if not user.is_admin:
+        abort(404)
+    if not user_has_totp(user.id):
+        return redirect(_url("mfa.setup", next=_here()))
+    if not session_has_second_factor(session) or not _is_fresh(session):
+        return redirect(_url("mfa.step_up", next=_here()))
+    request.environ[_ADMIN_KEY] = user
+    return None
+
+
+@bp.after_request
+def never_cache(response: Response) -> Response:
+    """No admin answer (page, redirect, export) may be stored by a browser or proxy."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def current_admin() -> User:
+    """The admin making this request (only valid inside an ``/admin`` view)."""
+    user: User | None = request.environ.get(_ADMIN_KEY)
+    if user is None:  # a view outside the guard: a programming error, never a person's
+        abort(404)
+    return user
+
+
+def require_reason(form: Any, field: str = "reason", *, required: bool = True) -> str | None:
+    """The trimmed reason typed in ``form`` (a WTForm or request.form); None when blank.
+
+    When ``required`` and blank, the form field (if a WTForm) gets a Spanish error and
+    ValueError is raised so the view re-renders the form.
+    """
+    raw = getattr(getattr(form, field, None), "data", None) if hasattr(form, field) else None
+    if raw is None and hasattr(form, "get"):
+        raw = form.get(field)
+    reason = " ".join(str(raw or "").split())[:500] or None
+    if reason is None and required:
+        message = _("Indique el motivo de esta acción.")
+        errors = getattr(getattr(form, field, None), "errors", None)
+        if isinstance(errors, list):
+            errors.append(message)
+        raise ValueError(message)
+    return reason
