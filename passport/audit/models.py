@@ -36,3 +36,7 @@ class AuditEvent(Base):
     ip_address: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(255))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Tamper evidence (passport/audit/chain.py): SHA-256 of this event chained to the previous
+    # one. Empty on events written before migration 0006.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))

@@ -30,6 +30,9 @@ class OAuthClient(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    # Shown to people on the consent page and to admins in the console.
+    description: Mapped[str | None] = mapped_column(String(500))
+    logo_uri: Mapped[str | None] = mapped_column(String(2000))
     secret_hash: Mapped[str | None] = mapped_column(String(64))
     # After `clients rotate-secret --grace-seconds N` the old secret keeps working until then.
     previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
@@ -40,6 +43,9 @@ class OAuthClient(Base):
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(32))
     grant_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Governed onboarding: scopes a self-registered client asked for beyond the baseline,
+    # not granted (not in ``scopes``) until an administrator approves them.
+    pending_scopes: Mapped[list[str] | None] = mapped_column(JSON)
     skip_consent: Mapped[bool] = mapped_column(default=False)
     jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     jwks_uri: Mapped[str | None] = mapped_column(String(2000))
@@ -217,4 +223,7 @@ class InitialAccessToken(Base):
     expires_at: Mapped[datetime | None]
     max_uses: Mapped[int | None]
     uses: Mapped[int] = mapped_column(default=0)
+    # What the token is for (admin's note) and when an admin withdrew it.
+    label: Mapped[str | None] = mapped_column(String(120))
+    revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,160 @@
+"""The tamper-evident audit log: each event's hash covers its fields and the previous hash.
+
+``hash = SHA-256(canonical JSON of the event's fields + prev_hash)``, computed when the event
+is flushed. Appends are serialised so two writers never chain onto the same predecessor: on
+PostgreSQL a transaction-scoped advisory lock (held until the writer commits, so the next
+writer reads the committed hash); SQLite serialises writers by itself. The cost per flush that
+carries events: the lock and one read of the newest hash through the primary key.
+
+Events written before the chain existed (migration 0006) have no hash: the chain starts at the
+first hashed event, whose ``prev_hash`` is empty. A chain cannot reveal events cut from its
+end; ``verify_chain`` reports the newest hash so an operator can keep it elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import UOWTransaction
+
+from passport.audit.models import AuditEvent
+from passport.database import utcnow
+
+# Any constant that no other part of Passport uses for an advisory lock.
+CHAIN_LOCK_KEY = 0x5A55_A0D1
+VERIFY_BATCH = 1000
+HASHED_FIELDS = (
+    "occurred_at",
+    "event",
+    "outcome",
+    "actor_user_id",
+    "subject_user_id",
+    "subject_dni",
+    "client_id",
+    "ip_address",
+    "user_agent",
+    "details",
+)
+
+
+def event_hash(values: dict[str, Any], prev_hash: str | None) -> str:
+    """The SHA-256 hex digest of an event's fields and its predecessor's hash."""
+    payload = {name: values.get(name) for name in HASHED_FIELDS}
+    occurred_at = payload["occurred_at"]
+    payload["occurred_at"] = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
+    payload["prev_hash"] = prev_hash
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def row_hash(row: AuditEvent, prev_hash: str | None) -> str:
+    """``event_hash`` of a model instance."""
+    return event_hash({name: getattr(row, name) for name in HASHED_FIELDS}, prev_hash)
+
+
+def _chain_new_events(session: Session, flush_context: UOWTransaction, instances: Any) -> None:
+    """before_flush: give every new AuditEvent its prev_hash and hash, in insertion order."""
+    new = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.hash is None]
+    if not new:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    with session.no_autoflush:
+        prev = session.scalar(
+            select(AuditEvent.hash)
+            .where(AuditEvent.hash.is_not(None))
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        )
+    # Rows of one mapper are inserted in the order they were added to the session.
+    new.sort(key=lambda obj: inspect(obj).insert_order)
+    for row in new:
+        if row.occurred_at is None:
+            row.occurred_at = utcnow()
+        if row.outcome is None:
+            row.outcome = "success"
+        row.prev_hash = prev
+        row.hash = prev = row_hash(row, prev)
+
+
+def install_chain_hook() -> None:
+    """Hash audit events on every session's flush (idempotent)."""
+    if not event.contains(Session, "before_flush", _chain_new_events):
+        event.listen(Session, "before_flush", _chain_new_events)
+
+
+@dataclass
+class ChainReport:
+    """What ``verify_chain`` found."""
+
+    checked: int
+    unchained: int
+    broken_id: int | None = None
+    reason: str | None = None
+    last_id: int | None = None
+    last_hash: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when no link is broken."""
+        return self.broken_id is None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data."""
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "unchained": self.unchained,
+            "broken_id": self.broken_id,
+            "reason": self.reason,
+            "last_id": self.last_id,
+            "last_hash": self.last_hash,
+        }
+
+
+def verify_chain(session: Session, batch_size: int = VERIFY_BATCH) -> ChainReport:
+    """Walk every event in id order, in batches; stop at the first broken link."""
+    report = ChainReport(checked=0, unchained=0)
+    started = False
+    prev: str | None = None
+    after = 0
+    while True:
+        batch = select(AuditEvent).where(AuditEvent.id > after).order_by(AuditEvent.id)
+        rows = session.scalars(batch.limit(batch_size)).all()
+        if not rows:
+            return report
+        for row in rows:
+            after = row.id
+            if row.hash is None:
+                if started:
+                    return _broken(report, row.id, "the record has no hash")
+                report.unchained += 1  # written before the chain existed
+                continue
+            if not started and row.prev_hash is not None:
+                return _broken(report, row.id, "the first chained record has a predecessor")
+            if started and row.prev_hash != prev:
+                return _broken(report, row.id, "the record before it was removed or altered")
+            if row_hash(row, row.prev_hash) != row.hash:
+                return _broken(report, row.id, "the record's content does not match its hash")
+            started = True
+            prev = row.hash
+            report.checked += 1
+            report.last_id, report.last_hash = row.id, row.hash
+        for row in rows:  # keep memory flat on a long log
+            session.expunge(row)
+
+
+def _broken(report: ChainReport, row_id: int, reason: str) -> ChainReport:
+    report.broken_id = row_id
+    report.reason = reason
+    return report
