@@ -37,6 +37,8 @@ class BaseConfig:
     SQLALCHEMY_DATABASE_URI: str | None = None
     ISSUER: str = "http://127.0.0.1:5000"
     REDIS_URL: str | None = None
+    # A pooled PostgreSQL connection idle longer than this is pinged before use (not every one).
+    DATABASE_PING_IDLE_SECONDS: int = 10
     # Browsers share cookies between ports of one host: prefix ours (CONTRACT.md).
     SESSION_COOKIE_NAME: str = "passport_session"
     SESSION_COOKIE_HTTPONLY: bool = True

@@ -35,6 +35,7 @@ def create_app(
     from passport import login
     from passport import oidc
     from passport import security
+    from passport.database import tune_engine
     from passport.extensions import babel
     from passport.extensions import csrf
     from passport.extensions import db
@@ -53,6 +54,9 @@ def create_app(
     check_settings(app)
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            tune_engine(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -92,8 +96,6 @@ def fill_instance_defaults(app: Flask) -> None:
     if not app.config.get("MAIL_OUTBOX"):
         app.config["MAIL_OUTBOX"] = str(instance / "outbox")
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
 
 
 def is_loopback_http(url: str) -> bool:

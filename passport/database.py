@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC
 from datetime import datetime
+from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime
+from sqlalchemy import Engine
 from sqlalchemy import MetaData
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
@@ -56,3 +61,43 @@ def utcnow() -> datetime:
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def tune_engine(engine: Engine, ping_idle_seconds: float) -> None:
+    """Per-backend connection settings that save work on every request.
+
+    PostgreSQL: a pooled connection is pinged only when it sat idle longer than
+    ``ping_idle_seconds``, not on every checkout (``pool_pre_ping`` costs one round trip per
+    request). A connection that dies while in steady use fails one statement; SQLAlchemy then
+    invalidates the whole pool, so the next checkouts reconnect.
+    SQLite: write-ahead log and ``synchronous=NORMAL`` (readers never wait for a writer; a
+    commit is durable once checkpointed, consistent always).
+    """
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return
+
+    def remember_checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at <= ping_idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and checks out (or opens) another.
+            raise DisconnectionError(str(error)) from error
+
+    event.listen(engine, "checkin", remember_checkin)
+    event.listen(engine, "checkout", ping_if_idle)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")  # a no-op (answers "memory") in memory
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
