@@ -45,6 +45,32 @@ class UserNotFoundError(AccountsError):
         self.dni = dni
 
 
+class ReasonRequiredError(AccountsError):
+    """The action needs a reason for the audit log and none was given."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"{action} needs a reason")
+        self.action = action
+
+
+class NotPermittedError(AccountsError):
+    """The acting admin may not do this (outside its territory, or a national-only action)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"not permitted: {action}")
+        self.action = action
+
+
+class AccountStateError(AccountsError):
+    """The action does not apply to the account in its current state (e.g. activation mail
+    to an active account); ``status`` is the account's status value."""
+
+    def __init__(self, action: str, status: str) -> None:
+        super().__init__(f"{action} does not apply to a {status} account")
+        self.action = action
+        self.status = status
+
+
 class PasswordRejectedError(AccountsError):
     """The password breaks the policy; ``problems`` says how (Spanish messages included)."""
 

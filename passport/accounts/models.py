@@ -60,6 +60,10 @@ class User(Base):
         default=UserStatus.PENDING,
     )
     is_admin: Mapped[bool] = mapped_column(default=False)
+    # An admin's territory (passport/accounts/administration.py): none = national, else
+    # the users of this DRE, or of this UGEL (names compared as stored in dre / ugel).
+    admin_dre: Mapped[str | None] = mapped_column(String(120))
+    admin_ugel: Mapped[str | None] = mapped_column(String(120))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[datetime | None]
     # Bumped whenever a password link is issued or used: a link carries the value it was

@@ -78,6 +78,11 @@ def _existing_user(dni: str) -> User:
     return user
 
 
+def _why(reason: str | None) -> dict[str, str]:
+    """The audit details of an action's reason (none when no reason was given)."""
+    return {"reason": reason} if reason else {}
+
+
 def check_new_password(
     password: str, *, dni: str | None, confirmation: str | None = None
 ) -> list[PasswordProblem]:
@@ -114,6 +119,8 @@ def create_user(
     send_email: bool = True,
     actor_user_id: int | None = None,
     actor_client_id: str | None = None,
+    reason: str | None = None,
+    ip_address: str | None = None,
 ) -> User:
     """Create a user: active with ``password``, else pending with the activation mail.
 
@@ -173,7 +180,8 @@ def create_user(
         client_id=actor_client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        details={"status": user.status.value, "is_admin": is_admin},
+        ip_address=ip_address,
+        details={"status": user.status.value, "is_admin": is_admin, **_why(reason)},
     )
     if password_hash is None and send_email:
         try:
@@ -302,7 +310,14 @@ def record_rejected_link(
     db.session.commit()
 
 
-def unlock_user(dni: str, *, actor_user_id: int | None = None) -> bool:
+def unlock_user(
+    dni: str,
+    *,
+    actor_user_id: int | None = None,
+    actor_client_id: str | None = None,
+    reason: str | None = None,
+    ip_address: str | None = None,
+) -> bool:
     """Clear the lockout of the user with this DNI; True when it was locked. Commits."""
     user = _existing_user(dni)
     was_locked = user.locked_until is not None and user.locked_until > utcnow()
@@ -310,19 +325,28 @@ def unlock_user(dni: str, *, actor_user_id: int | None = None) -> bool:
     record_event(
         "user.unlocked",
         actor_user_id=actor_user_id,
+        client_id=actor_client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        details={"was_locked": was_locked},
+        ip_address=ip_address,
+        details={"was_locked": was_locked, **_why(reason)},
     )
     db.session.commit()
     return was_locked
 
 
 def disable_user(
-    dni: str, *, actor_user_id: int | None = None, actor_client_id: str | None = None
+    dni: str,
+    *,
+    actor_user_id: int | None = None,
+    actor_client_id: str | None = None,
+    reason: str | None = None,
+    ip_address: str | None = None,
 ) -> bool:
-    """Disable the user: no login, links dead, SSO sessions ended. True when it changed."""
+    """Disable the user: no login, links dead, SSO sessions ended, every token revoked (offline
+    ones too). True when it changed."""
     from passport.accounts.links import issue_link_token
+    from passport.oidc.revocation import revoke_user_tokens
 
     user = _existing_user(dni)
     if user.status is UserStatus.DISABLED:
@@ -336,15 +360,22 @@ def disable_user(
         client_id=actor_client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        details={"previous_status": previous.value},
+        ip_address=ip_address,
+        details={"previous_status": previous.value, **_why(reason)},
     )
+    revoke_user_tokens(user.id)
     _end_sessions(user, "user_disabled")
     db.session.commit()
     return True
 
 
 def enable_user(
-    dni: str, *, actor_user_id: int | None = None, actor_client_id: str | None = None
+    dni: str,
+    *,
+    actor_user_id: int | None = None,
+    actor_client_id: str | None = None,
+    reason: str | None = None,
+    ip_address: str | None = None,
 ) -> bool:
     """Re-enable a disabled user (active with a password, else pending). True when changed."""
     user = _existing_user(dni)
@@ -357,7 +388,8 @@ def enable_user(
         client_id=actor_client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        details={"status": user.status.value},
+        ip_address=ip_address,
+        details={"status": user.status.value, **_why(reason)},
     )
     db.session.commit()
     return True

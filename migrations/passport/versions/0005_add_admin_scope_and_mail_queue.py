@@ -19,6 +19,10 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("admin_dre", sa.String(length=120), nullable=True))
+        batch_op.add_column(sa.Column("admin_ugel", sa.String(length=120), nullable=True))
+
     op.create_table(
         "admin_activity",
         sa.Column("sso_session_id", sa.Integer(), nullable=False),
@@ -35,3 +39,6 @@ def upgrade():
 
 def downgrade():
     op.drop_table("admin_activity")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("admin_ugel")
+        batch_op.drop_column("admin_dre")
