@@ -1,4 +1,4 @@
-"""``passport users ...``: create, import, unlock, disable, enable (CONTRACT.md).
+"""``passport users ...``: create, import, unlock, disable, enable, grant-admin, revoke-admin.
 
 Every failure exits non-zero with one line on standard error; ``--json`` prints one JSON
 object on standard output.
@@ -52,7 +52,7 @@ def describe(error: AccountsError) -> str:
 
 @click.group("users")
 def users_group() -> None:
-    """Accounts: create, import, unlock, disable, enable."""
+    """Accounts: create, import, unlock, disable, enable, grant-admin, revoke-admin."""
 
 
 @users_group.command("create")
@@ -224,3 +224,45 @@ def disable_command(dni: str, as_json: bool) -> None:
 def enable_command(dni: str, as_json: bool) -> None:
     """Re-enable a disabled user."""
     _status_command("enable", dni, as_json)
+
+
+@users_group.command("grant-admin")
+@click.argument("dni")
+@click.option("--dre", default=None, help="Administer only the users of this DRE.")
+@click.option("--ugel", default=None, help="Administer only the users of this UGEL.")
+@click.option("--reason", default=None, help="Why (kept in the audit log).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def grant_admin_command(
+    dni: str, dre: str | None, ugel: str | None, reason: str | None, as_json: bool
+) -> None:
+    """Make a user an admin: national, or scoped to a DRE and/or a UGEL."""
+    from passport.accounts import administration
+
+    try:
+        user = administration.grant_admin(dni, dre=dre, ugel=ugel, actor=None, reason=reason)
+    except AccountsError as error:
+        fail(describe(error))
+    scope = " / ".join(f"{kind} {name}" for kind, name in (("DRE", dre), ("UGEL", ugel)) if name)
+    emit(
+        as_json,
+        {"dni": user.dni, "is_admin": True, "dre": user.admin_dre, "ugel": user.admin_ugel},
+        f"user {user.dni} is now an admin ({scope or 'national'})",
+    )
+
+
+@users_group.command("revoke-admin")
+@click.argument("dni")
+@click.option("--reason", default=None, help="Why (kept in the audit log).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def revoke_admin_command(dni: str, reason: str | None, as_json: bool) -> None:
+    """Take a user's admin rights away."""
+    from passport.accounts import administration
+
+    try:
+        changed = administration.revoke_admin(dni, actor=None, reason=reason)
+    except AccountsError as error:
+        fail(describe(error))
+    text = f"user {dni} is no longer an admin" if changed else f"user {dni} was not an admin"
+    emit(as_json, {"dni": dni, "is_admin": False, "changed": changed}, text)
