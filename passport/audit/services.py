@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from passport.audit.models import AuditEvent
@@ -34,3 +35,30 @@ def record_event(
     )
     db.session.add(entry)
     return entry
+
+
+@dataclass(frozen=True)
+class Action:
+    """Who acts, from where and why: the context an admin action carries into the log.
+
+    ``Action()`` is the system itself (the CLI on the server, dynamic registration).
+    """
+
+    actor_user_id: int | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
+    reason: str | None = None
+
+    def record(
+        self, event: str, *, details: dict[str, Any] | None = None, **fields: Any
+    ) -> AuditEvent:
+        """``record_event`` with this actor, address and reason (kept in ``details``)."""
+        merged = {**(details or {}), **({"reason": self.reason} if self.reason else {})}
+        return record_event(
+            event,
+            actor_user_id=self.actor_user_id,
+            ip_address=self.ip_address,
+            user_agent=self.user_agent,
+            details=merged or None,
+            **fields,
+        )

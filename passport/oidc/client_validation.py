@@ -21,6 +21,12 @@ ACCESS_TOKEN_FORMATS = ("opaque", "jwt")
 MAX_URI_LENGTH = 2000
 MAX_URIS = 20
 NAME_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,120}$")
+# A description may span lines, nothing else from the control range.
+DESCRIPTION_PATTERN = re.compile(r"^[^\x00-\x09\x0b\x0c\x0e-\x1f\x7f]{0,500}$")
+# Governed onboarding: what a self-registered client gets before an administrator approves more.
+BASELINE_SCOPES = ("openid", "profile")
+MIN_ACCESS_TOKEN_TTL = 60
+MIN_REFRESH_TOKEN_TTL = 300
 
 
 @dataclass
@@ -29,6 +35,8 @@ class ClientMetadata:
 
     name: str
     token_endpoint_auth_method: str
+    description: str | None = None
+    logo_uri: str | None = None
     redirect_uris: list[str] = field(default_factory=list)
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     backchannel_logout_uri: str | None = None
@@ -40,6 +48,9 @@ class ClientMetadata:
     id_token_signed_response_alg: str = "RS256"  # noqa: S105
     access_token_format: str = "opaque"  # noqa: S105
     is_resource_server: bool = False
+    # None: the deployment's default lifetime.
+    access_token_ttl_seconds: int | None = None
+    refresh_token_ttl_seconds: int | None = None
 
 
 def is_loopback_host(hostname: str) -> bool:
@@ -125,6 +136,30 @@ def check_jwks(value: Any) -> dict[str, Any]:
     return value
 
 
+def check_ttl(field_name: str, value: Any, minimum: int, maximum: int) -> int | None:
+    """A lifetime in whole seconds within [minimum, maximum], or None (the default)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidClientMetadata(field_name, "must be a whole number of seconds")
+    try:
+        seconds = int(value)
+    except ValueError:
+        raise InvalidClientMetadata(field_name, "must be a whole number of seconds") from None
+    if not minimum <= seconds <= maximum:
+        raise InvalidClientMetadata(field_name, f"must be between {minimum} and {maximum}")
+    return seconds
+
+
+def check_description(value: Any) -> str | None:
+    """Free text of at most 500 characters (line breaks allowed); blank is None."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not DESCRIPTION_PATTERN.match(value):
+        raise InvalidClientMetadata("description", "must be at most 500 printable characters")
+    return value.strip() or None
+
+
 def validate_client_metadata(
     raw: dict[str, Any],
     *,
@@ -132,13 +167,17 @@ def validate_client_metadata(
     allow_admin_scopes: bool = True,
     allow_any_http: bool = False,
     allow_loopback_callbacks: bool = True,
+    max_access_token_ttl: int = 3600,
+    max_refresh_token_ttl: int = 365 * 86400,
 ) -> ClientMetadata:
     """Check every field and the rules between them; raise InvalidClientMetadata.
 
     ``allow_loopback_callbacks`` governs the URIs Passport itself calls (back-channel logout,
     jwks_uri): loopback there is for loopback deployments only, never a way to make a
     production server talk to its own local services (SSRF). ``allow_admin_scopes`` is False
-    for self-registered clients: only an administrator hands out the admin API.
+    for self-registered clients: only an administrator hands out the admin API. Token
+    lifetimes may only be shortened below the ``max_*`` given (signing keys are retired on the
+    deployment's longest signed-token lifetime).
     """
     name = raw.get("name")
     if not isinstance(name, str) or not NAME_PATTERN.match(name.strip() or ""):
@@ -204,9 +243,14 @@ def validate_client_metadata(
     token_format = raw.get("access_token_format") or "opaque"
     if token_format not in ACCESS_TOKEN_FORMATS:
         raise InvalidClientMetadata("access_token_format", "must be opaque or jwt")
+    logo_uri = raw.get("logo_uri") or None
+    if logo_uri is not None:
+        logo_uri = check_uri("logo_uri", logo_uri, allow_any_http=allow_any_http)
     return ClientMetadata(
         name=name.strip(),
         token_endpoint_auth_method=method,
+        description=check_description(raw.get("description")),
+        logo_uri=logo_uri,
         redirect_uris=redirect_uris,
         post_logout_redirect_uris=post_logout,
         backchannel_logout_uri=backchannel,
@@ -218,4 +262,16 @@ def validate_client_metadata(
         id_token_signed_response_alg=alg,
         access_token_format=token_format,
         is_resource_server=bool(raw.get("is_resource_server", False)),
+        access_token_ttl_seconds=check_ttl(
+            "access_token_ttl_seconds",
+            raw.get("access_token_ttl_seconds"),
+            MIN_ACCESS_TOKEN_TTL,
+            max_access_token_ttl,
+        ),
+        refresh_token_ttl_seconds=check_ttl(
+            "refresh_token_ttl_seconds",
+            raw.get("refresh_token_ttl_seconds"),
+            MIN_REFRESH_TOKEN_TTL,
+            max_refresh_token_ttl,
+        ),
     )

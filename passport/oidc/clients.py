@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from passport import is_loopback_http
-from passport.audit.services import record_event
+from passport.audit.services import Action
 from passport.database import utcnow
 from passport.extensions import db
 from passport.oidc.client_validation import ClientMetadata
@@ -176,13 +176,22 @@ def validate_metadata(raw: dict[str, Any], *, allow_admin_scopes: bool = True) -
         # A loopback deployment (the demo, the tests) calls its clients on loopback too.
         allow_loopback_callbacks=config["ENV"] != "production"
         or is_loopback_http(config["ISSUER"]),
+        max_access_token_ttl=config["ACCESS_TOKEN_TTL_SECONDS"],
+        max_refresh_token_ttl=config["OFFLINE_REFRESH_TOKEN_TTL_SECONDS"],
     )
 
 
 def create_client(
-    metadata: ClientMetadata, *, registration_token: str | None = None
+    metadata: ClientMetadata,
+    *,
+    registration_token: str | None = None,
+    pending_scopes: list[str] | None = None,
+    action: Action | None = None,
 ) -> tuple[OAuthClient, str | None]:
-    """Store a client; return it and its secret (None for public clients); commits."""
+    """Store a client; return it and its secret (None for public clients); commits.
+
+    ``pending_scopes``: scopes a self-registered client asked for that wait for an admin.
+    """
     secret = (
         None
         if metadata.token_endpoint_auth_method in ("none", "private_key_jwt")
@@ -190,36 +199,31 @@ def create_client(
     )
     row = OAuthClient(
         client_id=new_secret(18),
-        name=metadata.name,
         secret_hash=hash_secret(secret) if secret else None,
-        redirect_uris=metadata.redirect_uris,
-        post_logout_redirect_uris=metadata.post_logout_redirect_uris,
-        backchannel_logout_uri=metadata.backchannel_logout_uri,
-        token_endpoint_auth_method=metadata.token_endpoint_auth_method,
-        grant_types=metadata.grant_types,
-        scopes=metadata.scopes,
-        skip_consent=metadata.skip_consent,
-        jwks=metadata.jwks,
-        jwks_uri=metadata.jwks_uri,
-        id_token_signed_response_alg=metadata.id_token_signed_response_alg,
-        access_token_format=metadata.access_token_format,
-        is_resource_server=metadata.is_resource_server,
         registration_token_hash=hash_secret(registration_token) if registration_token else None,
+        pending_scopes=pending_scopes or None,
     )
+    _apply_metadata(row, metadata, trusted=True)
     db.session.add(row)
     db.session.flush()
-    record_event(
+    (action or Action()).record(
         "client.registered" if registration_token else "client.created",
         client_id=row.client_id,
-        details={"name": row.name, "auth_method": row.token_endpoint_auth_method},
+        details={
+            "name": row.name,
+            "auth_method": row.token_endpoint_auth_method,
+            "scopes": list(row.scopes),
+            **({"pending_scopes": pending_scopes} if pending_scopes else {}),
+        },
     )
     db.session.commit()
     return row, secret
 
 
-def update_client(row: OAuthClient, metadata: ClientMetadata) -> OAuthClient:
-    """Replace a client's metadata (RFC 7592 PUT, admin console); commits."""
+def _apply_metadata(row: OAuthClient, metadata: ClientMetadata, *, trusted: bool) -> None:
+    """Copy metadata onto a row; ``trusted`` (an admin) also sets what clients may not."""
     row.name = metadata.name
+    row.logo_uri = metadata.logo_uri
     row.redirect_uris = metadata.redirect_uris
     row.post_logout_redirect_uris = metadata.post_logout_redirect_uris
     row.backchannel_logout_uri = metadata.backchannel_logout_uri
@@ -230,7 +234,39 @@ def update_client(row: OAuthClient, metadata: ClientMetadata) -> OAuthClient:
     row.jwks_uri = metadata.jwks_uri
     row.id_token_signed_response_alg = metadata.id_token_signed_response_alg
     row.access_token_format = metadata.access_token_format
-    record_event("client.updated", client_id=row.client_id)
+    if trusted:
+        row.description = metadata.description
+        row.skip_consent = metadata.skip_consent
+        row.is_resource_server = metadata.is_resource_server
+        row.access_token_ttl_seconds = metadata.access_token_ttl_seconds
+        row.refresh_token_ttl_seconds = metadata.refresh_token_ttl_seconds
+
+
+def update_client(
+    row: OAuthClient,
+    metadata: ClientMetadata,
+    *,
+    trusted: bool = False,
+    pending_scopes: list[str] | None = None,
+    action: Action | None = None,
+) -> OAuthClient:
+    """Replace a client's metadata (RFC 7592 PUT, or ``trusted`` by an admin); commits.
+
+    An admin's edit grants the scopes it lists, so they stop waiting for approval.
+    """
+    before = set(row.scopes or ())
+    _apply_metadata(row, metadata, trusted=trusted)
+    if trusted:
+        pending = [s for s in row.pending_scopes or () if s not in row.scopes]
+    else:
+        pending = list(pending_scopes or ())
+    row.pending_scopes = pending or None
+    added = sorted(set(row.scopes) - before)
+    removed = sorted(before - set(row.scopes))
+    changes = {"scopes_added": added, "scopes_removed": removed}
+    (action or Action()).record(
+        "client.updated", client_id=row.client_id, details={k: v for k, v in changes.items() if v}
+    )
     db.session.commit()
     forget_client(row.client_id)
     return row
@@ -249,7 +285,9 @@ def list_clients() -> list[OAuthClient]:
     return list(db.session.scalars(select(OAuthClient).order_by(OAuthClient.id)).all())
 
 
-def rotate_client_secret(client_id: str, grace_seconds: int = 0) -> str:
+def rotate_client_secret(
+    client_id: str, grace_seconds: int = 0, *, action: Action | None = None
+) -> str:
     """Give a confidential client a new secret (old one valid for grace_seconds); commits."""
     row = get_client_row(client_id)
     if row.token_endpoint_auth_method not in ("client_secret_basic", "client_secret_post"):
@@ -262,7 +300,7 @@ def rotate_client_secret(client_id: str, grace_seconds: int = 0) -> str:
         row.previous_secret_hash = None
         row.previous_secret_expires_at = None
     row.secret_hash = hash_secret(secret)
-    record_event(
+    (action or Action()).record(
         "client.secret_rotated", client_id=client_id, details={"grace_seconds": grace_seconds}
     )
     db.session.commit()
@@ -275,17 +313,22 @@ def describe_client(row: OAuthClient) -> dict[str, Any]:
     return {
         "client_id": row.client_id,
         "client_name": row.name,
+        "description": row.description,
+        "logo_uri": row.logo_uri,
         "redirect_uris": list(row.redirect_uris or []),
         "post_logout_redirect_uris": list(row.post_logout_redirect_uris or []),
         "backchannel_logout_uri": row.backchannel_logout_uri,
         "token_endpoint_auth_method": row.token_endpoint_auth_method,
         "grant_types": list(row.grant_types or []),
         "scope": " ".join(row.scopes or []),
+        "pending_scope": " ".join(row.pending_scopes or []),
         "skip_consent": row.skip_consent,
         "jwks_uri": row.jwks_uri,
         "jwks": row.jwks,
         "id_token_signed_response_alg": row.id_token_signed_response_alg,
         "access_token_format": row.access_token_format,
+        "access_token_ttl_seconds": row.access_token_ttl_seconds,
+        "refresh_token_ttl_seconds": row.refresh_token_ttl_seconds,
         "is_resource_server": row.is_resource_server,
         "is_disabled": row.is_disabled,
         "created_at": row.created_at.isoformat(),

@@ -16,9 +16,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy import update
 
-from passport.audit.services import record_event
+from passport.audit.services import Action
 from passport.database import utcnow
 from passport.extensions import db
+from passport.oidc.client_validation import BASELINE_SCOPES
 from passport.oidc.client_validation import ClientMetadata
 from passport.oidc.clients import create_client
 from passport.oidc.clients import forget_client
@@ -38,12 +39,27 @@ class RegistrationDenied(Exception):  # noqa: N818 - STYLE.md naming
     """Missing or invalid initial / registration access token (RFC 6750 invalid_token)."""
 
 
-def create_initial_access_token(expires_in_seconds: int, max_uses: int) -> tuple[str, datetime]:
-    """A new initial access token (shown once); commits."""
+def create_initial_access_token(
+    expires_in_seconds: int,
+    max_uses: int,
+    *,
+    label: str | None = None,
+    action: Action | None = None,
+) -> tuple[str, datetime]:
+    """A new initial access token (shown once, stored hashed); commits."""
     token = new_secret(32)
     expires_at = utcnow() + timedelta(seconds=expires_in_seconds)
-    db.session.add(
-        InitialAccessToken(token_hash=hash_secret(token), expires_at=expires_at, max_uses=max_uses)
+    row = InitialAccessToken(
+        token_hash=hash_secret(token),
+        expires_at=expires_at,
+        max_uses=max_uses,
+        label=(label or "").strip()[:120] or None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    (action or Action()).record(
+        "client.initial_token_created",
+        details={"token_id": row.id, "expires_at": expires_at.isoformat(), "max_uses": max_uses},
     )
     db.session.commit()
     return token, expires_at
@@ -58,6 +74,7 @@ def consume_initial_access_token(token: str | None) -> None:
         update(InitialAccessToken)
         .where(
             InitialAccessToken.token_hash == hash_secret(token),
+            InitialAccessToken.revoked_at.is_(None),
             (InitialAccessToken.expires_at.is_(None)) | (InitialAccessToken.expires_at > now),
             (InitialAccessToken.max_uses.is_(None))
             | (InitialAccessToken.uses < InitialAccessToken.max_uses),
@@ -82,6 +99,7 @@ def metadata_from_request(body: Any) -> ClientMetadata:
         raise InvalidClientMetadata("scope", "must be a space-separated string")
     raw = {
         "name": body.get("client_name") or "Aplicación registrada",
+        "logo_uri": body.get("logo_uri"),
         "redirect_uris": body.get("redirect_uris"),
         "post_logout_redirect_uris": body.get("post_logout_redirect_uris"),
         "backchannel_logout_uri": body.get("backchannel_logout_uri"),
@@ -113,6 +131,7 @@ def registration_response(
         "token_endpoint_auth_method": row.token_endpoint_auth_method,
         "grant_types": list(row.grant_types),
         "response_types": ["code"] if "authorization_code" in row.grant_types else [],
+        # The granted scope only: what waits for approval is not promised (RFC 7591 §3.2.1).
         "scope": " ".join(row.scopes),
         "id_token_signed_response_alg": row.id_token_signed_response_alg,
         "registration_client_uri": f"{issuer}/register/{row.client_id}",
@@ -120,6 +139,8 @@ def registration_response(
     if row.backchannel_logout_uri:
         body["backchannel_logout_uri"] = row.backchannel_logout_uri
         body["backchannel_logout_session_required"] = True
+    if row.logo_uri:
+        body["logo_uri"] = row.logo_uri
     if row.jwks is not None:
         body["jwks"] = row.jwks
     if row.jwks_uri:
@@ -132,12 +153,24 @@ def registration_response(
     return body
 
 
+def govern_scopes(requested: list[str], granted: list[str]) -> tuple[list[str], list[str]]:
+    """Split requested scopes into those granted now and those waiting for an admin.
+
+    Granted: the baseline and whatever an admin already approved (``granted``).
+    """
+    allowed = set(BASELINE_SCOPES) | set(granted)
+    return [s for s in requested if s in allowed], [s for s in requested if s not in allowed]
+
+
 def register_client(initial_token: str | None, body: Any) -> dict[str, Any]:
     """RFC 7591 §3: validate, store and describe a new client; commits."""
     metadata = metadata_from_request(body)
     consume_initial_access_token(initial_token)
     registration_token = new_secret(32)
-    row, secret = create_client(metadata, registration_token=registration_token)
+    metadata.scopes, pending = govern_scopes(metadata.scopes, [])
+    row, secret = create_client(
+        metadata, registration_token=registration_token, pending_scopes=pending
+    )
     return registration_response(row, secret, registration_token)
 
 
@@ -162,7 +195,8 @@ def replace_client(client_id: str, token: str | None, body: Any) -> dict[str, An
     metadata = metadata_from_request(body)
     if metadata.token_endpoint_auth_method != row.token_endpoint_auth_method:
         raise InvalidClientMetadata("token_endpoint_auth_method", "cannot be changed")
-    update_client(row, metadata)
+    metadata.scopes, pending = govern_scopes(metadata.scopes, list(row.scopes or ()))
+    update_client(row, metadata, pending_scopes=pending)
     return registration_response(row, None, None)
 
 
@@ -171,6 +205,6 @@ def delete_client(client_id: str, token: str | None) -> None:
     row = managed_client(client_id, token)
     row.is_disabled = True
     row.registration_token_hash = None
-    record_event("client.deleted", client_id=client_id)
+    Action().record("client.deleted", client_id=client_id)
     db.session.commit()
     forget_client(client_id)

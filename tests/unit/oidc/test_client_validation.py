@@ -137,3 +137,39 @@ def test_admin_scopes_are_refused_with_a_browser_grant(grant_types) -> None:
 def test_admin_scopes_are_unknown_when_not_allowed() -> None:
     with pytest.raises(InvalidClientMetadata, match="unknown value"):
         validate_client_metadata(ADMIN_CLIENT, allow_admin_scopes=False)
+
+
+def test_description_logo_and_lifetimes_are_kept() -> None:
+    metadata = check(
+        description="Boletas de pago.\nPara docentes.",
+        logo_uri="https://ayni.minedu.gob.pe/logo.png",
+        access_token_ttl_seconds="300",
+        refresh_token_ttl_seconds=3600,
+    )
+    assert metadata.description == "Boletas de pago.\nPara docentes."
+    assert metadata.logo_uri == "https://ayni.minedu.gob.pe/logo.png"
+    assert (metadata.access_token_ttl_seconds, metadata.refresh_token_ttl_seconds) == (300, 3600)
+    blank = check(description="  ", logo_uri="", access_token_ttl_seconds="")
+    assert (blank.description, blank.logo_uri, blank.access_token_ttl_seconds) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("description", "x" * 501),
+        ("description", "bell\x07"),
+        ("description", 12),
+        ("logo_uri", "http://cdn.example.pe/logo.png"),
+        ("logo_uri", "javascript:alert(1)"),
+        ("access_token_ttl_seconds", 59),
+        ("access_token_ttl_seconds", 3601),
+        ("access_token_ttl_seconds", "diez"),
+        ("access_token_ttl_seconds", True),
+        ("refresh_token_ttl_seconds", 299),
+        ("refresh_token_ttl_seconds", 1.5),
+    ],
+)
+def test_bad_description_logo_or_lifetime_is_refused(field, value) -> None:
+    with pytest.raises(InvalidClientMetadata) as caught:
+        check(**{field: value})
+    assert caught.value.field == field
