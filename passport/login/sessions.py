@@ -24,6 +24,7 @@ from flask import has_request_context
 from flask import request
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 _SALT = "passport.sso"
 _MISSING = object()
 _STATE_KEY = "passport.sso"
+# The session (its user joined) by cookie digest; built once, as it runs on every /authorize.
+_BY_TOKEN_HASH = select(SSOSession).where(SSOSession.token_hash == bindparam("token_hash"))
 
 
 def _state() -> dict[str, Any]:
@@ -87,7 +90,7 @@ def _session_from_cookie() -> SSOSession | None:
     secret = _cookie_secret()
     if secret is None:
         return None
-    return db.session.scalar(select(SSOSession).where(SSOSession.token_hash == hash_token(secret)))
+    return db.session.scalar(_BY_TOKEN_HASH, {"token_hash": hash_token(secret)})
 
 
 def current_sso_session() -> SSOSession | None:

@@ -21,6 +21,19 @@ JSON_ENDPOINTS = {
     "oidc.manage_registration",
 }
 
+# Protocol endpoints have no per-IP limit (clients hold 256-bit credentials; /authorize only
+# redirects), so Flask-Limiter skips its per-request work there (security.ratelimits).
+UNLIMITED_ENDPOINTS = {
+    "oidc.discovery",
+    "oidc.webfinger",
+    "oidc.jwks",
+    "oidc.authorize",
+    "oidc.token",
+    "oidc.userinfo",
+    "oidc.revoke",
+    "oidc.introspect",
+}
+
 CSRF_EXEMPT_VIEWS = (
     "authorize",
     "token",
@@ -98,5 +111,6 @@ def init_app(app: Flask) -> None:
     app.extensions["passport.pending_authorization"] = lookup_pending_authorization
     app.extensions.setdefault("passport.session_end_hooks", []).append(on_session_end)
     app.extensions.setdefault("passport.json_endpoints", set()).update(JSON_ENDPOINTS)
+    app.extensions.setdefault("passport.unlimited_endpoints", set()).update(UNLIMITED_ENDPOINTS)
     app.extensions["passport.post_upgrade"].append(create_first_keys)
     app.after_request(deliver_after_request)

@@ -64,6 +64,8 @@ MAX_NONCE_LENGTH = 512  # the column that binds it to the code
 PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url(SHA-256), RFC 7636 §4.2
 DNI_PATTERN = re.compile(r"^\d{8}$")
 KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
+# Built once; the values travel as parameters, so the compiled form is cached too.
+INSERT_CODE = insert(cast(Table, AuthorizationCode.__table__))
 
 
 class AuthorizationPageError(Exception):
@@ -366,7 +368,8 @@ def issue_code(request: AuthorizationRequest, session: SSOSession) -> list[tuple
     code = new_secret(32)
     now = utcnow()
     db.session.execute(
-        insert(cast(Table, AuthorizationCode.__table__)).values(
+        INSERT_CODE,
+        dict(
             code_hash=hash_secret(code),
             client_pk=request.client.pk,
             user_id=session.user_id,
@@ -382,7 +385,7 @@ def issue_code(request: AuthorizationRequest, session: SSOSession) -> list[tuple
             expires_at=now
             + timedelta(seconds=current_app.config["AUTHORIZATION_CODE_TTL_SECONDS"]),
             created_at=now,
-        )
+        ),
     )
     db.session.commit()
     params = [("code", code)]

@@ -24,6 +24,9 @@ from passport.oidc.models import OAuthToken
 from passport.oidc.tokens import hash_secret
 from passport.oidc.tokens import new_secret
 
+# Built once; the values travel as parameters, so the compiled form is cached too.
+INSERT_TOKEN = insert(cast(Table, OAuthToken.__table__))
+
 
 @dataclass(frozen=True)
 class Authentication:
@@ -167,7 +170,7 @@ def issue_tokens(
         refresh_expires_at=refresh_expires_at if refresh_token else None,
         created_at=now,
     )
-    db.session.execute(insert(cast(Table, OAuthToken.__table__)).values(**row))
+    db.session.execute(INSERT_TOKEN, row)
     body: dict[str, Any] = {
         "access_token": access_token,
         "token_type": "Bearer",

@@ -30,6 +30,7 @@ from flask import current_app
 from flask import url_for
 from joserfc import jwk
 from sqlalchemy import Table
+from sqlalchemy import bindparam
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
@@ -123,6 +124,18 @@ class RedeemedCode:
 
 CODE_TABLE = cast(Table, AuthorizationCode.__table__)
 REDEEMED_COLUMNS = [CODE_TABLE.c[name] for name in RedeemedCode.__dataclass_fields__]
+# Built once: a statement object reused across requests skips construction and cache-key work.
+REDEEM_CODE = (
+    update(CODE_TABLE)
+    .where(
+        CODE_TABLE.c.code_hash == bindparam("digest"),
+        CODE_TABLE.c.client_pk == bindparam("client"),
+        CODE_TABLE.c.used_at.is_(None),
+        CODE_TABLE.c.expires_at > bindparam("now", type_=CODE_TABLE.c.expires_at.type),
+    )
+    .values(used_at=bindparam("now", type_=CODE_TABLE.c.used_at.type))
+    .returning(*REDEEMED_COLUMNS)
+)
 
 
 def redeem_code(code: str, client: RegisteredClient) -> RedeemedCode | None:
@@ -137,15 +150,7 @@ def redeem_code(code: str, client: RegisteredClient) -> RedeemedCode | None:
     # One round trip: the winner of a race gets its row back, every other request gets none.
     # Core, not ORM: this is the hottest statement of the code flow.
     won = db.session.execute(
-        update(CODE_TABLE)
-        .where(
-            CODE_TABLE.c.code_hash == digest,
-            CODE_TABLE.c.client_pk == client.pk,
-            CODE_TABLE.c.used_at.is_(None),
-            CODE_TABLE.c.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(*REDEEMED_COLUMNS)
+        REDEEM_CODE, {"digest": digest, "client": client.pk, "now": now}
     ).first()
     if won is not None:
         return RedeemedCode(**won._mapping)
@@ -235,6 +240,19 @@ class RotatedToken:
 
 TOKEN_TABLE = cast(Table, OAuthToken.__table__)
 ROTATED_COLUMNS = [TOKEN_TABLE.c[name] for name in RotatedToken.__dataclass_fields__]
+ROTATE_REFRESH_TOKEN = (
+    update(TOKEN_TABLE)
+    .where(
+        TOKEN_TABLE.c.refresh_token_hash == bindparam("digest"),
+        TOKEN_TABLE.c.client_pk == bindparam("client"),
+        TOKEN_TABLE.c.refresh_used_at.is_(None),
+        TOKEN_TABLE.c.revoked_at.is_(None),
+        TOKEN_TABLE.c.refresh_expires_at
+        > bindparam("now", type_=TOKEN_TABLE.c.refresh_expires_at.type),
+    )
+    .values(refresh_used_at=bindparam("now", type_=TOKEN_TABLE.c.refresh_used_at.type))
+    .returning(*ROTATED_COLUMNS)
+)
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
@@ -251,16 +269,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         now = utcnow()
         # Core, like code redemption: one round trip, and the winner of a race gets the row.
         won = db.session.execute(
-            update(TOKEN_TABLE)
-            .where(
-                TOKEN_TABLE.c.refresh_token_hash == digest,
-                TOKEN_TABLE.c.client_pk == client.pk,
-                TOKEN_TABLE.c.refresh_used_at.is_(None),
-                TOKEN_TABLE.c.revoked_at.is_(None),
-                TOKEN_TABLE.c.refresh_expires_at > now,
-            )
-            .values(refresh_used_at=now)
-            .returning(*ROTATED_COLUMNS)
+            ROTATE_REFRESH_TOKEN, {"digest": digest, "client": client.pk, "now": now}
         ).first()
         if won is not None:
             return RotatedToken(**won._mapping)

@@ -6,6 +6,10 @@ pay-slip day: throttling only answers 429 for a while, it never locks an account
 are locked only by ``lockout.py``, per account), and ``TRUSTED_NETWORKS`` get
 ``TRUSTED_RATE_LIMIT`` instead. Only POSTs count: showing a form costs nothing to limit.
 
+Protocol endpoints (token, userinfo, JWKS...) carry no per-IP limit; a capability lists them in
+``app.extensions["passport.unlimited_endpoints"]`` so the limiter skips its per-request
+bookkeeping there. An endpoint in that set must not be given a limit of its own.
+
 Settings: ``LOGIN_RATE_LIMIT`` (POST /ingresar), ``ACCOUNT_RATE_LIMIT`` (POSTs of generar /
 olvidé contraseña, one shared budget), ``CAPTCHA_AUDIO_RATE_LIMIT`` and
 ``CAPTCHA_REFRESH_RATE_LIMIT`` (the CAPTCHA's own URLs), ``TRUSTED_RATE_LIMIT``, ``REDIS_URL``,
@@ -18,6 +22,7 @@ from collections.abc import Callable
 
 from flask import Flask
 from flask import current_app
+from flask import request
 
 from passport.extensions import limiter
 from passport.security.network import client_ip
@@ -62,6 +67,12 @@ captcha_audio_rate_limit = limiter.limit(
 captcha_refresh_rate_limit = limiter.limit(
     _captcha_limit("CAPTCHA_REFRESH_RATE_LIMIT"), key_func=client_ip
 )
+
+
+@limiter.request_filter
+def _skip_unlimited_endpoint() -> bool:
+    """Endpoints listed in ``passport.unlimited_endpoints`` carry no limit: skip the work."""
+    return request.endpoint in current_app.extensions.get("passport.unlimited_endpoints", ())
 
 
 def init_ratelimits(app: Flask) -> None:
