@@ -14,12 +14,15 @@ def init_app(app: Flask) -> None:
     """Import every view module (each decorates the blueprint), then register it."""
     from passport.admin import dashboard  # noqa: F401
     from passport.admin import guard  # noqa: F401  (installs the before-request check)
+    from passport.admin import users  # noqa: F401
     from passport.admin.blueprint import bp
+    from passport.database import utcnow
 
     # View modules of the console: one import line each (clients, keys, audit go here).
 
     app.register_blueprint(bp)
     app.jinja_env.globals["admin_endpoints"] = lambda: admin_endpoints(app)
+    app.jinja_env.globals["now_utc"] = utcnow
 
 
 def admin_endpoints(app: Flask) -> frozenset[str]:
