@@ -134,6 +134,10 @@ class BaseConfig:
     # (shorter than SSO_IDLE_TIMEOUT_MINUTES).
     ADMIN_IDLE_TIMEOUT_MINUTES: int = 15
 
+    # --- Admin API (passport/api) ---
+    API_RATE_LIMIT: str = "300 per minute"  # per client IP, every /api/v1 request
+    API_MAX_BODY_BYTES: int = 16 * 1024  # a create body is well under 1 KiB
+
     # --- OpenID Provider (passport/oidc; owned by the oidc capability) ---
     # Fernet key material for private signing keys at rest; None = derived from SECRET_KEY
     # (HKDF-SHA256), so rotating SECRET_KEY without this set makes stored keys unreadable.

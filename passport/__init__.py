@@ -30,6 +30,7 @@ def create_app(
     """Build the Passport application from a settings class (default: the environment)."""
     from passport import accounts
     from passport import admin
+    from passport import api
     from passport import audit
     from passport import errors
     from passport import login
@@ -62,7 +63,7 @@ def create_app(
     babel.init_app(app, locale_selector=select_locale)
     # Hooks run by `passport db upgrade` after the schema is current (e.g. the first key).
     app.extensions["passport.post_upgrade"] = []
-    for capability in (security, audit, accounts, login, oidc, admin):
+    for capability in (security, audit, accounts, login, oidc, admin, api):
         init = getattr(capability, "init_app", None)
         if init is not None:
             init(app)

@@ -133,6 +133,12 @@ def reject_non_utf8() -> None:
 
 def render_error(status: int, message: str | None = None) -> ResponseReturnValue:
     """The error answer for ``status``: JSON for protocol endpoints, a page otherwise."""
+    # A capability with its own error format (the admin API's problem documents) claims
+    # its requests first; each renderer returns None for requests that are not its own.
+    for renderer in current_app.extensions.get("passport.error_renderers", ()):
+        answer = renderer(status)
+        if answer is not None:
+            return answer
     known = status if status in PAGES else (500 if status >= 500 else 400)
     if wants_json():
         return jsonify(error=JSON_CODES[known], error_description=JSON_DESCRIPTIONS[known]), status

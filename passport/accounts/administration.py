@@ -396,7 +396,9 @@ def resend_activation(
     if user.status is not UserStatus.PENDING:
         raise AccountStateError("resend_activation", user.status.value)
     _record_action("user.activation_resent", user, actor, why, client_id, ip_address)
-    services.send_activation_mail(user, actor_user_id=actor.id if actor else None)
+    services.send_activation_mail(
+        user, actor_user_id=actor.id if actor else None, actor_client_id=client_id
+    )
 
 
 def force_password_reset(

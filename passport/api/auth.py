@@ -1,0 +1,64 @@
+"""Who calls the admin API: a machine client with a client_credentials access token.
+
+The token is looked up exactly as introspection looks it up (``find_token``: by its SHA-256,
+with expiry and revocation), and must belong to no person: a token issued to a user (a
+browser flow) never carries admin rights, even if its scope string said so. Cookies are
+ignored entirely; the token is the only credential (RFC 6750 §2.1, header only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from passport.oidc.client_validation import ADMIN_SCOPES
+from passport.oidc.clients import find_client
+from passport.oidc.server import find_token
+from passport.oidc.userinfo import BearerError
+
+READ_SCOPE, WRITE_SCOPE = ADMIN_SCOPES
+
+MAX_TOKEN_LENGTH = 4096
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """The authenticated client and the admin scopes its token carries."""
+
+    client_id: str
+    scopes: frozenset[str]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, or None (RFC 6750 §2.1)."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def authenticate_caller(authorization: str | None, needed_scope: str) -> ApiCaller:
+    """The caller behind the header if its token grants ``needed_scope``; else BearerError."""
+    token = bearer_token(authorization)
+    if token is None:
+        raise BearerError(None, "Missing access token.")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise BearerError("invalid_token", "The access token is invalid.")
+    record = find_token(token, "access_token")
+    if (
+        record is None
+        or record.kind != "access_token"
+        or record.is_expired()
+        or record.is_revoked()
+        or record.row.user_id is not None
+    ):
+        raise BearerError("invalid_token", "The access token is invalid.")
+    client = find_client(record.client_id)
+    if client is None:  # disabled or deleted since the token was issued
+        raise BearerError("invalid_token", "The access token is invalid.")
+    # The client's current scopes bound the token: withdrawing a scope takes effect at once.
+    scopes = frozenset(record.row.scope.split()) & frozenset(client.scopes) & set(ADMIN_SCOPES)
+    if needed_scope not in scopes:
+        raise BearerError("insufficient_scope", f"The {needed_scope} scope is required.", 403)
+    return ApiCaller(client_id=client.client_id, scopes=scopes)

@@ -1,0 +1,219 @@
+"""The admin API's blueprint: thin JSON adapters over ``passport.api.users``.
+
+Every view authenticates the bearer token first (401/403 before any other answer), then
+reads its input and calls a service. Errors are problem documents (``problems.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import request
+from flask import url_for
+
+from passport.accounts import administration
+from passport.accounts.errors import AccountStateError
+from passport.accounts.errors import InvalidUserDataError
+from passport.accounts.errors import UserNotFoundError
+from passport.accounts.models import User
+from passport.api.auth import READ_SCOPE
+from passport.api.auth import WRITE_SCOPE
+from passport.api.auth import ApiCaller
+from passport.api.auth import authenticate_caller
+from passport.api.errors import ConflictingUserError
+from passport.api.openapi import openapi_document
+from passport.api.payloads import Member
+from passport.api.payloads import check_members
+from passport.api.payloads import invalid_fields
+from passport.api.payloads import read_json_object
+from passport.api.problems import API_PREFIX
+from passport.api.problems import NO_STORE
+from passport.api.problems import ApiError
+from passport.api.problems import from_problem
+from passport.api.problems import problem_response
+from passport.api.users import provision_user
+from passport.api.users import refreshed
+from passport.api.users import session_json
+from passport.api.users import user_json
+from passport.extensions import limiter
+from passport.mail import MailDeliveryError
+from passport.oidc.userinfo import BearerError
+from passport.security.network import client_ip
+
+bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
+
+CREATE_MEMBERS = {
+    "dni": Member(str, required=True),
+    "email": Member(str, required=True),
+    "given_name": Member(str, required=True),
+    "family_name": Member(str, required=True),
+    "phone": Member(str, nullable=True),
+    "dre": Member(str, nullable=True),
+    "ugel": Member(str, nullable=True),
+    "send_activation_email": Member(bool),
+}
+# The optional body of an action on a person: why, for the audit log.
+ACTION_MEMBERS = {"reason": Member(str, nullable=True)}
+
+
+def api_rate_limit() -> str:
+    """API_RATE_LIMIT, read per request (tests and operators can change it)."""
+    return str(current_app.config["API_RATE_LIMIT"])
+
+
+limiter.limit(api_rate_limit, key_func=client_ip)(bp)
+
+
+def json_response(body: dict[str, Any], status: int = 200, **headers: str) -> Response:
+    """A JSON answer that no cache keeps (it names people)."""
+    response = Response(json.dumps(body), status=status, mimetype="application/json")
+    response.headers.update(NO_STORE)
+    response.headers.update(headers)
+    return response
+
+
+@bp.errorhandler(ApiError)
+def answer_problem(problem: ApiError) -> Response:
+    """A problem raised by a view or a helper."""
+    return from_problem(problem)
+
+
+@bp.errorhandler(BearerError)
+def answer_bearer_error(error: BearerError) -> Response:
+    """401 or 403 with the RFC 6750 §3 challenge, as a problem document."""
+    return problem_response(
+        error.status, error.description, headers={"WWW-Authenticate": error.www_authenticate()}
+    )
+
+
+def authorised(scope: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Run the view only for a token granting ``scope``; the view gets the caller first."""
+
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            caller = authenticate_caller(request.headers.get("Authorization"), scope)
+            return view(caller, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def user_or_404(dni: str) -> User:
+    """The user with this DNI; a 404 problem for a malformed or unknown DNI."""
+    try:
+        return administration.find_user(dni, actor=None)
+    except UserNotFoundError:
+        raise ApiError(404, "No user has this DNI.") from None
+
+
+def action_reason() -> str | None:
+    """The ``reason`` of an optional JSON body (none sent: no reason)."""
+    if not request.content_length and not request.mimetype:
+        return None
+    body = read_json_object()
+    check_members(body, ACTION_MEMBERS)
+    reason = body.get("reason")
+    return reason if isinstance(reason, str) else None
+
+
+def acting(caller: ApiCaller) -> dict[str, Any]:
+    """The actor arguments of an administration call: the system, as this client."""
+    return {"actor": None, "client_id": caller.client_id, "ip_address": client_ip()}
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of this API (public: it holds no data)."""
+    response = Response(json.dumps(openapi_document()), mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.post("/users")
+@authorised(WRITE_SCOPE)
+def create(caller: ApiCaller) -> Response:
+    """Create a user; the same DNI with the same data answers 200 with the existing user."""
+    body = read_json_object()
+    check_members(body, CREATE_MEMBERS)
+    send_mail = body.pop("send_activation_email", True)
+    try:
+        outcome = provision_user(
+            body,
+            send_activation_email=send_mail,
+            client_id=caller.client_id,
+            ip_address=client_ip(),
+        )
+    except InvalidUserDataError as error:
+        raise invalid_fields(error.errors) from None
+    except ConflictingUserError as error:
+        raise ApiError(
+            409,
+            "A user with this DNI exists with different data.",
+            extra={"conflicting_fields": error.fields},
+        ) from None
+    except MailDeliveryError:
+        raise ApiError(
+            503, "The activation e-mail could not be sent; nothing was created."
+        ) from None
+    location = url_for("api.get_user", dni=outcome.user.dni)
+    return json_response(
+        user_json(outcome.user), 201 if outcome.created else 200, Location=location
+    )
+
+
+@bp.get("/users/<dni>")
+@authorised(READ_SCOPE)
+def get_user(caller: ApiCaller, dni: str) -> Response:
+    """One user by DNI."""
+    return json_response(user_json(user_or_404(dni)))
+
+
+@bp.post("/users/<dni>/disable")
+@authorised(WRITE_SCOPE)
+def disable(caller: ApiCaller, dni: str) -> Response:
+    """Disable the user: sessions end and every token is revoked at once."""
+    user = user_or_404(dni)
+    administration.disable_user(user, reason=action_reason(), **acting(caller))
+    return json_response(user_json(refreshed(user)))
+
+
+@bp.post("/users/<dni>/enable")
+@authorised(WRITE_SCOPE)
+def enable(caller: ApiCaller, dni: str) -> Response:
+    """Enable a disabled user (active with a password, else pending)."""
+    user = user_or_404(dni)
+    administration.enable_user(user, reason=action_reason(), **acting(caller))
+    return json_response(user_json(refreshed(user)))
+
+
+@bp.post("/users/<dni>/activation-email")
+@authorised(WRITE_SCOPE)
+def activation_email(caller: ApiCaller, dni: str) -> Response:
+    """Send a pending user a new "Generar tu contraseña" mail (older links die)."""
+    user = user_or_404(dni)
+    try:
+        administration.resend_activation(user, reason=action_reason(), **acting(caller))
+    except AccountStateError as error:
+        raise ApiError(
+            409, f"The user is {error.status}; only pending users get this e-mail."
+        ) from None
+    except MailDeliveryError:
+        raise ApiError(503, "The e-mail could not be sent; try again later.") from None
+    return json_response(user_json(user), 202)
+
+
+@bp.get("/users/<dni>/sessions")
+@authorised(READ_SCOPE)
+def sessions(caller: ApiCaller, dni: str) -> Response:
+    """The user's single sign-on sessions that have not ended, newest first."""
+    user = user_or_404(dni)
+    listed = administration.user_sessions(user)
+    return json_response({"sessions": [session_json(s) for s in listed]})

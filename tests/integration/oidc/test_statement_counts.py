@@ -1,0 +1,125 @@
+"""SQL statements per protocol request, pinned: the hot path must not grow round trips unnoticed.
+
+Counted with SQLAlchemy's ``before_cursor_execute`` (each is one round trip; BEGIN and COMMIT
+come on top). Warm caches (key ring, client) are the steady state measured here; a request that
+is the first after a cache expiry adds the reload. If a change needs one more statement, change
+the number here on purpose and say why in the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from passport.extensions import db
+from tests.integration.oidc.conftest import RP
+from tests.integration.oidc.conftest import code_flow
+from tests.integration.oidc.conftest import get_code
+from tests.integration.oidc.conftest import pkce_pair
+from tests.integration.oidc.conftest import redeem
+from tests.integration.oidc.conftest import refresh
+from tests.integration.oidc.conftest import sign_in
+
+
+@contextmanager
+def counting(app: Flask) -> Iterator[dict[str, list[str]]]:
+    """Statements run and connections checked out while the block runs."""
+    seen: dict[str, list[str]] = {"statements": [], "checkouts": []}
+    engine = db.engine
+
+    def on_statement(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen["statements"].append(statement.split("\n")[0][:80])
+
+    def on_checkout(*args: Any) -> None:
+        seen["checkouts"].append("checkout")
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "checkout", on_checkout)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "checkout", on_checkout)
+
+
+@pytest.fixture
+def warm(app: Flask, client: FlaskClient, rp: RP, user: Any) -> None:
+    """Signed in, with one flow and one refresh done, so keys and the client are cached."""
+    sign_in(app, client, user)
+    tokens = code_flow(client, rp, "openid profile offline_access")
+    assert refresh(client, rp, tokens["refresh_token"]).status_code == 200
+    db.session.remove()
+
+
+def statements_of(app: Flask, request: Any) -> tuple[Any, dict[str, list[str]]]:
+    with counting(app) as seen:
+        response = request()
+    db.session.remove()
+    return response, seen
+
+
+@pytest.mark.usefixtures("warm")
+def test_a_code_flow_costs_six_statements_on_three_connections(
+    app: Flask, client: FlaskClient, rp: RP
+) -> None:
+    verifier, challenge = pkce_pair()
+    params = {"scope": "openid profile", "code_challenge": challenge}
+    code, authorize = statements_of(
+        app, lambda: get_code(client, rp, code_challenge_method="S256", **params)
+    )
+    response, token = statements_of(app, lambda: redeem(client, rp, code, code_verifier=verifier))
+    assert response.status_code == 200, response.get_json()
+    access_token = response.get_json()["access_token"]
+    response, userinfo = statements_of(
+        app, lambda: client.get("/userinfo", headers={"Authorization": f"Bearer {access_token}"})
+    )
+    assert response.status_code == 200
+
+    # SSO session (with its user) by cookie digest; INSERT the code.
+    assert len(authorize["statements"]) == 2, authorize["statements"]
+    # UPDATE ... RETURNING redeems the code; the user; INSERT the token row.
+    assert len(token["statements"]) == 3, token["statements"]
+    # The token and its user in one SELECT.
+    assert len(userinfo["statements"]) == 1, userinfo["statements"]
+    for seen in (authorize, token, userinfo):
+        assert len(seen["checkouts"]) == 1  # one connection, one transaction per request
+
+
+@pytest.mark.usefixtures("warm")
+def test_a_refresh_costs_three_statements(app: Flask, client: FlaskClient, rp: RP) -> None:
+    tokens = code_flow(client, rp, "openid offline_access")
+    db.session.remove()
+    response, seen = statements_of(app, lambda: refresh(client, rp, tokens["refresh_token"]))
+    assert response.status_code == 200, response.get_json()
+    # UPDATE ... RETURNING rotates the token; the user; INSERT the new token row.
+    assert len(seen["statements"]) == 3, seen["statements"]
+    assert len(seen["checkouts"]) == 1
+
+
+@pytest.mark.usefixtures("warm")
+def test_introspection_costs_one_statement(app: Flask, client: FlaskClient, rp: RP) -> None:
+    tokens = code_flow(client, rp, "openid")
+    db.session.remove()
+    response, seen = statements_of(
+        app,
+        lambda: client.post(
+            "/introspect", data={"token": tokens["access_token"]}, headers=rp.basic_auth()
+        ),
+    )
+    assert response.get_json()["active"] is True
+    assert len(seen["statements"]) == 1, seen["statements"]
+
+
+@pytest.mark.usefixtures("warm")
+def test_discovery_and_jwks_touch_no_database(app: Flask, client: FlaskClient) -> None:
+    for path in ("/.well-known/openid-configuration", "/jwks.json"):
+        response, seen = statements_of(app, lambda path=path: client.get(path))
+        assert response.status_code == 200
+        assert seen["statements"] == [], (path, seen["statements"])
+        assert seen["checkouts"] == []
