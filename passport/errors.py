@@ -12,9 +12,11 @@ a mangled value through), and a body over ``MAX_CONTENT_LENGTH`` is answered 413
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask
+from flask import Response
 from flask import current_app
 from flask import jsonify
 from flask import render_template
@@ -135,7 +137,10 @@ def render_error(status: int, message: str | None = None) -> ResponseReturnValue
     """The error answer for ``status``: JSON for protocol endpoints, a page otherwise."""
     # A capability with its own error format (the admin API's problem documents) claims
     # its requests first; each renderer returns None for requests that are not its own.
-    for renderer in current_app.extensions.get("passport.error_renderers", ()):
+    renderers: list[Callable[[int], Response | None]] = current_app.extensions.get(
+        "passport.error_renderers", []
+    )
+    for renderer in renderers:
         answer = renderer(status)
         if answer is not None:
             return answer
