@@ -28,12 +28,14 @@ def create_app(
     config: type[BaseConfig] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Flask:
     """Build the Passport application from a settings class (default: the environment)."""
+    from passport import account
     from passport import accounts
     from passport import admin
     from passport import api
     from passport import audit
     from passport import errors
     from passport import login
+    from passport import mfa
     from passport import oidc
     from passport import security
     from passport.database import tune_engine
@@ -63,7 +65,7 @@ def create_app(
     babel.init_app(app, locale_selector=select_locale)
     # Hooks run by `passport db upgrade` after the schema is current (e.g. the first key).
     app.extensions["passport.post_upgrade"] = []
-    for capability in (security, audit, accounts, login, oidc, admin, api):
+    for capability in (security, audit, accounts, login, mfa, account, oidc, admin, api):
         init = getattr(capability, "init_app", None)
         if init is not None:
             init(app)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask import request
+from flask import url_for
 
 
 class PendingAuthorization(Protocol):
@@ -45,3 +46,20 @@ def is_local_url(url: str) -> bool:
     parts = urlsplit(url)
     own = {urlsplit(request.host_url)[:2], urlsplit(current_app.config["ISSUER"])[:2]}
     return parts.scheme in ("http", "https") and (parts.scheme, parts.netloc) in own
+
+
+MAX_NEXT_LENGTH = 2000
+
+
+def local_next(url: str | None) -> str | None:
+    """``url`` when it may be followed after sign-in (a local URL of sane length), else None."""
+    if not url or len(url) > MAX_NEXT_LENGTH or not is_local_url(url):
+        return None
+    return url
+
+
+def sign_in_destination(pending: PendingAuthorization | None, next_url: str | None) -> str:
+    """Where a completed sign-in goes: the OIDC request, else ``next``, else the welcome page."""
+    if pending is not None and is_local_url(pending.resume_url):
+        return pending.resume_url
+    return local_next(next_url) or url_for("login.welcome")

@@ -75,6 +75,8 @@ def _refuse(user: User | None, dni: str, reason: str, info: RequestInfo) -> Inva
 def authenticate(dni: str, password: str, info: RequestInfo) -> User:
     """Check DNI and password; return the active user or raise ``InvalidCredentials``.
 
+    A user with TOTP on is not signed in yet: the caller opens the second step.
+
     Every refusal costs one Argon2 verification, so response times do not tell an unknown
     DNI, a locked or pending account and a wrong password apart. Commits.
     """
@@ -116,13 +118,20 @@ def authenticate(dni: str, password: str, info: RequestInfo) -> User:
             error.locked_until = locked_until
             error.user_id = user.id
         raise error
-    register_successful_login(user)
+    # Imported here: the mfa capability builds on this module (RequestInfo).
+    from passport.mfa.services import user_has_totp
+
+    second_factor_due = user_has_totp(user.id)
+    if not second_factor_due:
+        # With TOTP on, failures are forgiven only once the second step passes: otherwise
+        # the password alone would reset the count of wrong codes (mfa/challenges.py).
+        register_successful_login(user)
     if user.password_hash and needs_rehash(user.password_hash):
         # The Argon2 parameters changed since this hash was made: upgrade it now that we
         # hold the password (issue 2, "rehash transparently on login").
         user.password_hash = hash_password(password)
     record_event(
-        "login_succeeded",
+        "login_password_accepted" if second_factor_due else "login_succeeded",
         subject_user_id=user.id,
         subject_dni=user.dni,
         client_id=info.client_id,

@@ -15,6 +15,7 @@ from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session as browser_session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -28,7 +29,8 @@ from passport.login.forms import LogoutForm
 from passport.login.forms import SignInForm
 from passport.login.resume import PendingAuthorization
 from passport.login.resume import find_pending_authorization
-from passport.login.resume import is_local_url
+from passport.login.resume import local_next
+from passport.login.resume import sign_in_destination
 from passport.login.services import RequestInfo
 from passport.login.services import authenticate
 from passport.login.services import notify_lockout
@@ -37,12 +39,24 @@ from passport.login.services import record_logout
 from passport.login.sessions import current_sso_session
 from passport.login.sessions import end_sso_session
 from passport.login.sessions import start_sso_session
+from passport.mfa.assurance import ACR_MFA
+from passport.mfa.assurance import ACR_ONE_FACTOR
+from passport.mfa.challenges import complete_challenge
+from passport.mfa.challenges import find_challenge
+from passport.mfa.challenges import start_challenge
+from passport.mfa.errors import AccountLocked
+from passport.mfa.errors import ChallengeExpired
+from passport.mfa.errors import InvalidCode
+from passport.mfa.forms import CodeForm
+from passport.mfa.services import user_has_totp
 from passport.security.headers import allow_any_form_action
 from passport.security.headers import allow_form_action
 from passport.security.network import client_ip
 from passport.security.ratelimits import login_rate_limit
 
 bp = Blueprint("login", __name__)
+# Flask-session key of the pending second step's secret (mfa/challenges.py).
+CHALLENGE_KEY = "passport.second_factor"
 log = logging.getLogger(__name__)
 
 
@@ -119,8 +133,9 @@ def sign_in() -> ResponseReturnValue:
     pending = find_pending_authorization(authz_id)
     use_ui_locales(pending)
     allow_client_redirect(pending)
+    next_url = local_next(request.args.get("next"))
     if request.method == "GET" and pending is None and current_sso_session() is not None:
-        return redirect(url_for("login.welcome"))
+        return redirect(next_url or url_for("login.welcome"))
 
     form = SignInForm()
     if request.method == "GET" and pending is not None and pending.login_hint:
@@ -138,11 +153,13 @@ def sign_in() -> ResponseReturnValue:
                 record_captcha_failure(username, info)
             if form.validate_on_submit():
                 user = authenticate(form.username.data or "", form.password.data or "", info)
-                start_sso_session(user, ["pwd"])
-                target = pending.resume_url if pending is not None else None
-                if target and is_local_url(target):
-                    return redirect(target)
-                return redirect(url_for("login.welcome"))
+                if user_has_totp(user.id):
+                    browser_session[CHALLENGE_KEY] = start_challenge(
+                        user, authz_id if pending is not None else None, next_url, info.client_id
+                    )
+                    return redirect(url_for("login.second_factor"))
+                start_sso_session(user, ["pwd"], acr=ACR_ONE_FACTOR)
+                return redirect(sign_in_destination(pending, next_url))
         except CaptchaFailed:
             captcha_error = _("El código de la imagen no es correcto. Escriba el nuevo código.")
         except InvalidCredentials as error:
@@ -159,6 +176,58 @@ def sign_in() -> ResponseReturnValue:
         captcha_error=captcha_error,
         system_name=system_name or current_app.config["DEFAULT_SYSTEM_NAME"],
         authz_id=authz_id if pending is not None else None,
+        next_url=next_url,
+    )
+
+
+@bp.route("/ingresar/verificacion", methods=["GET", "POST"])
+@login_rate_limit
+def second_factor() -> ResponseReturnValue:
+    """The sign-in's second step: a TOTP code (or a recovery code) after the password."""
+    challenge = find_challenge(browser_session.get(CHALLENGE_KEY))
+    authz_id = challenge.authz_id if challenge is not None else None
+    next_url = challenge.next_url if challenge is not None else None
+    pending = find_pending_authorization(authz_id)
+    use_ui_locales(pending)
+    allow_client_redirect(pending)
+    form = CodeForm()
+    form_error: str | None = None
+    expired = challenge is None
+    if not expired and form.validate_on_submit():
+        info = request_info(client_id=challenge.client_id if challenge is not None else None)
+        try:
+            passed = complete_challenge(browser_session.get(CHALLENGE_KEY), form.code.data, info)
+        except InvalidCode:
+            form_error = _(
+                "El código no es correcto. Escriba el código que muestra ahora su "
+                "aplicación, o uno de sus códigos de recuperación."
+            )
+        except ChallengeExpired:
+            expired = True
+        except AccountLocked as error:
+            browser_session.pop(CHALLENGE_KEY, None)
+            if error.user_id is not None and error.locked_until is not None:
+                notify_lockout_after_response(error.user_id, error.locked_until)
+            form_error = _(
+                "Demasiados intentos fallidos. Su cuenta quedó bloqueada por unos "
+                "minutos; vuelva a intentarlo más tarde."
+            )
+            expired = True
+        else:
+            browser_session.pop(CHALLENGE_KEY, None)
+            start_sso_session(passed.user, ["pwd", "otp"], acr=ACR_MFA)
+            return redirect(sign_in_destination(pending, passed.next_url))
+        form.code.data = ""
+    if expired:
+        browser_session.pop(CHALLENGE_KEY, None)
+    restart_url = url_for("login.sign_in", authz=authz_id if pending else None, next=next_url)
+    return render_template(
+        "passport/login/second_factor.html",
+        form=form,
+        form_error=form_error,
+        expired=expired,
+        restart_url=restart_url,
+        system_name=pending.client_name if pending is not None else None,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class SecondFactorError(Exception):
     """Base for second-factor failures a view is expected to handle."""
@@ -20,7 +22,16 @@ class ChallengeExpired(SecondFactorError):  # noqa: N818
 
 
 class AccountLocked(SecondFactorError):  # noqa: N818
-    """The account is temporarily locked (passport/security/lockout.py)."""
+    """The account is temporarily locked (passport/security/lockout.py).
+
+    ``locked_until`` and ``user_id`` are set when this very failure locked it: the owner is
+    to be told (the view mails after the response, as the one-step login does).
+    """
+
+    def __init__(self, locked_until: datetime | None, user_id: int | None = None) -> None:
+        super().__init__("account locked")
+        self.locked_until = locked_until
+        self.user_id = user_id
 
 
 class NotEnrolled(SecondFactorError):  # noqa: N818

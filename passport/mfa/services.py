@@ -21,6 +21,7 @@ from passport.login.models import SSOSession
 from passport.login.services import RequestInfo
 from passport.mfa.assurance import ACR_MFA
 from passport.mfa.assurance import SECOND_FACTOR_METHOD
+from passport.mfa.errors import AccountLocked
 from passport.mfa.errors import InvalidCode
 from passport.mfa.errors import InvalidPassword
 from passport.mfa.errors import NotEnrolled
@@ -33,6 +34,10 @@ from passport.mfa.totp import encrypt_secret
 from passport.mfa.totp import matching_step
 from passport.mfa.totp import new_secret
 from passport.mfa.totp import provisioning_uri
+from passport.security.lockout import LockoutPolicy
+from passport.security.lockout import is_locked
+from passport.security.lockout import register_failed_login
+from passport.security.lockout import register_successful_login
 from passport.security.passwords import verify_password
 
 
@@ -133,14 +138,33 @@ def check_second_factor(
     raise InvalidCode()
 
 
+def check_signed_in_code(user: User, code: str, info: RequestInfo, event: str) -> str:
+    """``check_second_factor`` for a signed-in person, under the account lockout; no commit.
+
+    A wrong code counts as a failed login (``passport/security/lockout.py``): a stolen session
+    must not get unlimited guesses at the code. Raises ``AccountLocked`` or ``InvalidCode``
+    (after auditing ``event`` as a failure and committing).
+    """
+    now = utcnow()
+    if is_locked(user, now):
+        raise AccountLocked(None)
+    try:
+        return check_second_factor(user, code, info, now)
+    except InvalidCode:
+        locked_until = register_failed_login(
+            user, LockoutPolicy.from_config(current_app.config), now
+        )
+        _audit(event, user, info, outcome="failure", details={"reason": "code"})
+        db.session.commit()
+        if locked_until is not None:
+            raise AccountLocked(locked_until, user.id) from None
+        raise
+
+
 def step_up(session: SSOSession, code: str, info: RequestInfo) -> None:
     """A signed-in person proves the second factor: the session gains "otp"; commits."""
-    try:
-        method = check_second_factor(session.user, code, info)
-    except InvalidCode:
-        _audit("mfa.step_up", session.user, info, outcome="failure")
-        db.session.commit()
-        raise
+    method = check_signed_in_code(session.user, code, info, "mfa.step_up")
+    register_successful_login(session.user)
     _audit("mfa.step_up", session.user, info, details={"method": method})
     add_second_factor_to_session(session)
 
@@ -151,12 +175,7 @@ def disable_totp(user: User, password: str, code: str, info: RequestInfo) -> Non
         _audit("mfa.totp_disabled", user, info, outcome="failure", details={"reason": "password"})
         db.session.commit()
         raise InvalidPassword()
-    try:
-        check_second_factor(user, code, info)
-    except InvalidCode:
-        _audit("mfa.totp_disabled", user, info, outcome="failure", details={"reason": "code"})
-        db.session.commit()
-        raise
+    check_signed_in_code(user, code, info, "mfa.totp_disabled")
     db.session.execute(delete(TOTPCredential).where(TOTPCredential.user_id == user.id))
     delete_recovery_codes(user.id)
     _audit("mfa.totp_disabled", user, info)
@@ -165,12 +184,7 @@ def disable_totp(user: User, password: str, code: str, info: RequestInfo) -> Non
 
 def regenerate_recovery_codes(user: User, code: str, info: RequestInfo) -> list[str]:
     """A fresh set of recovery codes (the old ones die), after a good code; commits."""
-    try:
-        check_second_factor(user, code, info)
-    except InvalidCode:
-        _audit("mfa.recovery_codes_regenerated", user, info, outcome="failure")
-        db.session.commit()
-        raise
+    check_signed_in_code(user, code, info, "mfa.recovery_codes_regenerated")
     codes = replace_recovery_codes(user.id)
     _audit("mfa.recovery_codes_regenerated", user, info)
     db.session.commit()

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from passport.mfa.assurance import ACR_VALUES
 from passport.oidc.claims import ID_TOKEN_CLAIMS
 from passport.oidc.claims import USER_CLAIMS
 from passport.oidc.client_validation import AUTH_METHODS
@@ -48,6 +49,7 @@ def provider_metadata(app: Flask) -> dict[str, Any]:
             "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS),
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": sorted({*ID_TOKEN_CLAIMS, *USER_CLAIMS}),
+            "acr_values_supported": list(ACR_VALUES),
             "claim_types_supported": ["normal"],
             "claims_parameter_supported": True,
             "request_parameter_supported": False,

@@ -14,6 +14,7 @@ from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -25,31 +26,25 @@ from wtforms.validators import ValidationError
 from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
+from passport.login.models import SSOSession
 from passport.login.sessions import current_sso_session
 from passport.login.sessions import end_sso_session
+from passport.mfa.assurance import ACR_MFA
+from passport.mfa.services import session_has_second_factor
+from passport.mfa.services import user_has_totp
 from passport.oidc import authorization as authz
+from passport.oidc.acr import acr_request
 from passport.oidc.discovery import provider_metadata_json
 from passport.oidc.errors import InvalidClientMetadata
 from passport.oidc.keys import key_ring
 from passport.oidc.registration import RegistrationDenied
+from passport.oidc.scope_labels import SCOPE_DESCRIPTIONS
 from passport.oidc.userinfo import BearerError
 from passport.oidc.userinfo import userinfo_response
 from passport.security.headers import allow_form_action
 
 bp = Blueprint("oidc", __name__)
 
-# Plain words for each scope on the consent page (the person decides from this text).
-SCOPE_DESCRIPTIONS = {
-    "openid": _l("Saber que es usted (con un identificador que no revela su DNI)"),
-    "profile": _l("Sus nombres y apellidos"),
-    "email": _l("Su correo electrónico"),
-    "phone": _l("Su número de teléfono"),
-    "address": _l("Su dirección"),
-    "dni": _l("Su número de DNI"),
-    "offline_access": _l("Seguir accediendo a estos datos cuando cierre la sesión"),
-    "boletas:read": _l("Ver sus boletas de pago"),
-    "legajos:read": _l("Ver su legajo"),
-}
 PAGE_ERRORS = {
     "unknown_client": _l("La aplicación que lo envió aquí no está registrada en Passport."),
     "invalid_redirect_uri": _l(
@@ -194,6 +189,9 @@ def process_authorization(params: MultiDict[str, str], pending: Any | None) -> R
         return redirect(target, code=302)
     if session is None:  # unreachable: needs_login is True without a session
         return error_page("invalid_request")
+    step_up = second_factor_decision(req, session, pending)
+    if step_up is not None:
+        return step_up
     if authz.needs_consent(session.user, req):
         if "none" in req.prompts:
             return error_to_client(req.fail("consent_required", "Consent is required."))
@@ -202,6 +200,36 @@ def process_authorization(params: MultiDict[str, str], pending: Any | None) -> R
     if pending is not None:
         authz.discard_pending(pending)
     return respond_to_client(req.redirect_uri, authz.issue_code(req, session), req.response_mode)
+
+
+def second_factor_decision(
+    req: authz.AuthorizationRequest, session: SSOSession, pending: Any | None
+) -> ResponseReturnValue | None:
+    """Send the person through the step-up when the request's acr asks for two steps.
+
+    None lets the flow continue: no acr request, already met, or voluntary and unreachable
+    (the ID token's ``acr`` then says what was achieved, OIDC Core §3.1.2.1).
+    """
+    wanted = acr_request(req.raw, req.claims)
+    if wanted is None or session_has_second_factor(session):
+        return None
+    if wanted.is_essential and wanted.accepts(session.acr):
+        return None
+    if not wanted.is_essential and not wanted.prefers_second_factor:
+        return None
+    if ACR_MFA in wanted.values and user_has_totp(session.user_id):
+        if "none" in req.prompts:
+            return error_to_client(req.fail("interaction_required", "A second factor is needed."))
+        authz_id = pending.authz_id if pending is not None else authz.save_pending(req, None)
+        resume_path = f"{request.script_root}/authorize/resume?{urlencode({'authz': authz_id})}"
+        return redirect(url_for("mfa.step_up", next=resume_path), code=302)
+    if wanted.is_essential:
+        # OIDC Core §5.5.1.1: an essential acr that cannot be met fails the authentication.
+        if pending is not None:
+            authz.discard_pending(pending)
+            db.session.commit()
+        return error_to_client(req.fail("access_denied", "The requested acr cannot be met."))
+    return None
 
 
 def render_consent(req: authz.AuthorizationRequest, authz_id: str) -> ResponseReturnValue:

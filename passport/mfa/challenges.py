@@ -1,0 +1,171 @@
+"""The sign-in's second step: a password that passed waits here for a TOTP or recovery code.
+
+The browser keeps the challenge's secret in Flask's signed session; the row keeps its SHA-256,
+the user, where to resume, an attempt count and an expiry (``MFA_CHALLENGE_TTL_SECONDS``).
+A challenge is single use: it is deleted when the second step succeeds, when it runs out of
+attempts (``MFA_CHALLENGE_MAX_ATTEMPTS``) or when the account locks. Wrong codes count toward
+the account lockout exactly as wrong passwords do (``passport/security/lockout.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete
+from sqlalchemy import select
+
+from passport.accounts.models import User
+from passport.audit.services import record_event
+from passport.database import utcnow
+from passport.extensions import db
+from passport.login.services import RequestInfo
+from passport.mfa.errors import AccountLocked
+from passport.mfa.errors import ChallengeExpired
+from passport.mfa.errors import InvalidCode
+from passport.mfa.models import SecondFactorChallenge
+from passport.mfa.services import check_second_factor
+from passport.security.lockout import LockoutPolicy
+from passport.security.lockout import is_locked
+from passport.security.lockout import register_failed_login
+from passport.security.lockout import register_successful_login
+
+MAX_TOKEN_LENGTH = 100
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_challenge(
+    user: User, authz_id: str | None, next_url: str | None, client_id: str | None
+) -> str:
+    """Open a second step for ``user``; return the secret the browser keeps; commits."""
+    now = utcnow()
+    # Expired challenges of anyone, and earlier ones of this user, are dead weight.
+    db.session.execute(
+        delete(SecondFactorChallenge).where(
+            (SecondFactorChallenge.expires_at <= now) | (SecondFactorChallenge.user_id == user.id)
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    ttl = timedelta(seconds=current_app.config["MFA_CHALLENGE_TTL_SECONDS"])
+    db.session.add(
+        SecondFactorChallenge(
+            token_hash=_hash(token),
+            user_id=user.id,
+            authz_id=authz_id,
+            next_url=(next_url or None) and next_url[:2000],
+            client_id=client_id,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    db.session.commit()
+    return token
+
+
+def find_challenge(token: str | None) -> SecondFactorChallenge | None:
+    """The live challenge named by ``token``, or None (absent, used, expired)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    challenge = db.session.scalar(
+        select(SecondFactorChallenge).where(SecondFactorChallenge.token_hash == _hash(token))
+    )
+    if challenge is None or challenge.expires_at <= utcnow():
+        return None
+    return challenge
+
+
+@dataclass(frozen=True)
+class PassedSecondStep:
+    """A completed sign-in: who, how, and where to resume."""
+
+    user: User
+    method: str  # "otp" | "recovery_code"
+    authz_id: str | None
+    next_url: str | None
+
+
+def complete_challenge(token: str | None, code: str, info: RequestInfo) -> PassedSecondStep:
+    """Check the code of a second step; commits.
+
+    Raises ``ChallengeExpired`` (start again), ``AccountLocked`` (carries nothing: the
+    lockout mail is sent by the caller through ``locked_until``) or ``InvalidCode``.
+    """
+    challenge = find_challenge(token)
+    if challenge is None:
+        raise ChallengeExpired()
+    user = db.session.scalar(select(User).where(User.id == challenge.user_id).with_for_update())
+    now = utcnow()
+    if user is None or not user.is_active:
+        db.session.delete(challenge)
+        db.session.commit()
+        raise ChallengeExpired()
+    if is_locked(user, now):
+        db.session.delete(challenge)
+        _refuse(user, info, "locked")
+        db.session.commit()
+        raise AccountLocked(None)
+    try:
+        method = check_second_factor(user, code, info, now)
+    except InvalidCode:
+        return _count_failure(challenge, user, info, now)
+    resume = PassedSecondStep(user, method, challenge.authz_id, challenge.next_url)
+    db.session.delete(challenge)
+    register_successful_login(user)
+    record_event(
+        "login_succeeded",
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        client_id=info.client_id,
+        ip_address=info.ip_address,
+        user_agent=info.user_agent,
+        details={"amr": ["pwd", "otp"], "method": method},
+    )
+    db.session.commit()
+    return resume
+
+
+def _refuse(user: User, info: RequestInfo, reason: str) -> None:
+    record_event(
+        "login_failed",
+        outcome="failure",
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        client_id=info.client_id,
+        ip_address=info.ip_address,
+        user_agent=info.user_agent,
+        details={"reason": reason},
+    )
+
+
+def _count_failure(
+    challenge: SecondFactorChallenge, user: User, info: RequestInfo, now: datetime
+) -> PassedSecondStep:
+    """A wrong code: count it on the account and on the challenge; commit; raise."""
+    locked_until = register_failed_login(user, LockoutPolicy.from_config(current_app.config), now)
+    challenge.attempts += 1
+    _refuse(user, info, "bad_second_factor")
+    if locked_until is not None:
+        record_event(
+            "account_locked",
+            subject_user_id=user.id,
+            subject_dni=user.dni,
+            ip_address=info.ip_address,
+            user_agent=info.user_agent,
+            details={"lockouts": user.lockouts, "locked_until": locked_until.isoformat()},
+        )
+        db.session.delete(challenge)
+        db.session.commit()
+        raise AccountLocked(locked_until, user.id)
+    if challenge.attempts >= int(current_app.config["MFA_CHALLENGE_MAX_ATTEMPTS"]):
+        db.session.delete(challenge)
+        db.session.commit()
+        raise ChallengeExpired()
+    db.session.commit()
+    raise InvalidCode()
