@@ -41,5 +41,5 @@ def describe_device(user_agent: str | None) -> str:
     browser = _first_match(agent, _BROWSERS)
     system = _first_match(agent, _SYSTEMS)
     if browser and system:
-        return _("%(browser)s en %(system)s", browser=browser, system=system)
-    return browser or system or _("Dispositivo desconocido")
+        return str(_("%(browser)s en %(system)s", browser=browser, system=system))
+    return browser or system or str(_("Dispositivo desconocido"))

@@ -11,7 +11,7 @@ from passport.accounts.forms import SetPasswordForm
 from passport.mfa.forms import current_password_field
 
 
-class ChangePasswordForm(SetPasswordForm):  # type: ignore[misc]
+class ChangePasswordForm(SetPasswordForm):
     """Current password, then the new one and its confirmation (as "Verificación")."""
 
     current_password = current_password_field()

@@ -74,7 +74,7 @@ def use_recovery_code(user_id: int, code: str) -> bool:
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def remaining_recovery_codes(user_id: int) -> int:

@@ -32,11 +32,13 @@ bp = Blueprint("mfa", __name__, url_prefix="/mi-cuenta")
 def code_error(error: Exception) -> str:
     """The message for a refused code (a lock says so: the person is signed in already)."""
     if isinstance(error, AccountLocked):
-        return _(
+        message = _(
             "Demasiados códigos incorrectos. Su cuenta quedó bloqueada por unos minutos; "
             "vuelva a intentarlo más tarde."
         )
-    return _("El código no es correcto. Escriba el código que muestra ahora su aplicación.")
+    else:
+        message = _("El código no es correcto. Escriba el código que muestra ahora su aplicación.")
+    return str(message)
 
 
 def page(template: str, **context: object) -> ResponseReturnValue:

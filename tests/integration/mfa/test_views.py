@@ -161,3 +161,46 @@ def test_the_welcome_page_links_to_mi_cuenta_when_signed_in(
     sign_in(app, client, make_user())
     assert 'href="/mi-cuenta"' in client.get("/").get_data(as_text=True)
     assert csrf_of(client, "/mi-cuenta")
+
+
+def test_step_up_and_new_codes_refuse_a_post_without_csrf(app: Flask, client: FlaskClient) -> None:
+    user = make_user()
+    secret, _ = enrol(user)
+    sign_in(app, client, user, ["pwd"])
+    with in_a_minute():
+        for path in ("/mi-cuenta/verificar", "/mi-cuenta/doble-factor/codigos"):
+            assert client.post(path, data={"code": pyotp.TOTP(secret).now()}).status_code == 400
+    session = db.session.scalars(select(SSOSession)).one()
+    db.session.refresh(session)
+    assert session.amr == ["pwd"]
+
+
+def test_wrong_step_up_codes_lock_the_account(app: Flask, client: FlaskClient) -> None:
+    app.config["LOCKOUT_FAILURES"] = 2
+    try:
+        user = make_user()
+        secret, _ = enrol(user)
+        sign_in(app, client, user, ["pwd"])
+        post_form(client, "/mi-cuenta/verificar", code="000000")
+        locked = post_form(client, "/mi-cuenta/verificar", code="000001")
+        assert "bloqueada" in locked.get_data(as_text=True)
+        # Still within the 60-second lock, with a fresh, correct code.
+        with time_machine.travel(utcnow() + timedelta(seconds=31), tick=False):
+            still = post_form(client, "/mi-cuenta/verificar", code=pyotp.TOTP(secret).now())
+        assert "bloqueada" in still.get_data(as_text=True)
+    finally:
+        app.config["LOCKOUT_FAILURES"] = 5
+
+
+def test_an_oversized_or_strange_code_gets_a_message_not_an_error(
+    app: Flask, client: FlaskClient
+) -> None:
+    user = make_user()
+    enrol(user)
+    sign_in(app, client, user, ["pwd"])
+    long = post_form(client, "/mi-cuenta/verificar", code="9" * 500)
+    assert long.status_code == 200
+    assert "demasiado largo" in long.get_data(as_text=True)
+    odd = post_form(client, "/mi-cuenta/verificar", code="١٢٣٤٥٦")
+    assert odd.status_code == 200
+    assert "El código no es correcto" in odd.get_data(as_text=True)
