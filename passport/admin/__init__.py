@@ -12,8 +12,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Import every view module (each decorates the blueprint), then register it."""
+    from passport.admin import audit  # noqa: F401
+    from passport.admin import clients  # noqa: F401
     from passport.admin import dashboard  # noqa: F401
     from passport.admin import guard  # noqa: F401  (installs the before-request check)
+    from passport.admin import keys  # noqa: F401
     from passport.admin import users  # noqa: F401
     from passport.admin.blueprint import bp
     from passport.database import utcnow

@@ -30,7 +30,7 @@ from joserfc import jwk
 from joserfc import jwt
 from sqlalchemy import select
 
-from passport.audit.services import record_event
+from passport.audit.services import Action
 from passport.database import utcnow
 from passport.extensions import db
 from passport.oidc.errors import KeyDecryptionError
@@ -103,14 +103,16 @@ def ensure_keys() -> list[SigningKey]:
     return created
 
 
-def rotate_keys(alg: str | None = None, delay_seconds: int | None = None) -> list[SigningKey]:
+def rotate_keys(
+    alg: str | None = None, delay_seconds: int | None = None, *, action: Action | None = None
+) -> list[SigningKey]:
     """Publish a new key per algorithm (or just ``alg``), signing after the delay; commits."""
     delay = (
         current_app.config["KEY_ROTATION_DELAY_SECONDS"] if delay_seconds is None else delay_seconds
     )
     activates_at = utcnow() + timedelta(seconds=delay)
     created = [create_key(a, activates_at) for a in ([alg] if alg else SUPPORTED_ALGS)]
-    record_event(
+    (action or Action()).record(
         "signing_keys.rotated",
         details={"kids": [k.kid for k in created], "activates_at": activates_at.isoformat()},
     )
@@ -161,7 +163,7 @@ def sync_key_states() -> None:
         db.session.commit()
 
 
-def prune_keys() -> int:
+def prune_keys(*, action: Action | None = None) -> int:
     """Delete retired keys no token signed by them can still need; commits."""
     now = utcnow()
     keys = list(db.session.scalars(select(SigningKey)).all())
@@ -172,6 +174,7 @@ def prune_keys() -> int:
         if state == "retired" and publish_until is not None and publish_until <= now:
             db.session.delete(key)
             removed += 1
+    (action or Action()).record("signing_keys.pruned", details={"removed": removed})
     db.session.commit()
     invalidate_key_ring()
     return removed

@@ -1,0 +1,201 @@
+"""Reading the audit log: filters, pages and a CSV export safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from passport.accounts.models import User
+from passport.audit.models import AuditEvent
+from passport.extensions import db
+
+PAGE_SIZE = 50
+EXPORT_BATCH = 500
+# A spreadsheet runs a cell starting with these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = (
+    "id",
+    "occurred_at",
+    "event",
+    "outcome",
+    "actor_dni",
+    "subject_dni",
+    "client_id",
+    "ip_address",
+    "user_agent",
+    "details",
+    "hash",
+)
+
+Actor = aliased(User, name="actor")
+Subject = aliased(User, name="subject")
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the admin asked for; dates are whole days in the deployment's time zone."""
+
+    actor_dni: str | None = None
+    subject_dni: str | None = None
+    event: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    zone: str = "America/Lima"
+
+    def as_dict(self) -> dict[str, str]:
+        """The filters given, as text (for links and the audit event of an export)."""
+        values = {
+            "actor": self.actor_dni,
+            "subject": self.subject_dni,
+            "event": self.event,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+        }
+        return {key: value for key, value in values.items() if value}
+
+
+@dataclass
+class AuditRow:
+    """One event with the DNIs of its actor and subject."""
+
+    event: AuditEvent
+    actor_dni: str | None
+    subject_dni: str | None
+
+
+@dataclass
+class AuditPage:
+    """A page of events, newest first (the shape the console's pager reads)."""
+
+    items: list[AuditRow]
+    number: int
+    has_next: bool
+    has_previous: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.has_previous = self.number > 1
+
+
+def _day_start(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time.min, ZoneInfo(zone)).astimezone(UTC)
+
+
+def filtered(audit_filter: AuditFilter) -> Select[Any]:
+    """Events with their actor's and subject's DNI, filtered."""
+    query = (
+        select(AuditEvent, Actor.dni, Subject.dni)
+        .outerjoin(Actor, Actor.id == AuditEvent.actor_user_id)
+        .outerjoin(Subject, Subject.id == AuditEvent.subject_user_id)
+    )
+    if audit_filter.actor_dni:
+        query = query.where(Actor.dni == audit_filter.actor_dni)
+    if audit_filter.subject_dni:
+        dni = audit_filter.subject_dni
+        query = query.where(or_(AuditEvent.subject_dni == dni, Subject.dni == dni))
+    if audit_filter.event:
+        query = query.where(AuditEvent.event == audit_filter.event)
+    if audit_filter.date_from:
+        query = query.where(
+            AuditEvent.occurred_at >= _day_start(audit_filter.date_from, audit_filter.zone)
+        )
+    if audit_filter.date_to:
+        end = _day_start(audit_filter.date_to + timedelta(days=1), audit_filter.zone)
+        query = query.where(AuditEvent.occurred_at < end)
+    return query
+
+
+def _rows(result: Any) -> list[AuditRow]:
+    return [
+        AuditRow(event, actor, subject or event.subject_dni) for event, actor, subject in result
+    ]
+
+
+def search_events(audit_filter: AuditFilter, page: int = 1) -> AuditPage:
+    """One page of matching events, newest first."""
+    page = max(1, min(page, 100_000))
+    query = (
+        filtered(audit_filter)
+        .order_by(AuditEvent.id.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    )
+    rows = _rows(db.session.execute(query).all())
+    return AuditPage(items=rows[:PAGE_SIZE], number=page, has_next=len(rows) > PAGE_SIZE)
+
+
+def event_types() -> list[str]:
+    """Every event name in the log, for the filter's list."""
+    return list(db.session.scalars(select(AuditEvent.event).distinct().order_by(AuditEvent.event)))
+
+
+def iter_events(audit_filter: AuditFilter) -> Iterator[AuditRow]:
+    """Every matching event in id order, read in batches (keyset: flat memory)."""
+    after = 0
+    while True:
+        query = filtered(audit_filter).where(AuditEvent.id > after).order_by(AuditEvent.id)
+        rows = _rows(db.session.execute(query.limit(EXPORT_BATCH)).all())
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].event.id
+        for row in rows:  # keep memory flat on a long log
+            db.session.expunge(row.event)
+
+
+def safe_cell(value: Any) -> str:
+    """Text for a CSV cell that a spreadsheet shows rather than runs."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def csv_lines(rows: Iterator[AuditRow]) -> Iterator[str]:
+    """The CSV export, one line at a time (header first)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush(values: list[str]) -> str:
+        writer.writerow(values)
+        line = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return line
+
+    yield flush(list(CSV_COLUMNS))
+    for row in rows:
+        event = row.event
+        yield flush(
+            [
+                safe_cell(value)
+                for value in (
+                    event.id,
+                    event.occurred_at.astimezone(UTC).isoformat(),
+                    event.event,
+                    event.outcome,
+                    row.actor_dni,
+                    row.subject_dni,
+                    event.client_id,
+                    event.ip_address,
+                    event.user_agent,
+                    json.dumps(event.details, ensure_ascii=False, sort_keys=True)
+                    if event.details
+                    else "",
+                    event.hash,
+                )
+            ]
+        )
