@@ -38,6 +38,10 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 
+_SECURITY_HEADER_ITEMS = tuple(
+    (name, name.lower(), value) for name, value in SECURITY_HEADERS.items()
+)
+
 _ANY = "*"
 # Per-request state lives in the WSGI environ: ``g`` outlives a request in the tests.
 _FORM_ACTION_KEY = "passport.form_action"
@@ -79,15 +83,21 @@ def content_security_policy() -> str:
 
 def add_security_headers(response: Response) -> Response:
     """After-request hook: security headers; ``no-store`` on pages and form answers."""
-    response.headers.setdefault("Content-Security-Policy", content_security_policy())
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    headers = response.headers
+    # One pass over the headers a view set, rather than a scan per setdefault (every request).
+    present = {name.lower() for name, _ in headers.items()}
+    if "content-security-policy" not in present:
+        headers.add("Content-Security-Policy", content_security_policy())
+    for name, key, value in _SECURITY_HEADER_ITEMS:
+        if key not in present:
+            headers.add(name, value)
     # Pages carry forms (CSRF tokens, CAPTCHA) or personal data: never cache them anywhere.
     if response.mimetype == "text/html" or request.method == "POST":
-        response.headers["Cache-Control"] = "no-store"
-        response.headers.setdefault("Pragma", "no-cache")
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        headers["Cache-Control"] = "no-store"
+        if "pragma" not in present:
+            headers.add("Pragma", "no-cache")
+    if request.is_secure and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
