@@ -133,6 +133,14 @@ class BaseConfig:
     # Console inactivity after which the session must prove its second factor again
     # (shorter than SSO_IDLE_TIMEOUT_MINUTES).
     ADMIN_IDLE_TIMEOUT_MINUTES: int = 15
+    # An uploaded import file waits this long for its confirmation after the preview.
+    ADMIN_IMPORT_TTL_MINUTES: int = 60
+    # Outgoing mail queue (bulk-import activation mails; passport/accounts/mail_queue.py).
+    MAIL_QUEUE_MAX_ATTEMPTS: int = 5  # then the mail is marked failed
+    MAIL_QUEUE_RETRY_SECONDS: int = 60  # first retry delay; doubles on each failure
+    # Send queued mails from a thread after the import's response (False: in the worker,
+    # after the response; the tests use that to be deterministic).
+    MAIL_QUEUE_IN_BACKGROUND: bool = True
 
     # --- Admin API (passport/api) ---
     API_RATE_LIMIT: str = "300 per minute"  # per client IP, every /api/v1 request
@@ -175,6 +183,7 @@ class TestingConfig(BaseConfig):
     ARGON2_MEMORY_COST_KIB: int = 1024
     ARGON2_PARALLELISM: int = 1
     MAIL_BACKEND: str = "outbox"
+    MAIL_QUEUE_IN_BACKGROUND: bool = False  # queued mails go out before the test goes on
 
 
 class ProductionConfig(BaseConfig):

@@ -60,12 +60,13 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
 def register_groups() -> None:
     """Attach each capability's command group (kept in the capability's cli module)."""
+    from passport.accounts.cli import mail_group
     from passport.accounts.cli import users_group
     from passport.audit.cli import audit_group
     from passport.oidc.cli import clients_group
     from passport.oidc.cli import keys_group
 
-    for group in (users_group, clients_group, keys_group, audit_group):
+    for group in (users_group, clients_group, keys_group, audit_group, mail_group):
         cli.add_command(group)
 
 

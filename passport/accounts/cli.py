@@ -266,3 +266,28 @@ def revoke_admin_command(dni: str, reason: str | None, as_json: bool) -> None:
         fail(describe(error))
     text = f"user {dni} is no longer an admin" if changed else f"user {dni} was not an admin"
     emit(as_json, {"dni": dni, "is_admin": False, "changed": changed}, text)
+
+
+@click.group("mail")
+def mail_group() -> None:
+    """Outgoing mail queue (bulk-import activation mails)."""
+
+
+@mail_group.command("send-pending")
+@click.option("--limit", type=click.IntRange(1, 1_000_000), default=None, help="At most N mails.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def send_pending_command(limit: int | None, as_json: bool) -> None:
+    """Send the queued mails that are due (run it from cron); exit 1 if any failed for good."""
+    from passport.accounts.mail_queue import send_pending
+
+    total = send_pending(limit=limit)
+    counts = total.as_dict()
+    emit(
+        as_json,
+        counts,
+        f"{counts['sent']} sent, {counts['retried']} to retry, {counts['failed']} failed, "
+        f"{counts['cancelled']} no longer needed",
+    )
+    if total.failed:
+        sys.exit(1)

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -235,17 +236,40 @@ def _changes(user: User, data: UserData) -> dict[str, Any]:
     return {name: value for name, value in wanted.items() if getattr(user, name) != value}
 
 
+# Given a valid row and the user of its DNI (None: new), a reason to refuse it, or None.
+RowCheck = Callable[[UserData, User | None], str | None]
+
+
+def _check_rows(rows: list[ImportRow], existing: dict[str, User], check: RowCheck) -> None:
+    errors = []
+    for row in rows:
+        reason = check(row.data, existing.get(row.data.dni))
+        if reason:
+            errors.append(RowError(row.line, None, reason))
+    if errors:
+        raise InvalidImportError(errors)
+
+
 def import_users(
     source: bytes,
     *,
     dry_run: bool = False,
     send_email: bool = True,
     actor_user_id: int | None = None,
+    check_row: RowCheck | None = None,
+    mail_batch: str | None = None,
 ) -> ImportReport:
-    """Import a CSV file (format in the module doc); InvalidImportError when any row is bad."""
+    """Import a CSV file (format in the module doc); InvalidImportError when any row is bad.
+
+    ``check_row`` adds a rule of the caller (an admin's territory). With ``mail_batch``, the
+    activation mails are queued under that name in the import's transaction (sent later by
+    passport/accounts/mail_queue.py) instead of being sent before returning.
+    """
     rows = parse_rows(decode(source))
     report = ImportReport(dry_run=dry_run)
     existing = _existing_users([row.data.dni for row in rows])
+    if check_row is not None:
+        _check_rows(rows, existing, check_row)
     new_users: list[User] = []
     for row in rows:
         data = row.data
@@ -309,10 +333,18 @@ def import_users(
             "created": len(report.created),
             "updated": len(report.updated),
             "unchanged": len(report.unchanged),
+            **({"batch": mail_batch} if mail_batch else {}),
         },
     )
+    if send_email and mail_batch is not None:
+        from passport.accounts.links import LinkPurpose
+        from passport.accounts.mail_queue import enqueue_link_mails
+
+        enqueue_link_mails(
+            new_users, LinkPurpose.ACTIVATION, batch=mail_batch, actor_user_id=actor_user_id
+        )
     db.session.commit()
-    if send_email:
+    if send_email and mail_batch is None:
         for user in new_users:
             try:
                 send_activation_mail(user, actor_user_id=actor_user_id)

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy import Enum
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -88,3 +90,31 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.status.value}>"
+
+
+class OutgoingMail(Base):
+    """A link mail waiting to be sent (passport/accounts/mail_queue.py).
+
+    It names the person and the kind of mail, never a link: the link is issued when the mail
+    is sent, so the table holds no secret and a retried mail carries a fresh link.
+    """
+
+    __tablename__ = "outgoing_mails"
+    __table_args__ = (
+        Index("ix_outgoing_mails_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # a LinkPurpose value: activation | reset
+    # Groups the mails of one bulk import, for its progress page.
+    batch: Mapped[str | None] = mapped_column(String(32), index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending|sent|failed|cancelled
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,198 @@
+"""The outgoing mail queue: link mails written in the transaction that needs them, sent later.
+
+A bulk import adds one ``OutgoingMail`` row per new user in the import's own transaction (all
+or nothing, mails included), and answers at once. The rows are sent, one commit each, by a
+background thread started after the import's response, and by ``passport mail send-pending``
+(cron). A row is *claimed* with a compare-and-set and a lease (``next_attempt_at`` moves
+``LEASE`` ahead), so two senders never send the same row, and a row whose sender died
+mid-way is picked up again once the lease runs out: no mail is lost on a restart. A failed
+send is retried after ``MAIL_QUEUE_RETRY_SECONDS``, doubling, up to
+``MAIL_QUEUE_MAX_ATTEMPTS``; then the row is ``failed`` and the person can still use
+"Generar contraseña". Delivery is at least once: a crash between the SMTP hand-off and the
+commit sends that one mail again (with a fresh link; the first link then no longer works).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import timedelta
+from typing import cast
+
+from flask import Flask
+from flask import current_app
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+
+from passport.accounts.links import LinkPurpose
+from passport.accounts.models import OutgoingMail
+from passport.accounts.models import User
+from passport.accounts.notifications import send_link_mail
+from passport.database import utcnow
+from passport.extensions import db
+from passport.mail import MailDeliveryError
+
+log = logging.getLogger(__name__)
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+CANCELLED = "cancelled"  # the account left the state the mail was for (activated, disabled)
+STATUSES = (PENDING, SENDING, SENT, FAILED, CANCELLED)
+# How long a claimed row stays reserved for its sender before another may take it.
+LEASE = timedelta(minutes=5)
+
+
+def enqueue_link_mails(
+    users: Iterable[User],
+    purpose: LinkPurpose,
+    *,
+    batch: str | None = None,
+    actor_user_id: int | None = None,
+) -> int:
+    """Queue one link mail per user in the caller's transaction (no commit); how many."""
+    rows = [
+        OutgoingMail(user_id=user.id, kind=purpose.value, batch=batch, actor_user_id=actor_user_id)
+        for user in users
+    ]
+    db.session.add_all(rows)
+    return len(rows)
+
+
+@dataclass
+class QueueRun:
+    """What one pass over the queue did."""
+
+    sent: int = 0
+    retried: int = 0  # failed this time, will be tried again
+    failed: int = 0  # failed for the last time
+    cancelled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def tried(self) -> int:
+        return self.sent + self.retried + self.failed + self.cancelled
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "sent": self.sent,
+            "retried": self.retried,
+            "failed": self.failed,
+            "cancelled": self.cancelled,
+        }
+
+
+def _claim() -> OutgoingMail | None:
+    """Reserve the next due row for this sender (commits the reservation), or None."""
+    now = utcnow()
+    for _attempt in range(5):  # another sender may win a row; try the next one
+        candidate = db.session.execute(
+            select(OutgoingMail.id, OutgoingMail.attempts)
+            .where(
+                or_(OutgoingMail.status == PENDING, OutgoingMail.status == SENDING),
+                OutgoingMail.next_attempt_at <= now,
+            )
+            .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id)
+            .limit(1)
+        ).first()
+        if candidate is None:
+            return None
+        claimed = db.session.execute(
+            update(OutgoingMail)
+            .where(OutgoingMail.id == candidate.id, OutgoingMail.attempts == candidate.attempts)
+            .values(status=SENDING, attempts=candidate.attempts + 1, next_attempt_at=now + LEASE)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            return db.session.get(OutgoingMail, candidate.id, populate_existing=True)
+    return None
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    base = current_app.config["MAIL_QUEUE_RETRY_SECONDS"]
+    return timedelta(seconds=base * 2 ** max(attempts - 1, 0))
+
+
+def _send(row: OutgoingMail, run: QueueRun) -> None:
+    """Send one claimed row and record the outcome; commits."""
+    purpose = LinkPurpose(row.kind)
+    user = db.session.get(User, row.user_id)
+    if user is None or user.status is not purpose.required_status:
+        row.status = CANCELLED
+        run.cancelled += 1
+        db.session.commit()
+        return
+    try:
+        send_link_mail(user, purpose, actor_user_id=row.actor_user_id, via="queue")
+    except MailDeliveryError as error:
+        db.session.rollback()  # the link issued for this mail dies with the transaction
+        row = cast(OutgoingMail, db.session.get(OutgoingMail, row.id))
+        row.last_error = str(error)[:255] or type(error).__name__
+        if row.attempts >= current_app.config["MAIL_QUEUE_MAX_ATTEMPTS"]:
+            row.status = FAILED
+            run.failed += 1
+        else:
+            row.status = PENDING
+            row.next_attempt_at = utcnow() + _retry_delay(row.attempts)
+            run.retried += 1
+        run.errors.append(row.last_error)
+        log.warning("queued %s mail %s for user %s failed: %s", row.kind, row.id, user.id, error)
+        db.session.commit()
+        return
+    row.status = SENT
+    row.sent_at = utcnow()
+    run.sent += 1
+    db.session.commit()
+
+
+def send_pending(limit: int | None = None) -> QueueRun:
+    """Send the due mails, one commit each, until none is due (or ``limit`` were tried)."""
+    run = QueueRun()
+    while limit is None or run.tried < limit:
+        row = _claim()
+        if row is None:
+            break
+        _send(row, run)
+    return run
+
+
+def drain(app: Flask) -> None:
+    """Send every due mail (what the background thread runs); never raises."""
+    with app.app_context():
+        try:
+            send_pending()
+        except Exception:  # a background sender must never take the worker down
+            log.exception("the mail queue pass stopped; cron's send-pending will continue")
+        finally:
+            db.session.remove()
+
+
+def start_drain(app: Flask) -> threading.Thread | None:
+    """Drain the queue outside the request: a daemon thread, or inline when
+    MAIL_QUEUE_IN_BACKGROUND is off (the tests; after the response all the same)."""
+    if not app.config["MAIL_QUEUE_IN_BACKGROUND"]:
+        drain(app)
+        return None
+    thread = threading.Thread(target=drain, args=(app,), name="passport-mail-queue", daemon=True)
+    thread.start()
+    return thread
+
+
+def batch_progress(batch: str) -> dict[str, int]:
+    """How many mails of a batch are in each status (``sending`` counts as pending)."""
+    counts = dict.fromkeys((PENDING, SENT, FAILED, CANCELLED), 0)
+    query = (
+        select(OutgoingMail.status, func.count())
+        .where(OutgoingMail.batch == batch)
+        .group_by(OutgoingMail.status)
+    )
+    for status, number in db.session.execute(query):
+        counts[PENDING if status == SENDING else status] += number
+    return counts
