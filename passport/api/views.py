@@ -115,8 +115,8 @@ def user_or_404(dni: str) -> User:
 
 
 def action_reason() -> str | None:
-    """The ``reason`` of an optional JSON body (none sent: no reason)."""
-    if not request.content_length and not request.mimetype:
+    """The ``reason`` of an optional JSON body (an empty body, whatever its type: none)."""
+    if not request.get_data(cache=True):
         return None
     body = read_json_object()
     check_members(body, ACTION_MEMBERS)

@@ -214,3 +214,11 @@ def test_an_action_body_is_checked_like_any_other(client, write_token) -> None:
         url, data="razón", headers={**bearer(write_token), "Content-Type": "text/plain"}
     )
     assert response.status_code == 415
+
+
+def test_an_action_without_a_body_needs_no_content_type(client, write_token) -> None:
+    user = make_user()
+    headers = {**bearer(write_token), "Content-Type": "application/json"}
+    response = client.post(f"/api/v1/users/{user.dni}/disable", headers=headers)
+    assert response.status_code == 200
+    assert events("user.disabled")[0].details.get("reason") is None
