@@ -1,5 +1,5 @@
 """The console's client pages: list, create, edit, disable, delete, rotate the secret,
-approve the scopes of self-registered clients, and initial access tokens.
+and approve the scopes of self-registered clients (initial access tokens: registration_tokens.py).
 
 National admins only. Metadata goes through the one validator (``validate_metadata``), as
 in the CLI and dynamic registration. Secrets and tokens are shown once, on the response to
@@ -26,7 +26,6 @@ from passport.admin.acting import admin_action
 from passport.admin.acting import national_admin
 from passport.admin.blueprint import bp
 from passport.admin.client_forms import ClientForm
-from passport.admin.client_forms import InitialTokenForm
 from passport.admin.client_forms import ReasonOnlyForm
 from passport.admin.client_forms import ScopeDecisionForm
 from passport.audit.services import Action
@@ -324,49 +323,3 @@ def clients_scopes(client_id: str) -> ResponseReturnValue:
     )
     flash(message, "success")
     return back
-
-
-@bp.route("/aplicaciones/tokens-de-registro", methods=["GET", "POST"])
-def clients_tokens() -> ResponseReturnValue:
-    """Initial access tokens for dynamic registration: list and create (shown once)."""
-    national_admin()
-    form = InitialTokenForm()
-    token = expires_at = None
-    if form.validate_on_submit():
-        token, expires_at = create_client_token(form)
-        form = InitialTokenForm(formdata=None)
-    return render_template(
-        "passport/admin/clients/tokens.html",
-        form=form,
-        tokens=client_admin.list_initial_tokens(),
-        new_token=token,
-        new_expires_at=expires_at,
-    )
-
-
-def create_client_token(form: InitialTokenForm) -> tuple[str, Any]:
-    """Create the token the form describes (the same service as the CLI)."""
-    from passport.oidc.registration import create_initial_access_token
-
-    return create_initial_access_token(
-        form.expires_in_hours.data * 3600,
-        form.max_uses.data,
-        label=form.label.data,
-        action=admin_action(form.reason.data),
-    )
-
-
-@bp.post("/aplicaciones/tokens-de-registro/<int:token_id>/revocar")
-def clients_tokens_revoke(token_id: int) -> ResponseReturnValue:
-    """Withdraw an initial access token."""
-    national_admin()
-    form = ReasonOnlyForm()
-    if not form.validate_on_submit() or not form.reason.data:
-        flash(_("Indique el motivo de esta acción; queda registrado en la auditoría."), "error")
-    else:
-        try:
-            client_admin.revoke_initial_token(token_id, action=admin_action(form.reason.data))
-        except client_admin.UnknownInitialToken:
-            abort(404)
-        flash(_("El token de registro quedó revocado."), "success")
-    return redirect(url_for("admin.clients_tokens"))
