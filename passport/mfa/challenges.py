@@ -69,13 +69,16 @@ def start_challenge(
     return token
 
 
-def find_challenge(token: str | None) -> SecondFactorChallenge | None:
+def find_challenge(token: str | None, *, lock: bool = False) -> SecondFactorChallenge | None:
     """The live challenge named by ``token``, or None (absent, used, expired)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    challenge = db.session.scalar(
-        select(SecondFactorChallenge).where(SecondFactorChallenge.token_hash == _hash(token))
-    )
+    query = select(SecondFactorChallenge).where(SecondFactorChallenge.token_hash == _hash(token))
+    # Locked when about to be used: of two requests racing with one challenge, the second
+    # waits and then finds it gone (single use).
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    challenge = db.session.scalar(query)
     if challenge is None or challenge.expires_at <= utcnow():
         return None
     return challenge
@@ -97,7 +100,7 @@ def complete_challenge(token: str | None, code: str, info: RequestInfo) -> Passe
     Raises ``ChallengeExpired`` (start again), ``AccountLocked`` (carries nothing: the
     lockout mail is sent by the caller through ``locked_until``) or ``InvalidCode``.
     """
-    challenge = find_challenge(token)
+    challenge = find_challenge(token, lock=True)
     if challenge is None:
         raise ChallengeExpired()
     user = db.session.scalar(select(User).where(User.id == challenge.user_id).with_for_update())

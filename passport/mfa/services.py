@@ -73,8 +73,12 @@ class Enrolment:
     uri: str
 
 
-def _credential(user_id: int) -> TOTPCredential | None:
-    return db.session.scalar(select(TOTPCredential).where(TOTPCredential.user_id == user_id))
+def _credential(user_id: int, *, lock: bool = False) -> TOTPCredential | None:
+    query = select(TOTPCredential).where(TOTPCredential.user_id == user_id)
+    # Row lock (PostgreSQL): two requests racing with one code see each other's last step.
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
 
 
 def _enrolment(user: User, secret: str) -> Enrolment:
@@ -123,7 +127,7 @@ def check_second_factor(
     Returns ``"otp"`` or ``"recovery_code"``; raises ``InvalidCode``. A TOTP code is good once
     (its step is remembered); a recovery code is spent.
     """
-    credential = _credential(user.id)
+    credential = _credential(user.id, lock=True)
     if credential is None or credential.confirmed_at is None:
         raise InvalidCode()
     now = now or utcnow()
