@@ -166,13 +166,14 @@ def rotate_secret_command(client_id: str, grace_seconds: int, as_json: bool) -> 
 @clients_group.command("initial-token")
 @click.option("--expires-in", default=86400, show_default=True, type=click.IntRange(60))
 @click.option("--max-uses", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--label", help="What or whom the token is for (shown in the admin console).")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
-def initial_token_command(expires_in: int, max_uses: int, as_json: bool) -> None:
+def initial_token_command(expires_in: int, max_uses: int, label: str | None, as_json: bool) -> None:
     """An initial access token for dynamic client registration (RFC 7591 §3)."""
     from passport.oidc.registration import create_initial_access_token
 
-    token, expires_at = create_initial_access_token(expires_in, max_uses)
+    token, expires_at = create_initial_access_token(expires_in, max_uses, label=label)
     if as_json:
         emit_json(
             {
@@ -183,6 +184,105 @@ def initial_token_command(expires_in: int, max_uses: int, as_json: bool) -> None
         )
         return
     click.echo(f"initial_access_token: {token}")
+
+
+@clients_group.command("initial-tokens")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def initial_tokens_command(as_json: bool) -> None:
+    """Initial access tokens, newest first, with use count and state (never the token)."""
+    from passport.oidc.client_admin import list_initial_tokens
+
+    tokens = [
+        {
+            "id": t.id,
+            "label": t.label,
+            "state": t.state,
+            "uses": t.uses,
+            "max_uses": t.max_uses,
+            "expires_at": t.expires_at.isoformat() if t.expires_at else None,
+        }
+        for t in list_initial_tokens()
+    ]
+    if as_json:
+        emit_json({"initial_tokens": tokens})
+        return
+    for t in tokens:
+        click.echo(f"{t['id']}\t{t['state']}\t{t['uses']}/{t['max_uses']}\t{t['label'] or ''}")
+
+
+@clients_group.command("revoke-initial-token")
+@click.argument("token_id", type=int)
+@click.option("--reason", help="Kept in the audit log.")
+@with_appcontext
+def revoke_initial_token_command(token_id: int, reason: str | None) -> None:
+    """Withdraw an initial access token."""
+    from passport.audit.services import Action
+    from passport.oidc.client_admin import UnknownInitialToken
+    from passport.oidc.client_admin import revoke_initial_token
+
+    try:
+        changed = revoke_initial_token(token_id, action=Action(reason=reason))
+    except UnknownInitialToken:
+        fail(f"no initial access token {token_id}")
+    click.echo("revoked" if changed else "already revoked")
+
+
+@clients_group.command("disable")
+@click.argument("client_id")
+@click.option("--reason", help="Kept in the audit log.")
+@with_appcontext
+def disable_client_command(client_id: str, reason: str | None) -> None:
+    """Disable a client and revoke its tokens at once."""
+    _set_disabled(client_id, True, reason)
+
+
+@clients_group.command("enable")
+@click.argument("client_id")
+@click.option("--reason", help="Kept in the audit log.")
+@with_appcontext
+def enable_client_command(client_id: str, reason: str | None) -> None:
+    """Enable a disabled client."""
+    _set_disabled(client_id, False, reason)
+
+
+def _set_disabled(client_id: str, disabled: bool, reason: str | None) -> None:
+    from passport.audit.services import Action
+    from passport.oidc.client_admin import set_client_disabled
+    from passport.oidc.errors import UnknownClient
+
+    try:
+        changed = set_client_disabled(client_id, disabled, action=Action(reason=reason))
+    except UnknownClient:
+        fail(f"no client {client_id}")
+    state = "disabled" if disabled else "enabled"
+    click.echo(state if changed else f"already {state}")
+
+
+@clients_group.command("approve-scopes")
+@click.argument("client_id")
+@click.option("--scope", "scopes", multiple=True, required=True, help="A pending scope.")
+@click.option("--reason", required=True, help="Kept in the audit log.")
+@click.option("--reject", is_flag=True, help="Drop the scopes instead of granting them.")
+@with_appcontext
+def approve_scopes_command(
+    client_id: str, scopes: tuple[str, ...], reason: str, reject: bool
+) -> None:
+    """Grant (or reject) scopes a self-registered client asked for."""
+    from passport.audit.services import Action
+    from passport.oidc.client_admin import NothingToApprove
+    from passport.oidc.client_admin import approve_client_scopes
+    from passport.oidc.client_admin import reject_client_scopes
+    from passport.oidc.errors import UnknownClient
+
+    decide = reject_client_scopes if reject else approve_client_scopes
+    try:
+        decided = decide(client_id, list(scopes), action=Action(reason=reason))
+    except UnknownClient:
+        fail(f"no client {client_id}")
+    except NothingToApprove:
+        fail(f"client {client_id} has none of these scopes pending")
+    click.echo(("rejected: " if reject else "approved: ") + " ".join(decided))
 
 
 @clients_group.command("retry-logouts")
