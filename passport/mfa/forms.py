@@ -48,8 +48,8 @@ def current_password_field() -> PasswordField:
     )
 
 
-class DisableForm(FlaskForm):  # type: ignore[misc]
-    """Turning TOTP off: the current password and a code."""
+class PasswordAndCodeForm(FlaskForm):  # type: ignore[misc]
+    """Turning TOTP on or off: the current password and a code."""
 
     password = current_password_field()
     code = code_field()

@@ -102,11 +102,19 @@ def start_enrolment(user: User) -> Enrolment:
     return _enrolment(user, decrypt_secret(credential.secret_encrypted))
 
 
-def confirm_enrolment(user: User, code: str, info: RequestInfo) -> list[str]:
-    """Switch TOTP on after a first good code; return the recovery codes (shown once)."""
+def confirm_enrolment(user: User, code: str, info: RequestInfo, *, password: str) -> list[str]:
+    """Switch TOTP on after the password and a first good code; return the recovery codes.
+
+    The password too: a borrowed or stolen session must not be able to put a factor only the
+    thief holds on the account (locking the owner out).
+    """
     credential = _credential(user.id)
     if credential is None or credential.confirmed_at is not None:
         raise NotEnrolled("no enrolment in progress")
+    if not verify_password(user.password_hash, password):
+        _audit("mfa.totp_enabled", user, info, outcome="failure", details={"reason": "password"})
+        db.session.commit()
+        raise InvalidPassword()
     now = utcnow()
     step = matching_step(decrypt_secret(credential.secret_encrypted), code, now, None)
     if step is None:

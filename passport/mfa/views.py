@@ -22,7 +22,7 @@ from passport.mfa.errors import InvalidCode
 from passport.mfa.errors import InvalidPassword
 from passport.mfa.errors import NotEnrolled
 from passport.mfa.forms import CodeForm
-from passport.mfa.forms import DisableForm
+from passport.mfa.forms import PasswordAndCodeForm
 from passport.mfa.qrcode import qr_svg
 from passport.security.ratelimits import login_rate_limit
 
@@ -59,11 +59,15 @@ def setup(session: SSOSession) -> ResponseReturnValue:
     next_url = local_next(request.args.get("next"))
     if services.user_has_totp(session.user_id):
         return redirect(next_url or url_for("account.home"))
-    form = CodeForm()
+    form = PasswordAndCodeForm()
     form_error: str | None = None
     if form.validate_on_submit():
         try:
-            codes = services.confirm_enrolment(session.user, form.code.data, request_info())
+            codes = services.confirm_enrolment(
+                session.user, form.code.data, request_info(), password=form.password.data
+            )
+        except InvalidPassword:
+            form_error = _("La contraseña actual no es correcta.")
         except InvalidCode:
             form_error = _(
                 "El código no es correcto. Revise que la hora de su teléfono sea automática "
@@ -130,7 +134,7 @@ def disable(session: SSOSession) -> ResponseReturnValue:
     """Turn TOTP off: the current password and a code."""
     if not services.user_has_totp(session.user_id):
         return redirect(url_for("account.home"))
-    form = DisableForm()
+    form = PasswordAndCodeForm()
     form_error: str | None = None
     if form.validate_on_submit():
         try:

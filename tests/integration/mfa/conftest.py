@@ -43,7 +43,10 @@ def enrol(user: User) -> tuple[str, list[str]]:
     """Switch TOTP on for ``user`` through the services; return the secret and codes."""
     enrolment = services.start_enrolment(user)
     codes = services.confirm_enrolment(
-        user, pyotp.TOTP(enrolment.secret).now(), RequestInfo(ip_address="127.0.0.1")
+        user,
+        pyotp.TOTP(enrolment.secret).now(),
+        RequestInfo(ip_address="127.0.0.1"),
+        password=DEFAULT_PASSWORD,
     )
     return enrolment.secret, codes
 

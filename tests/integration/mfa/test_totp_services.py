@@ -32,7 +32,9 @@ STEP = timedelta(seconds=STEP_SECONDS)
 def enrol(user: User) -> tuple[str, list[str]]:
     """Switch TOTP on for ``user``; return the secret and the recovery codes."""
     enrolment = services.start_enrolment(user)
-    codes = services.confirm_enrolment(user, pyotp.TOTP(enrolment.secret).now(), INFO)
+    codes = services.confirm_enrolment(
+        user, pyotp.TOTP(enrolment.secret).now(), INFO, password=DEFAULT_PASSWORD
+    )
     return enrolment.secret, codes
 
 
@@ -58,7 +60,7 @@ def test_a_wrong_first_code_does_not_switch_totp_on(app: Flask) -> None:
     user = make_user()
     services.start_enrolment(user)
     with pytest.raises(InvalidCode):
-        services.confirm_enrolment(user, "000000x", INFO)
+        services.confirm_enrolment(user, "000000x", INFO, password=DEFAULT_PASSWORD)
     assert services.user_has_totp(user.id) is False
 
 
@@ -94,7 +96,7 @@ def test_the_enrolment_code_cannot_be_replayed(app: Flask) -> None:
     user = make_user()
     enrolment = services.start_enrolment(user)
     code = pyotp.TOTP(enrolment.secret).now()
-    services.confirm_enrolment(user, code, INFO)
+    services.confirm_enrolment(user, code, INFO, password=DEFAULT_PASSWORD)
     with pytest.raises(InvalidCode):
         services.check_second_factor(user, code, INFO)
 

@@ -59,10 +59,13 @@ def test_enrolment_shows_an_inline_qr_and_the_secret_then_recovery_codes_once(
         "http://www.w3.org", ""
     )
     secret = SECRET_TEXT.search(body).group(1).replace(" ", "")
-    wrong = post_form(client, "/mi-cuenta/doble-factor?next=/admin/", code="123456")
+    path = "/mi-cuenta/doble-factor?next=/admin/"
+    wrong = post_form(client, path, code="123456", password=DEFAULT_PASSWORD)
     assert "El código no es correcto" in wrong.get_data(as_text=True)
+    no_password = post_form(client, path, code=pyotp.TOTP(secret).now(), password="otra")
+    assert "La contraseña actual no es correcta" in no_password.get_data(as_text=True)
     assert not services.user_has_totp(user.id)
-    done = post_form(client, "/mi-cuenta/doble-factor?next=/admin/", code=pyotp.TOTP(secret).now())
+    done = post_form(client, path, code=pyotp.TOTP(secret).now(), password=DEFAULT_PASSWORD)
     text = done.get_data(as_text=True)
     assert done.headers["Cache-Control"] == "no-store"
     codes = re.findall(r"<li><code>([0-9A-Z-]{11})</code></li>", text)
@@ -84,7 +87,11 @@ def test_enrolment_without_a_csrf_token_switches_nothing_on(
     password_step(client, user.dni)
     body = client.get("/mi-cuenta/doble-factor").get_data(as_text=True)
     secret = SECRET_TEXT.search(body).group(1).replace(" ", "")
-    client.post("/mi-cuenta/doble-factor", data={"code": pyotp.TOTP(secret).now()})
+    response = client.post(
+        "/mi-cuenta/doble-factor",
+        data={"code": pyotp.TOTP(secret).now(), "password": DEFAULT_PASSWORD},
+    )
+    assert response.status_code == 400
     assert not services.user_has_totp(user.id)
 
 
