@@ -17,6 +17,7 @@ from passport.security.passwords import verify_password
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
 from tests.integration.mfa.conftest import csrf_of
+from tests.integration.mfa.conftest import enrol
 from tests.integration.mfa.conftest import password_step
 from tests.integration.oidc.conftest import authorize
 from tests.integration.oidc.conftest import code_flow
@@ -256,3 +257,20 @@ def test_recent_activity_lists_the_last_ten_sign_ins_and_failures(
     assert activity.count("<tr>") == 11  # header + ten
     assert "Ingreso correcto" in activity
     assert "Intento fallido" in activity
+
+
+def test_the_two_step_section_shows_the_state_and_codes_left(
+    app: Flask, client: FlaskClient
+) -> None:
+    user = make_user()
+    sign_in(app, client, user)
+    off = client.get("/mi-cuenta").get_data(as_text=True)
+    assert "Desactivada" in off
+    assert 'href="/mi-cuenta/doble-factor"' in off
+
+    enrol(user)
+    on = client.get("/mi-cuenta").get_data(as_text=True)
+    assert "Activada" in on
+    assert "Le quedan 10 códigos de recuperación." in on
+    assert 'href="/mi-cuenta/doble-factor/desactivar"' in on
+    assert 'href="/mi-cuenta/doble-factor/codigos"' in on
