@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template
 from flask.typing import ResponseReturnValue
 
+from passport.accounts.administration import count_users
 from passport.admin.blueprint import bp
 from passport.admin.guard import current_admin
 
@@ -12,4 +13,7 @@ from passport.admin.guard import current_admin
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
     """``/admin/``: the sections of the console."""
-    return render_template("passport/admin/dashboard.html", admin=current_admin())
+    admin = current_admin()
+    return render_template(
+        "passport/admin/dashboard.html", admin=admin, counts=count_users(actor=admin)
+    )

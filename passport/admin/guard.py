@@ -9,7 +9,6 @@ Every admin response is ``Cache-Control: no-store``. CSRF is checked app-wide by
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -20,9 +19,7 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from sqlalchemy import delete
-from werkzeug.routing import BuildError
 
 from passport.accounts.models import User
 from passport.admin.blueprint import bp
@@ -32,45 +29,18 @@ from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.login.sessions import current_sso_session
-
-try:
-    from passport.mfa.assurance import acr_for
-    from passport.mfa.services import session_has_second_factor
-    from passport.mfa.services import user_has_totp
-except ImportError:  # pragma: no cover - the mfa capability is being written alongside
-
-    def user_has_totp(user_id: int) -> bool:
-        """No TOTP capability yet: nobody is enrolled."""
-        return False
-
-    def session_has_second_factor(session: SSOSession) -> bool:
-        """The session proved a one-time password."""
-        return "otp" in (session.amr or [])
-
-    def acr_for(amr: Iterable[str]) -> str | None:  # type: ignore[misc]
-        """No context classes yet."""
-        return None
-
+from passport.mfa.assurance import acr_for
+from passport.mfa.services import session_has_second_factor
+from passport.mfa.services import user_has_totp
 
 _ADMIN_KEY = "passport.admin.user"
 # Console activity is written at most this often (each write is a commit).
 _TOUCH_INTERVAL = timedelta(seconds=15)
-# Paths H1's mfa views live at, used only until those endpoints are registered.
-_FALLBACK_PATHS = {"mfa.setup": "/mi-cuenta/doble-factor", "mfa.step_up": "/mi-cuenta/verificar"}
 
 
 def _here() -> str:
     """This request's local path and query: where to come back after signing in."""
     return request.full_path.rstrip("?")
-
-
-def _url(endpoint: str, **values: Any) -> str:
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        from urllib.parse import urlencode
-
-        return f"{_FALLBACK_PATHS[endpoint]}?{urlencode(values)}"
 
 
 def admin_idle_timeout() -> timedelta:
@@ -115,9 +85,9 @@ def require_admin() -> ResponseReturnValue | None:
     if not user.is_admin:
         abort(404)
     if not user_has_totp(user.id):
-        return redirect(_url("mfa.setup", next=_here()))
+        return redirect(url_for("mfa.setup", next=_here()))
     if not session_has_second_factor(session) or not _is_fresh(session):
-        return redirect(_url("mfa.step_up", next=_here()))
+        return redirect(url_for("mfa.step_up", next=_here()))
     request.environ[_ADMIN_KEY] = user
     return None
 
@@ -130,28 +100,17 @@ def never_cache(response: Response) -> Response:
     return response
 
 
+@bp.context_processor
+def console_context() -> dict[str, Any]:
+    """What every console page needs: is the admin national (whole-ministry sections)?"""
+    admin: User | None = request.environ.get(_ADMIN_KEY)
+    national = admin is not None and admin.admin_dre is None and admin.admin_ugel is None
+    return {"console_is_national": national}
+
+
 def current_admin() -> User:
     """The admin making this request (only valid inside an ``/admin`` view)."""
     user: User | None = request.environ.get(_ADMIN_KEY)
     if user is None:  # a view outside the guard: a programming error, never a person's
         abort(404)
     return user
-
-
-def require_reason(form: Any, field: str = "reason", *, required: bool = True) -> str | None:
-    """The trimmed reason typed in ``form`` (a WTForm or request.form); None when blank.
-
-    When ``required`` and blank, the form field (if a WTForm) gets a Spanish error and
-    ValueError is raised so the view re-renders the form.
-    """
-    raw = getattr(getattr(form, field, None), "data", None) if hasattr(form, field) else None
-    if raw is None and hasattr(form, "get"):
-        raw = form.get(field)
-    reason = " ".join(str(raw or "").split())[:500] or None
-    if reason is None and required:
-        message = _("Indique el motivo de esta acción.")
-        errors = getattr(getattr(form, field, None), "errors", None)
-        if isinstance(errors, list):
-            errors.append(message)
-        raise ValueError(message)
-    return reason

@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from passport.account.devices import describe_device
 from passport.accounts import administration
 from passport.accounts.errors import AccountsError
 from passport.accounts.errors import AccountStateError
@@ -36,16 +37,8 @@ from passport.admin.forms import ReasonForm
 from passport.admin.guard import current_admin
 from passport.database import utcnow
 from passport.mail import MailDeliveryError
+from passport.oidc.scope_labels import describe_scopes
 from passport.security.network import client_ip
-
-try:
-    from passport.account.devices import describe_device
-except ImportError:  # pragma: no cover - "Mi cuenta" is being written alongside
-
-    def describe_device(user_agent: str | None) -> str:
-        """The raw User-Agent, shortened."""
-        return (user_agent or "—")[:80]
-
 
 # Spanish wording for the fields the accounts validator can refuse.
 FIELD_MESSAGES = {
@@ -161,6 +154,7 @@ def users_detail(dni: str) -> ResponseReturnValue:
         user=user,
         sessions=sessions,
         apps=administration.user_apps(user),
+        describe_scopes=describe_scopes,
         events=administration.recent_events(user),
         form=ReasonForm(),
         is_reason_required=lambda action: administration.is_reason_required(action, admin),

@@ -67,6 +67,8 @@ def test_an_admin_with_the_second_factor_sees_the_console(admin_client: FlaskCli
     assert "Administración de Passport" in page
     assert "Ana María Torres Ríos" in page
     assert "Ámbito: nacional." in page
+    for path in ("/admin/usuarios", "/admin/aplicaciones", "/admin/claves", "/admin/auditoria"):
+        assert f'href="{path}"' in page
     assert response.headers["Cache-Control"] == "no-store"
 
 

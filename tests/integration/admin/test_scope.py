@@ -47,7 +47,17 @@ def test_the_list_shows_only_the_admins_ugel(
     by_dni = ugel_client.get(f"/admin/usuarios?q={other.dni}").get_data(as_text=True)
     assert f"/admin/usuarios/{other.dni}" not in by_dni
     assert "No se encontraron usuarios" in by_dni
-    assert "Ámbito: UGEL " + MINE in ugel_client.get("/admin/").get_data(as_text=True)
+    home = ugel_client.get("/admin/").get_data(as_text=True)
+    assert "Ámbito: UGEL " + MINE in home
+    assert "activos: 1 ·" in home  # only "mine" (and not the admin, whose UGEL is unset)
+
+
+def test_a_ugel_admin_is_not_offered_the_ministry_sections(ugel_client: FlaskClient) -> None:
+    home = ugel_client.get("/admin/").get_data(as_text=True)
+    assert 'href="/admin/usuarios"' in home
+    for path in ("/admin/aplicaciones", "/admin/claves", "/admin/auditoria"):
+        assert f'href="{path}"' not in home
+        assert ugel_client.get(path).status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -221,3 +221,25 @@ def test_a_long_reason_is_refused_in_spanish(admin_client: FlaskClient, teacher:
     assert "máximo 500 caracteres" in text(admin_client.get(page))
     db.session.refresh(teacher)
     assert teacher.status is UserStatus.ACTIVE
+
+
+def test_an_app_is_shown_in_words_and_can_be_revoked(
+    admin_client: FlaskClient, teacher: User
+) -> None:
+    from passport.oidc.models import Consent
+    from passport.oidc.models import OAuthClient
+    from tests.integration.oidc.conftest import register_client
+
+    rp = register_client(name="SIAGIE")
+    client_pk = db.session.scalar(
+        select(OAuthClient.id).where(OAuthClient.client_id == rp.client_id)
+    )
+    db.session.add(Consent(user_id=teacher.id, client_pk=client_pk, scopes=["openid", "email"]))
+    db.session.commit()
+    page = f"/admin/usuarios/{teacher.dni}"
+    body = text(admin_client.get(page))
+    assert "SIAGIE" in body
+    assert "Su correo electrónico" in body
+    post(admin_client, f"{page}/aplicaciones/{rp.client_id}/revocar", page, reason="Pedido")
+    assert "Acceso de la aplicación revocado" in text(admin_client.get(page))
+    assert db.session.scalar(select(Consent).where(Consent.user_id == teacher.id)) is None
