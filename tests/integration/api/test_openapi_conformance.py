@@ -79,6 +79,22 @@ def test_the_document_is_valid_openapi_3_1(schema) -> None:
     assert "GET /users/{dni}/sessions" in operations
 
 
+def test_the_document_lists_every_route_of_the_api_and_no_other(app, schema) -> None:
+    served = {
+        (method, rule.rule.removeprefix("/api/v1").replace("<dni>", "{dni}"))
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    documented = {
+        (method.upper(), path)
+        for path, item in schema.raw_schema["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
+    assert served == documented
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_every_operation_answers_as_documented(app, schema, api_rp, client, mode) -> None:
     call = checked_call(bearer(issue_token(client, api_rp)))  # read and write
