@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete
@@ -97,8 +98,8 @@ class PassedSecondStep:
 def complete_challenge(token: str | None, code: str, info: RequestInfo) -> PassedSecondStep:
     """Check the code of a second step; commits.
 
-    Raises ``ChallengeExpired`` (start again), ``AccountLocked`` (carries nothing: the
-    lockout mail is sent by the caller through ``locked_until``) or ``InvalidCode``.
+    Raises ``ChallengeExpired`` (start again), ``AccountLocked`` (with ``locked_until`` when
+    this very code locked the account: the caller mails the owner) or ``InvalidCode``.
     """
     challenge = find_challenge(token, lock=True)
     if challenge is None:
@@ -111,7 +112,7 @@ def complete_challenge(token: str | None, code: str, info: RequestInfo) -> Passe
         raise ChallengeExpired()
     if is_locked(user, now):
         db.session.delete(challenge)
-        _refuse(user, info, "locked")
+        _record("login_failed", user, info, {"reason": "locked"}, outcome="failure")
         db.session.commit()
         raise AccountLocked(None)
     try:
@@ -121,29 +122,23 @@ def complete_challenge(token: str | None, code: str, info: RequestInfo) -> Passe
     resume = PassedSecondStep(user, method, challenge.authz_id, challenge.next_url)
     db.session.delete(challenge)
     register_successful_login(user)
-    record_event(
-        "login_succeeded",
-        subject_user_id=user.id,
-        subject_dni=user.dni,
-        client_id=info.client_id,
-        ip_address=info.ip_address,
-        user_agent=info.user_agent,
-        details={"amr": ["pwd", "otp"], "method": method},
-    )
+    _record("login_succeeded", user, info, {"amr": ["pwd", "otp"], "method": method})
     db.session.commit()
     return resume
 
 
-def _refuse(user: User, info: RequestInfo, reason: str) -> None:
+def _record(
+    event: str, user: User, info: RequestInfo, details: dict[str, Any], outcome: str = "success"
+) -> None:
     record_event(
-        "login_failed",
-        outcome="failure",
+        event,
+        outcome=outcome,
         subject_user_id=user.id,
         subject_dni=user.dni,
         client_id=info.client_id,
         ip_address=info.ip_address,
         user_agent=info.user_agent,
-        details={"reason": reason},
+        details=details,
     )
 
 
@@ -153,16 +148,10 @@ def _count_failure(
     """A wrong code: count it on the account and on the challenge; commit; raise."""
     locked_until = register_failed_login(user, LockoutPolicy.from_config(current_app.config), now)
     challenge.attempts += 1
-    _refuse(user, info, "bad_second_factor")
+    _record("login_failed", user, info, {"reason": "bad_second_factor"}, outcome="failure")
     if locked_until is not None:
-        record_event(
-            "account_locked",
-            subject_user_id=user.id,
-            subject_dni=user.dni,
-            ip_address=info.ip_address,
-            user_agent=info.user_agent,
-            details={"lockouts": user.lockouts, "locked_until": locked_until.isoformat()},
-        )
+        lock = {"lockouts": user.lockouts, "locked_until": locked_until.isoformat()}
+        _record("account_locked", user, info, lock)
         db.session.delete(challenge)
         db.session.commit()
         raise AccountLocked(locked_until, user.id)
