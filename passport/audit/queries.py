@@ -13,6 +13,7 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,8 @@ from passport.audit.models import AuditEvent
 from passport.extensions import db
 
 PAGE_SIZE = 50
+EVENT_TYPES_TTL_SECONDS = 60.0
+_event_types_cache: list[Any] = []  # [valid until (monotonic), names]
 EXPORT_BATCH = 500
 # A spreadsheet runs a cell starting with these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -140,8 +143,16 @@ def search_events(audit_filter: AuditFilter, page: int = 1) -> AuditPage:
 
 
 def event_types() -> list[str]:
-    """Every event name in the log, for the filter's list."""
-    return list(db.session.scalars(select(AuditEvent.event).distinct().order_by(AuditEvent.event)))
+    """Every event name in the log, for the filter's list.
+
+    A DISTINCT over the whole log reads every row: cached per process for a minute.
+    """
+    now = monotonic()
+    if _event_types_cache and _event_types_cache[0] > now:
+        return _event_types_cache[1]
+    names = list(db.session.scalars(select(AuditEvent.event).distinct().order_by(AuditEvent.event)))
+    _event_types_cache[:] = [now + EVENT_TYPES_TTL_SECONDS, names]
+    return names
 
 
 def iter_events(audit_filter: AuditFilter) -> Iterator[AuditRow]:

@@ -19,9 +19,22 @@ from passport.extensions import db
 from passport.oidc.clients import forget_client
 from passport.oidc.clients import get_client_row
 from passport.oidc.errors import OIDCError
+from passport.oidc.models import AuthorizationCode
+from passport.oidc.models import BackchannelDelivery
+from passport.oidc.models import Consent
 from passport.oidc.models import InitialAccessToken
 from passport.oidc.models import OAuthClient
 from passport.oidc.models import OAuthToken
+from passport.oidc.models import PendingAuthorization
+
+# Every table whose rows belong to one client (``client_pk``).
+CLIENT_CHILDREN = (
+    AuthorizationCode,
+    OAuthToken,
+    Consent,
+    PendingAuthorization,
+    BackchannelDelivery,
+)
 
 
 class NothingToApprove(OIDCError):  # noqa: N818 - STYLE.md names errors by what happened
@@ -61,6 +74,9 @@ def remove_client(client_id: str, *, action: Action) -> None:
     """Delete a client with its codes, tokens and consents (the audit log keeps its id)."""
     row = get_client_row(client_id)
     name = row.name
+    # Children first: SQLite does not enforce ON DELETE CASCADE unless told to.
+    for child in CLIENT_CHILDREN:
+        db.session.execute(delete(child).where(child.client_pk == row.id))
     db.session.execute(delete(OAuthClient).where(OAuthClient.id == row.id))
     action.record("client.deleted", client_id=client_id, details={"name": name})
     db.session.commit()

@@ -191,17 +191,23 @@ def test_disable_revokes_tokens_and_enable_restores(app: Flask, admin_client: Fl
     assert events == ["client.disabled", "client.enabled"]
 
 
-def test_delete_needs_the_confirmation_reason(admin_client: FlaskClient) -> None:
-    rp = register_client()
+def test_delete_needs_the_confirmation_reason(app: Flask, admin_client: FlaskClient) -> None:
+    from passport.oidc.models import Consent
+    from passport.oidc.models import OAuthToken
+    from tests.factories import make_user
+
+    rp = register_client(skip_consent=True)
+    full_flow(app, app.test_client(), rp, make_user())
+    pk = get_client_row(rp.client_id).id
     detail = f"/admin/aplicaciones/{rp.client_id}"
     assert 'id="delete"' in text(admin_client.get(detail))
     post(admin_client, f"{detail}/eliminar", detail)
     assert get_client_row(rp.client_id)  # still there
     response = post(admin_client, f"{detail}/eliminar", detail, reason="Sistema dado de baja")
     assert response.status_code == 302
-    assert (
-        db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == rp.client_id)) is None
-    )
+    assert db.session.get(OAuthClient, pk) is None
+    for child in (OAuthToken, Consent):  # no orphans, on SQLite too
+        assert db.session.scalar(select(func.count()).where(child.client_pk == pk)) == 0
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "client.deleted"))
     assert event is not None
     assert event.details["reason"] == "Sistema dado de baja"
