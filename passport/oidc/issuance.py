@@ -14,9 +14,9 @@ from flask import current_app
 from sqlalchemy import Table
 from sqlalchemy import insert
 
-from passport.accounts.models import User
 from passport.database import utcnow
 from passport.extensions import db
+from passport.oidc.claims import Subject
 from passport.oidc.claims import id_token_user_claims
 from passport.oidc.clients import RegisteredClient
 from passport.oidc.keys import key_ring
@@ -51,7 +51,7 @@ def issuer() -> str:
 
 def build_id_token(
     client: RegisteredClient,
-    user: User,
+    user: Subject,
     scopes: list[str],
     authentication: Authentication,
     *,
@@ -87,7 +87,7 @@ def build_id_token(
 
 def build_jwt_access_token(
     client: RegisteredClient,
-    user: User | None,
+    user: Subject | None,
     scope: str,
     authentication: Authentication | None,
     expires_at: datetime,
@@ -116,7 +116,7 @@ def build_jwt_access_token(
 
 def issue_tokens(
     client: RegisteredClient,
-    user: User | None,
+    user: Subject | None,
     scopes: list[str],
     *,
     authentication: Authentication | None,

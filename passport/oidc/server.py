@@ -41,6 +41,8 @@ from passport.accounts.models import UserStatus
 from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
+from passport.oidc.claims import Subject
+from passport.oidc.claims import load_subject
 from passport.oidc.client_keys import client_public_keys
 from passport.oidc.client_validation import AUTH_METHODS
 from passport.oidc.client_validation import OIDC_SCOPES
@@ -79,11 +81,11 @@ class PassportServer(AuthorizationServer):  # type: ignore[misc]
             raise
 
 
-def active_user(user_id: int | None) -> User | None:
-    """The user if the account is still active."""
+def active_user(user_id: int | None) -> Subject | None:
+    """The user (claim fields) if the account is still active."""
     if user_id is None:
         return None
-    user = db.session.get(User, user_id)
+    user = load_subject(user_id)
     return user if user is not None and user.is_active else None
 
 
@@ -192,7 +194,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         """Authlib: keep the used code for reuse detection."""
         return None  # kept (marked used) for reuse detection; pruned when expired
 
-    def authenticate_user(self, authorization_code: RedeemedCode) -> User | None:
+    def authenticate_user(self, authorization_code: RedeemedCode) -> Subject | None:
         """Authlib: the still-active user of the grant."""
         return active_user(authorization_code.user_id)
 
@@ -286,7 +288,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             db.session.commit()
         raise InvalidGrantError("Invalid refresh token.")
 
-    def authenticate_user(self, refresh_token: RotatedToken) -> User | None:
+    def authenticate_user(self, refresh_token: RotatedToken) -> Subject | None:
         """Authlib: the still-active user of the grant."""
         return active_user(refresh_token.user_id)
 

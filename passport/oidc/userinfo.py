@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import select
 
-from passport.accounts.models import User
 from passport.database import utcnow
 from passport.extensions import db
+from passport.oidc.claims import SUBJECT_COLUMNS
+from passport.oidc.claims import USERS
+from passport.oidc.claims import Subject
 from passport.oidc.claims import userinfo_claims
 from passport.oidc.models import OAuthToken
 from passport.oidc.tokens import hash_secret
@@ -34,18 +38,14 @@ class BearerError(Exception):
         )
 
 
-# One round trip for the token and its user; only the token columns the checks read, and the
-# whole user (the claims). Built once, so each request skips statement construction.
+# One round trip for the token and its user, Core columns only (no ORM entities): the token
+# columns the checks read, then the user's claim fields. Built once.
+TOKENS = cast(Table, OAuthToken.__table__)
+BEARER_COLUMNS = [TOKENS.c.revoked_at, TOKENS.c.access_expires_at, TOKENS.c.scope, TOKENS.c.claims]
 BEARER_GRANT = (
-    select(
-        User,
-        OAuthToken.revoked_at,
-        OAuthToken.access_expires_at,
-        OAuthToken.scope,
-        OAuthToken.claims,
-    )
-    .join(User, User.id == OAuthToken.user_id)
-    .where(OAuthToken.access_token_hash == bindparam("digest"))
+    select(*BEARER_COLUMNS, *SUBJECT_COLUMNS)
+    .join_from(TOKENS, USERS, USERS.c.id == TOKENS.c.user_id)
+    .where(TOKENS.c.access_token_hash == bindparam("digest"))
 )
 
 
@@ -53,7 +53,7 @@ BEARER_GRANT = (
 class BearerGrant:
     """What a valid access token grants."""
 
-    user: User
+    user: Subject
     scopes: list[str]
     claims: dict[str, Any] | None
 
@@ -67,7 +67,8 @@ def authenticate_bearer(token: str | None) -> BearerGrant:
     found = db.session.execute(BEARER_GRANT, {"digest": hash_secret(token)}).first()
     if found is None:
         raise BearerError("invalid_token", "The access token is invalid.")
-    user, revoked_at, expires_at, scope, claims = found
+    revoked_at, expires_at, scope, claims = found[: len(BEARER_COLUMNS)]
+    user = Subject(*found[len(BEARER_COLUMNS) :])
     if revoked_at is not None:
         raise BearerError("invalid_token", "The access token is invalid.")
     if expires_at <= utcnow():
