@@ -84,3 +84,30 @@ def test_links_issued_in_parallel_all_get_distinct_generations(app: Flask) -> No
 
     generations = in_parallel(app, issue)
     assert sorted(generations, key=int) == [str(n) for n in range(1, THREADS + 1)]
+
+
+def test_senders_draining_the_mail_queue_in_parallel_send_each_mail_once(
+    app: Flask, outbox_dir: object
+) -> None:
+    from pathlib import Path
+
+    from passport.accounts.mail_queue import enqueue_link_mails
+    from passport.accounts.mail_queue import send_pending
+    from passport.accounts.models import OutgoingMail
+
+    users = [make_user(password=None) for _ in range(24)]
+    enqueue_link_mails(users, LinkPurpose.ACTIVATION, batch="race")
+    db.session.commit()
+
+    def drain(_: int) -> str:
+        try:
+            return str(send_pending().sent)
+        finally:
+            db.session.remove()
+
+    sent = in_parallel(app, drain)
+
+    assert sum(int(count) for count in sent) == 24
+    assert len(list(Path(str(outbox_dir)).glob("*.eml"))) == 24
+    statuses = set(db.session.scalars(db.select(OutgoingMail.status)))
+    assert statuses == {"sent"}
