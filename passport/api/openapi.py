@@ -103,6 +103,7 @@ SCHEMAS: dict[str, Any] = {
             "expires_at",
             "ip_address",
             "user_agent",
+            "device",
             "amr",
         ],
         "properties": {
@@ -112,6 +113,10 @@ SCHEMAS: dict[str, Any] = {
             "expires_at": TIMESTAMP,
             "ip_address": NULLABLE_TEXT,
             "user_agent": NULLABLE_TEXT,
+            "device": {
+                "type": "string",
+                "description": 'Readable browser and system, e.g. "Chrome en Windows".',
+            },
             "amr": {"type": "array", "items": {"type": "string"}},
         },
     },

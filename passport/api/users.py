@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from passport.account.devices import describe_device
 from passport.accounts import administration
 from passport.accounts.errors import DuplicateDniError
 from passport.accounts.models import User
@@ -126,5 +127,6 @@ def session_json(session: SSOSession) -> dict[str, Any]:
         "expires_at": iso(session.expires_at),
         "ip_address": session.ip_address,
         "user_agent": session.user_agent,
+        "device": describe_device(session.user_agent),  # as Mi cuenta names it
         "amr": list(session.amr or []),
     }

@@ -184,6 +184,7 @@ def test_sessions_lists_live_sessions_without_secrets(app, client, read_token) -
     assert [s["sid"] for s in sessions] == [sid]
     assert set(sessions[0]) == set(SCHEMAS["Session"]["properties"])  # never the cookie hash
     assert sessions[0]["amr"] == ["pwd"]
+    assert sessions[0]["device"]
 
 
 def test_a_user_disabled_elsewhere_stays_readable(client, read_token) -> None:
