@@ -314,7 +314,7 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [DNI_PARAMETER],
                 "get": operation(
                     "listUserSessions",
-                    "The user's single sign-on sessions that have not ended",
+                    "The user's live single sign-on sessions (not ended, expired or idle)",
                     READ_SCOPE,
                     {"200": success("Live sessions.", "SessionList"), **NOT_FOUND},
                 ),

@@ -17,6 +17,7 @@ from flask import current_app
 from flask import request
 from flask import url_for
 
+from passport.account.services import live_sessions
 from passport.accounts import administration
 from passport.accounts.errors import AccountStateError
 from passport.accounts.errors import InvalidUserDataError
@@ -213,7 +214,6 @@ def activation_email(caller: ApiCaller, dni: str) -> Response:
 @bp.get("/users/<dni>/sessions")
 @authorised(READ_SCOPE)
 def sessions(caller: ApiCaller, dni: str) -> Response:
-    """The user's single sign-on sessions that have not ended, newest first."""
+    """The user's live single sign-on sessions (as Mi cuenta lists them), last seen first."""
     user = user_or_404(dni)
-    listed = administration.user_sessions(user)
-    return json_response({"sessions": [session_json(s) for s in listed]})
+    return json_response({"sessions": [session_json(s) for s in live_sessions(user.id)]})

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import time_machine
 from sqlalchemy import select
 
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.api.openapi import SCHEMAS
 from passport.audit.models import AuditEvent
+from passport.database import utcnow
 from passport.extensions import db
 from tests.factories import make_user
 from tests.integration.api.conftest import NEW_USER
@@ -223,3 +227,13 @@ def test_an_action_without_a_body_needs_no_content_type(client, write_token) -> 
     response = client.post(f"/api/v1/users/{user.dni}/disable", headers=headers)
     assert response.status_code == 200
     assert events("user.disabled")[0].details.get("reason") is None
+
+
+def test_an_idle_session_is_not_listed(app, client, api_rp) -> None:
+    user = make_user()
+    sign_in(app, app.test_client(), user)
+    idle = timedelta(minutes=app.config["SSO_IDLE_TIMEOUT_MINUTES"], seconds=1)
+    with time_machine.travel(utcnow() + idle):
+        token = issue_token(client, api_rp)
+        response = client.get(f"/api/v1/users/{user.dni}/sessions", headers=bearer(token))
+    assert response.get_json() == {"sessions": []}
