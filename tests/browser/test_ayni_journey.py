@@ -60,9 +60,10 @@ def browser() -> Iterator[Any]:
 class Screens:
     """Screenshots plus axe-core and CSP checks of each screen."""
 
-    def __init__(self, page: Any, prefix: str) -> None:
+    def __init__(self, page: Any, prefix: str, folder: Path = ARTIFACTS) -> None:
         self.page = page
         self.prefix = prefix
+        self.folder = folder
         self.count = 0
         self.csp_violations: list[str] = []
         page.on(
@@ -73,11 +74,11 @@ class Screens:
                 else None
             ),
         )
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
 
     def capture(self, name: str, *, check_accessibility: bool = True) -> None:
         self.count += 1
-        path = ARTIFACTS / f"{self.prefix}_{self.count:02d}_{name}.png"
+        path = self.folder / f"{self.prefix}_{self.count:02d}_{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         if check_accessibility and AXE.exists():
             # Evaluated through the DevTools protocol, so the page's CSP stays untouched.
