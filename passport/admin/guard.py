@@ -4,6 +4,8 @@ In order: a live SSO session (else the sign-in page, coming back here), the admi
 404: the console does not reveal itself to others), TOTP enrolled (else enrolment), the
 second factor proven in this session (else step-up), and console activity within
 ``ADMIN_IDLE_TIMEOUT_MINUTES`` (else the session loses its second factor and steps up again).
+The first console request of a session counts as activity only if the session was signed in
+(with TOTP, which sets ``auth_time``) within that limit; otherwise it steps up first.
 Every admin response is ``Cache-Control: no-store``. CSRF is checked app-wide by Flask-WTF.
 """
 
@@ -19,7 +21,7 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
 from passport.accounts.models import User
 from passport.admin.blueprint import bp
@@ -48,29 +50,49 @@ def admin_idle_timeout() -> timedelta:
     return timedelta(minutes=current_app.config["ADMIN_IDLE_TIMEOUT_MINUTES"])
 
 
+def _drop_second_factor(session: SSOSession, why: str, idle: timedelta) -> bool:
+    """The session no longer counts as having proven its second factor; commits; False."""
+    session.amr = [method for method in session.amr or [] if method != "otp"]
+    session.acr = acr_for(session.amr)
+    record_event(
+        "admin.second_factor_expired",
+        actor_user_id=session.user_id,
+        subject_user_id=session.user_id,
+        details={"why": why, "idle_seconds": int(idle.total_seconds())},
+    )
+    db.session.commit()
+    return False
+
+
 def _is_fresh(session: SSOSession) -> bool:
-    """Record console activity; False (and the second factor dropped) after the idle limit."""
+    """Record console activity for a session with the second factor; False when it must be
+    proven again (the factor is then dropped from the session, see the module docstring).
+
+    ``AdminActivity.last_seen_at`` is None after a drop: the factor is back only through a
+    new proof (step-up), so finding it then means "just proven".
+    """
     now = utcnow()
     activity = db.session.get(AdminActivity, session.id)
     if activity is None:
-        db.session.add(AdminActivity(sso_session_id=session.id, last_seen_at=now))
-    elif now - activity.last_seen_at > admin_idle_timeout():
-        # Idle too long: this session no longer counts as having proven the second factor.
-        session.amr = [method for method in session.amr or [] if method != "otp"]
-        session.acr = acr_for(session.amr)
-        db.session.execute(delete(AdminActivity).where(AdminActivity.sso_session_id == session.id))
-        record_event(
-            "admin.idle_timeout",
-            actor_user_id=session.user_id,
-            subject_user_id=session.user_id,
-            details={"idle_seconds": int((now - activity.last_seen_at).total_seconds())},
-        )
-        db.session.commit()
-        return False
-    elif now - activity.last_seen_at < _TOUCH_INTERVAL:
-        return True
-    else:
-        activity.last_seen_at = now
+        activity = AdminActivity(sso_session_id=session.id, last_seen_at=None)
+        db.session.add(activity)
+        try:
+            db.session.flush()
+        except IntegrityError:  # two first requests of one session at once: one row wins
+            db.session.rollback()
+            return _is_fresh(session)
+        # The first console visit of a session signed in (with TOTP) long ago proves again.
+        stale = now - session.auth_time
+        if stale > admin_idle_timeout():
+            return _drop_second_factor(session, "stale_sign_in", stale)
+    elif activity.last_seen_at is not None:
+        idle = now - activity.last_seen_at
+        if idle > admin_idle_timeout():
+            activity.last_seen_at = None
+            return _drop_second_factor(session, "idle", idle)
+        if idle < _TOUCH_INTERVAL:
+            return True
+    activity.last_seen_at = now
     db.session.commit()
     return True
 

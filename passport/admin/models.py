@@ -34,7 +34,8 @@ class AdminActivity(Base):
     sso_session_id: Mapped[int] = mapped_column(
         ForeignKey("sso_sessions.id", ondelete="CASCADE"), primary_key=True
     )
-    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # None: the second factor was dropped here and must be proven again (see guard.py).
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
 
 class UserImport(Base):

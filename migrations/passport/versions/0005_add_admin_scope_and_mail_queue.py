@@ -26,7 +26,7 @@ def upgrade():
     op.create_table(
         "admin_activity",
         sa.Column("sso_session_id", sa.Integer(), nullable=False),
-        sa.Column("last_seen_at", passport.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", passport.database.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["sso_session_id"],
             ["sso_sessions.id"],

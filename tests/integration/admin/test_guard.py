@@ -120,9 +120,39 @@ def test_an_idle_admin_session_loses_its_second_factor(
     assert session.ended_at is None  # still signed in to Passport, just not to the console
     # Coming back without stepping up is refused again.
     assert client.get("/admin/").status_code == 302
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "admin.idle_timeout"))
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.event == "admin.second_factor_expired")
+    )
     assert event is not None
     assert event.actor_user_id == admin.id
+    assert event.details is not None
+    assert event.details["why"] == "idle"
+    # A step-up puts the factor back: the console opens again, and stays open.
+    from passport.mfa.services import add_second_factor_to_session
+
+    add_second_factor_to_session(session)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/").status_code == 200
+
+
+def test_the_first_visit_of_a_session_signed_in_long_ago_must_step_up(
+    app: Flask, client: FlaskClient, admin: User
+) -> None:
+    from passport.mfa.services import add_second_factor_to_session
+
+    session_id = sign_in(app, client, admin, ["pwd", "otp"])
+    session = db.session.get(SSOSession, session_id)
+    assert session is not None
+    session.auth_time -= timedelta(minutes=40)
+    db.session.commit()
+
+    response = client.get("/admin/usuarios")
+    assert response.status_code == 302
+    assert location(response)[0] == "/mi-cuenta/verificar"
+    db.session.refresh(session)
+    assert "otp" not in session.amr
+    add_second_factor_to_session(session)  # what the step-up page does
+    assert client.get("/admin/usuarios").status_code == 200
 
 
 def test_the_idle_limit_is_a_setting(app: Flask, client: FlaskClient, admin: User) -> None:
