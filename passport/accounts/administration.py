@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy import delete
@@ -56,6 +57,9 @@ NATIONAL_REASON_REQUIRED = frozenset({"disable", "force_password_reset"})
 SEARCH_MAX_LENGTH = 100
 
 
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+
+
 @dataclass(frozen=True)
 class Scope:
     """The territory an admin administers: national when both names are None."""
@@ -75,7 +79,7 @@ class Scope:
         """True when ``user`` lives in this territory."""
         return self.covers(user.dre, user.ugel)
 
-    def filter(self, query: Select[Any]) -> Select[Any]:
+    def filter(self, query: _Query) -> _Query:
         """``query`` over User restricted to this territory."""
         if self.dre is not None:
             query = query.where(User.dre == self.dre)
@@ -126,7 +130,7 @@ def find_user(dni_or_user: str | User, *, actor: User | None) -> User:
         dni, problem = clean_dni(dni_or_user)
         user = None if problem else services.find_user_by_dni(dni)
     if user is None or not scope.includes(user):
-        raise UserNotFoundError(dni_or_user if isinstance(dni_or_user, str) else user.dni)
+        raise UserNotFoundError(dni_or_user if isinstance(dni_or_user, str) else dni_or_user.dni)
     return user
 
 

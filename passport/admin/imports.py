@@ -50,13 +50,13 @@ REASONS = (
 def row_error_message(error: RowError) -> str:
     """A Spanish sentence for one problem of the file."""
     if error.field == "dni" and "is also on line" in error.reason:
-        return _("El DNI se repite en el archivo.")
+        return str(_("El DNI se repite en el archivo."))
     for start, message in REASONS:
         if error.reason.startswith(start):
             return str(message)
     if error.field in FIELD_MESSAGES:
         return str(FIELD_MESSAGES[error.field])
-    return _("Revise esta fila.")
+    return str(_("Revise esta fila."))
 
 
 def upload_page(form: ImportForm, **context: object) -> ResponseReturnValue:
@@ -94,7 +94,7 @@ def users_import() -> ResponseReturnValue:
         return upload_page(form, form_error=_("El motivo es demasiado largo."))
     upload = request.files.get("file")
     content = upload.read() if upload is not None else b""
-    if not content:
+    if upload is None or not content:
         return upload_page(form, form_error=_("Seleccione un archivo CSV con datos."))
     try:
         preview = staging.preview_import(

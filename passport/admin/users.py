@@ -56,16 +56,16 @@ FORM_FIELDS = {"phone": "phone"}  # validator field -> form field, where they di
 def error_message(error: AccountsError) -> str:
     """The Spanish sentence for a refused action."""
     if isinstance(error, ReasonRequiredError):
-        return _("Indique el motivo de esta acción; queda registrado en la auditoría.")
+        return str(_("Indique el motivo de esta acción; queda registrado en la auditoría."))
     if isinstance(error, NotPermittedError):
-        return _("Su ámbito de administración no le permite esta acción.")
+        return str(_("Su ámbito de administración no le permite esta acción."))
     if isinstance(error, AccountStateError):
-        return _("Esta acción no corresponde al estado actual de la cuenta.")
+        return str(_("Esta acción no corresponde al estado actual de la cuenta."))
     if isinstance(error, DuplicateDniError):
-        return _("Ya existe un usuario con ese DNI.")
+        return str(_("Ya existe un usuario con ese DNI."))
     if isinstance(error, InvalidUserDataError):
-        return _("Revise los datos marcados e inténtelo otra vez.")
-    return _("No se pudo completar la acción.")
+        return str(_("Revise los datos marcados e inténtelo otra vez."))
+    return str(_("No se pudo completar la acción."))
 
 
 def attach_field_errors(form: Any, error: InvalidUserDataError) -> None:
