@@ -213,7 +213,7 @@ def unlock_command(dni: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_appcontext
 def disable_command(dni: str, as_json: bool) -> None:
-    """Disable a user: no sign-in, links dead, SSO sessions ended."""
+    """Disable a user: no sign-in, links dead, sessions ended, tokens revoked."""
     _status_command("disable", dni, as_json)
 
 

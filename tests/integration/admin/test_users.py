@@ -68,6 +68,7 @@ def test_the_person_page_shows_state_sessions_and_events(
         assert expected in page
     assert "Cerrar sesión" in page
     assert "Desbloquear" in page
+    assert f'href="/admin/auditoria?subject={teacher.dni}"' in page
 
 
 def test_an_unknown_dni_is_404(admin_client: FlaskClient) -> None:
