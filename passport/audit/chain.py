@@ -1,10 +1,13 @@
 """The tamper-evident audit log: each event's hash covers its fields and the previous hash.
 
 ``hash = SHA-256(canonical JSON of the event's fields + prev_hash)``, computed when the event
-is flushed. Appends are serialised so two writers never chain onto the same predecessor: on
-PostgreSQL a transaction-scoped advisory lock (held until the writer commits, so the next
-writer reads the committed hash); SQLite serialises writers by itself. The cost per flush that
-carries events: the lock and one read of the newest hash through the primary key.
+is flushed. ``record_event`` keeps events aside until the caller commits; they join the
+session then (``before_commit``), so they are flushed by the commit itself. Appends are
+serialised so two writers never chain onto the same predecessor: on PostgreSQL a
+transaction-scoped advisory lock, taken in that last flush and released by the COMMIT right
+after it (the next writer then reads the committed hash); SQLite serialises writers by itself.
+The cost per committing transaction that carries events: the lock and one read of the newest
+hash through the primary key.
 
 Events written before the chain existed (migration 0006) have no hash: the chain starts at the
 first hashed event, whose ``prev_hash`` is empty. A chain cannot reveal events cut from its
@@ -24,9 +27,11 @@ from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.orm import UOWTransaction
 
 from passport.audit.models import AuditEvent
+from passport.audit.services import PENDING_KEY
 from passport.database import utcnow
 
 # Any constant that no other part of Passport uses for an advisory lock.
@@ -87,10 +92,32 @@ def _chain_new_events(session: Session, flush_context: UOWTransaction, instances
         row.hash = prev = row_hash(row, prev)
 
 
+def _add_pending_events(session: Session) -> None:
+    """before_commit: the events recorded in this transaction join it now."""
+    pending = session.info.pop(PENDING_KEY, None)
+    if pending:
+        session.add_all(pending)
+
+
+def _drop_pending_events(session: Session, transaction: SessionTransaction) -> None:
+    """after_transaction_end: events of a transaction rolled back or closed are never written.
+
+    (A commit has already taken them.) A savepoint's end (``begin_nested``) keeps them: the
+    outer transaction goes on.
+    """
+    if transaction.parent is None:
+        session.info.pop(PENDING_KEY, None)
+
+
 def install_chain_hook() -> None:
-    """Hash audit events on every session's flush (idempotent)."""
-    if not event.contains(Session, "before_flush", _chain_new_events):
-        event.listen(Session, "before_flush", _chain_new_events)
+    """Hash audit events on every session's flush; write them at commit (idempotent)."""
+    for name, hook in (
+        ("before_flush", _chain_new_events),
+        ("before_commit", _add_pending_events),
+        ("after_transaction_end", _drop_pending_events),
+    ):
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)
 
 
 @dataclass

@@ -8,6 +8,8 @@ from typing import Any
 from passport.audit.models import AuditEvent
 from passport.extensions import db
 
+PENDING_KEY = "passport.audit.pending"
+
 
 def record_event(
     event: str,
@@ -21,7 +23,12 @@ def record_event(
     user_agent: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the current transaction (flushed with the caller's commit)."""
+    """Add an audit event to the current transaction, written by the caller's commit.
+
+    The event joins the session only at commit (passport/audit/chain.py), so the lock that
+    orders the hash chain is held for the commit alone, never while the caller works (a
+    slow mail server, say). A rollback drops it with the rest of the transaction.
+    """
     entry = AuditEvent(
         event=event,
         outcome=outcome,
@@ -33,7 +40,10 @@ def record_event(
         user_agent=(user_agent or None) and user_agent[:255],
         details=details,
     )
-    db.session.add(entry)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that its rollback or close can drop the event (no SQL yet)
+    session.info.setdefault(PENDING_KEY, []).append(entry)
     return entry
 
 

@@ -192,3 +192,21 @@ def test_concurrent_appends_keep_one_valid_chain(app: Flask) -> None:
     report = verify_chain(db.session)
     assert report.ok, report
     assert report.checked == threads_count * per_thread
+
+
+def test_an_event_of_a_rolled_back_transaction_is_never_written(app: Flask) -> None:
+    record_event("test.rolled_back")
+    db.session.rollback()
+    record_event("test.closed")
+    db.session.close()
+    write_events(1)
+    assert db.session.scalars(select(AuditEvent.event)).all() == ["test.event"]
+
+
+def test_a_savepoint_rollback_keeps_the_outer_transaction_events(app: Flask) -> None:
+    record_event("test.outer")
+    with db.session.begin_nested() as savepoint:
+        savepoint.rollback()
+    db.session.commit()
+    assert db.session.scalars(select(AuditEvent.event)).all() == ["test.outer"]
+    assert verify_chain(db.session).ok
