@@ -20,6 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
@@ -54,7 +55,7 @@ HASHED_FIELDS = (
 def event_hash(values: dict[str, Any], prev_hash: str | None) -> str:
     """The SHA-256 hex digest of an event's fields and its predecessor's hash."""
     payload = {name: values.get(name) for name in HASHED_FIELDS}
-    occurred_at = payload["occurred_at"]
+    occurred_at: datetime = values["occurred_at"]
     payload["occurred_at"] = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
     payload["prev_hash"] = prev_hash
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -82,7 +83,7 @@ def _chain_new_events(session: Session, flush_context: UOWTransaction, instances
             .limit(1)
         )
     # Rows of one mapper are inserted in the order they were added to the session.
-    new.sort(key=lambda obj: inspect(obj).insert_order)
+    new.sort(key=lambda obj: inspect(obj).insert_order or 0)
     for row in new:
         if row.occurred_at is None:
             row.occurred_at = utcnow()

@@ -22,7 +22,7 @@ def verify_command(as_json: bool) -> None:
     from passport.audit.chain import verify_chain
     from passport.extensions import db
 
-    report = verify_chain(db.session)
+    report = verify_chain(db.session())
     if as_json:
         click.echo(json.dumps(report.as_dict()))
     elif report.ok:

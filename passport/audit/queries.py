@@ -99,7 +99,7 @@ def _day_start(day: date, zone: str) -> datetime:
     return datetime.combine(day, time.min, ZoneInfo(zone)).astimezone(UTC)
 
 
-def filtered(audit_filter: AuditFilter) -> Select[Any]:
+def filtered(audit_filter: AuditFilter) -> Select[AuditEvent, str, str]:
     """Events with their actor's and subject's DNI, filtered."""
     query = (
         select(AuditEvent, Actor.dni, Subject.dni)
@@ -149,7 +149,7 @@ def event_types() -> list[str]:
     """
     now = monotonic()
     if _event_types_cache and _event_types_cache[0] > now:
-        return _event_types_cache[1]
+        return list(_event_types_cache[1])
     names = list(db.session.scalars(select(AuditEvent.event).distinct().order_by(AuditEvent.event)))
     _event_types_cache[:] = [now + EVENT_TYPES_TTL_SECONDS, names]
     return names
