@@ -29,6 +29,7 @@ from flask import Flask
 from flask import current_app
 from flask import url_for
 from joserfc import jwk
+from sqlalchemy import Row
 from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import or_
@@ -378,7 +379,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
 class TokenRecord:
     """A token row as revocation and introspection see it, with its client and user."""
 
-    row: OAuthToken
+    row: Row[Any]  # every column of oauth_tokens, read-only
     kind: str  # access_token | refresh_token
     client_id: str
     user_sub: str | None
@@ -405,7 +406,28 @@ class TokenRecord:
 
     def get_scope(self) -> str:
         """Authlib: the granted scope."""
-        return self.row.scope
+        return str(self.row.scope)
+
+
+USERS = cast(Table, User.__table__)
+CLIENTS = cast(Table, OAuthClient.__table__)
+# Core, built once: introspection and the admin API run it on every call.
+TOKEN_LOOKUP = (
+    select(
+        TOKEN_TABLE,
+        CLIENTS.c.client_id.label("owner_client_id"),
+        USERS.c.sub.label("user_sub"),
+        USERS.c.status.label("user_status"),
+    )
+    .join_from(TOKEN_TABLE, CLIENTS, CLIENTS.c.id == TOKEN_TABLE.c.client_pk)
+    .outerjoin(USERS, USERS.c.id == TOKEN_TABLE.c.user_id)
+    .where(
+        or_(
+            TOKEN_TABLE.c.access_token_hash == bindparam("digest"),
+            TOKEN_TABLE.c.refresh_token_hash == bindparam("digest"),
+        )
+    )
+)
 
 
 def find_token(value: str, hint: str | None) -> TokenRecord | None:
@@ -416,17 +438,13 @@ def find_token(value: str, hint: str | None) -> TokenRecord | None:
     if not isinstance(value, str) or not value or len(value) > 4096:
         return None
     digest = hash_secret(value)
-    found = db.session.execute(
-        select(OAuthToken, OAuthClient.client_id, User.sub, User.status)
-        .join(OAuthClient, OAuthClient.id == OAuthToken.client_pk)
-        .outerjoin(User, User.id == OAuthToken.user_id)
-        .where(or_(OAuthToken.access_token_hash == digest, OAuthToken.refresh_token_hash == digest))
-    ).first()
+    found = db.session.execute(TOKEN_LOOKUP, {"digest": digest}).first()
     if found is None:
         return None
-    row, client_id, sub, status = found
-    kind = "access_token" if row.access_token_hash == digest else "refresh_token"
-    return TokenRecord(row, kind, client_id, sub, status is UserStatus.ACTIVE)
+    kind = "access_token" if found.access_token_hash == digest else "refresh_token"
+    return TokenRecord(
+        found, kind, found.owner_client_id, found.user_sub, found.user_status is UserStatus.ACTIVE
+    )
 
 
 def require_token_parameter(request: Any) -> None:
@@ -463,8 +481,12 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
         if token.kind == "refresh_token":
             # §2.1: revoking a refresh token also ends the access tokens of that grant.
             revoke_families([token.row.family_id])
-        else:
-            token.row.revoked_at = token.row.revoked_at or utcnow()
+        elif token.row.revoked_at is None:
+            db.session.execute(
+                update(TOKEN_TABLE)
+                .where(TOKEN_TABLE.c.id == token.row.id, TOKEN_TABLE.c.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
         db.session.commit()
 
 
