@@ -1,22 +1,10 @@
-"""Administering people: the territorial scope of admins and every action an admin takes.
+"""Administering people: every action an admin (or the system) takes on an account.
 
 The console (passport/admin), the CLI and the admin API call these functions, so the rules
-live here once:
-
-- **Scope.** An admin is national (no territory), or scoped to a DRE and/or a UGEL
-  (``User.admin_dre`` / ``admin_ugel``): a scoped admin sees and acts only on users whose
-  ``dre`` / ``ugel`` equal those names (as stored, spaces collapsed). A user outside the
-  actor's scope is reported as not found (``UserNotFoundError``), exactly like an unknown DNI,
-  so a scoped admin cannot even learn that the DNI exists elsewhere.
-- **Actors.** ``actor`` is the admin acting, or None for the system itself (the CLI run by an
-  operator on the server, or a machine client of the admin API named by ``client_id``):
-  None is national.
-- **Reasons.** A scoped admin must give a reason for every action on a person. A national
-  admin must give one to disable an account or force a password reset (the actions that cut
-  a person off), and may give one for the rest. The system (CLI, API) may omit it. The
-  reason is kept in the audit event's details.
-- **Admin accounts.** Only national admins (or the system) change an admin's account, and
-  nobody disables or resets their own account here.
+live here once: the territory and reason rules are in ``territory.py``, the look-ups in
+``directory.py`` (both re-exported here). Every action takes the person (DNI or User) and
+``actor`` (the admin, or None for the system), ``reason``, ``client_id`` (a machine client
+acting through the API) and ``ip_address``, and writes one audit event with them.
 
 Every public function commits once (or raises, having written nothing it should not).
 """
@@ -24,179 +12,66 @@ Every public function commits once (or raises, having written nothing it should 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
-from typing import TypeVar
 
-from sqlalchemy import Select
 from sqlalchemy import delete
-from sqlalchemy import func
-from sqlalchemy import or_
 from sqlalchemy import select
 
 from passport.accounts import services
+from passport.accounts.directory import SEARCH_MAX_LENGTH
+from passport.accounts.directory import AppAccess
+from passport.accounts.directory import UserPage
+from passport.accounts.directory import count_users
+from passport.accounts.directory import recent_events
+from passport.accounts.directory import search_users
+from passport.accounts.directory import user_apps
+from passport.accounts.directory import user_sessions
 from passport.accounts.errors import AccountStateError
 from passport.accounts.errors import FieldError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import NotPermittedError
-from passport.accounts.errors import ReasonRequiredError
-from passport.accounts.errors import UserNotFoundError
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
-from passport.accounts.validation import clean_dni
+from passport.accounts.territory import NATIONAL
+from passport.accounts.territory import Scope
+from passport.accounts.territory import clean_reason
+from passport.accounts.territory import find_user
+from passport.accounts.territory import is_reason_required
+from passport.accounts.territory import reason_for
+from passport.accounts.territory import scope_of
+from passport.accounts.territory import target
 from passport.accounts.validation import clean_territory
 from passport.accounts.validation import clean_user_data
-from passport.audit.models import AuditEvent
 from passport.audit.services import record_event
-from passport.database import utcnow
 from passport.extensions import db
 
-REASON_MAX_LENGTH = 500
-# Actions a national admin must also justify: they cut a person off.
-NATIONAL_REASON_REQUIRED = frozenset({"disable", "force_password_reset"})
-SEARCH_MAX_LENGTH = 100
-
-
-_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The territory an admin administers: national when both names are None."""
-
-    dre: str | None = None
-    ugel: str | None = None
-
-    @property
-    def is_national(self) -> bool:
-        return self.dre is None and self.ugel is None
-
-    def covers(self, dre: str | None, ugel: str | None) -> bool:
-        """True when a person of this DRE and UGEL lives in this territory."""
-        return (self.dre is None or dre == self.dre) and (self.ugel is None or ugel == self.ugel)
-
-    def includes(self, user: User) -> bool:
-        """True when ``user`` lives in this territory."""
-        return self.covers(user.dre, user.ugel)
-
-    def filter(self, query: _Query) -> _Query:
-        """``query`` over User restricted to this territory."""
-        if self.dre is not None:
-            query = query.where(User.dre == self.dre)
-        if self.ugel is not None:
-            query = query.where(User.ugel == self.ugel)
-        return query
-
-
-NATIONAL = Scope()
-
-
-def scope_of(actor: User | None) -> Scope:
-    """The territory ``actor`` administers (the system, ``None``, is national)."""
-    if actor is None:
-        return NATIONAL
-    if not actor.is_admin:
-        raise NotPermittedError("administer users")
-    return Scope(dre=actor.admin_dre, ugel=actor.admin_ugel)
-
-
-def clean_reason(reason: str | None) -> str | None:
-    """The reason with spaces collapsed, cut to REASON_MAX_LENGTH; None when blank."""
-    text = " ".join((reason or "").split())[:REASON_MAX_LENGTH]
-    return text or None
-
-
-def is_reason_required(action: str, actor: User | None) -> bool:
-    """Whether ``actor`` must justify ``action`` (see the module docstring)."""
-    if actor is None:
-        return False
-    return not scope_of(actor).is_national or action in NATIONAL_REASON_REQUIRED
-
-
-def _reason(action: str, actor: User | None, reason: str | None) -> str | None:
-    cleaned = clean_reason(reason)
-    if cleaned is None and is_reason_required(action, actor):
-        raise ReasonRequiredError(action)
-    return cleaned
-
-
-def find_user(dni_or_user: str | User, *, actor: User | None) -> User:
-    """The user with this DNI as ``actor`` may see it; UserNotFoundError when unknown or
-    outside the actor's territory (the two are indistinguishable on purpose)."""
-    scope = scope_of(actor)
-    if isinstance(dni_or_user, User):
-        user: User | None = dni_or_user
-    else:
-        dni, problem = clean_dni(dni_or_user)
-        user = None if problem else services.find_user_by_dni(dni)
-    if user is None or not scope.includes(user):
-        raise UserNotFoundError(dni_or_user if isinstance(dni_or_user, str) else dni_or_user.dni)
-    return user
-
-
-def _changeable(action: str, user: User, actor: User | None) -> None:
-    """Refuse changes to admin accounts by scoped admins, and self-harm by anyone."""
-    if actor is None:
-        return
-    if user.is_admin and not scope_of(actor).is_national:
-        raise NotPermittedError(f"{action} on an admin account")
-    if user.id == actor.id and action in ("disable", "force_password_reset", "revoke_admin"):
-        raise NotPermittedError(f"{action} on one's own account")
-
-
-def _checked(
-    action: str, dni_or_user: str | User, actor: User | None, reason: str | None
-) -> tuple[User, str | None]:
-    """The user ``actor`` may apply ``action`` to, and the cleaned reason (or raise)."""
-    user = find_user(dni_or_user, actor=actor)
-    _changeable(action, user, actor)
-    return user, _reason(action, actor, reason)
-
-
-@dataclass(frozen=True)
-class UserPage:
-    """One page of a search: the users, the page number (from 1) and whether more exist."""
-
-    items: list[User]
-    number: int
-    has_previous: bool
-    has_next: bool
-
-
-def search_users(
-    text: str | None, *, actor: User | None, page: int = 1, per_page: int = 25
-) -> UserPage:
-    """Users of the actor's territory matching a DNI (prefix), an e-mail or name words.
-
-    Digits search the DNI from its start; text with ``@`` searches e-mails; anything else
-    must match every word somewhere in the full name (case-insensitive). Empty: everyone.
-    Ordered by surnames, names.
-    """
-    page = max(page, 1)
-    query = scope_of(actor).filter(select(User))
-    words = (text or "").strip()[:SEARCH_MAX_LENGTH].split()
-    if len(words) == 1 and words[0].isdigit():
-        query = query.where(User.dni.startswith(words[0], autoescape=True))
-    elif len(words) == 1 and "@" in words[0]:
-        query = query.where(User.email.icontains(words[0], autoescape=True))
-    else:
-        full_name = User.given_name + " " + User.family_name
-        for word in words:
-            query = query.where(or_(full_name.icontains(word, autoescape=True), User.dni == word))
-    query = query.order_by(User.family_name, User.given_name, User.id)
-    rows = list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)))
-    return UserPage(
-        items=rows[:per_page], number=page, has_previous=page > 1, has_next=len(rows) > per_page
-    )
-
-
-def count_users(*, actor: User | None) -> dict[str, int]:
-    """How many users of the actor's territory are in each status."""
-    query = scope_of(actor).filter(select(User.status, func.count()).select_from(User))
-    counts = {status.value: 0 for status in UserStatus}
-    for status, number in db.session.execute(query.group_by(User.status)):
-        counts[UserStatus(status).value] = number
-    return counts
+__all__ = [  # what callers use (the look-ups and rules are re-exported from their modules)
+    "NATIONAL",
+    "SEARCH_MAX_LENGTH",
+    "AppAccess",
+    "Scope",
+    "UserPage",
+    "clean_reason",
+    "count_users",
+    "create_user",
+    "disable_user",
+    "enable_user",
+    "end_session",
+    "find_user",
+    "force_password_reset",
+    "grant_admin",
+    "is_reason_required",
+    "recent_events",
+    "resend_activation",
+    "revoke_admin",
+    "revoke_app",
+    "scope_of",
+    "search_users",
+    "unlock_user",
+    "update_user",
+    "user_apps",
+    "user_sessions",
+]
 
 
 def create_user(
@@ -220,7 +95,7 @@ def create_user(
     different one is refused (NotPermittedError). Raises as services.create_user does.
     """
     scope = scope_of(actor)
-    why = _reason("create", actor, reason)
+    why = reason_for("create", actor, reason)
     dre = clean_territory(dre)[0] or scope.dre
     ugel = clean_territory(ugel)[0] or scope.ugel
     if not scope.covers(dre, ugel):
@@ -258,7 +133,7 @@ def update_user(
     A changed e-mail is unverified until a link mailed to it is used; a changed phone is
     unverified. Raises InvalidUserDataError (nothing written), UserNotFoundError.
     """
-    user, why = _checked("edit", dni_or_user, actor, reason)
+    user, why = target("edit", dni_or_user, actor, reason)
     data = clean_user_data(
         dni=user.dni,
         email=email,
@@ -308,7 +183,7 @@ def _delegate(
     ip_address: str | None,
 ) -> bool:
     """Check scope and reason, then run the plain accounts service on the user."""
-    user, why = _checked(action, dni_or_user, actor, reason)
+    user, why = target(action, dni_or_user, actor, reason)
     return service(
         user.dni,
         actor_user_id=actor.id if actor else None,
@@ -396,7 +271,7 @@ def resend_activation(
     AccountStateError for an active or disabled account; MailDeliveryError when the mail
     cannot be sent (nothing is written then).
     """
-    user, why = _checked("resend_activation", dni_or_user, actor, reason)
+    user, why = target("resend_activation", dni_or_user, actor, reason)
     if user.status is not UserStatus.PENDING:
         raise AccountStateError("resend_activation", user.status.value)
     _record_action("user.activation_resent", user, actor, why, client_id, ip_address)
@@ -425,7 +300,7 @@ def force_password_reset(
     from passport.mail import MailDeliveryError
     from passport.oidc.revocation import revoke_user_tokens
 
-    user, why = _checked("force_password_reset", dni_or_user, actor, reason)
+    user, why = target("force_password_reset", dni_or_user, actor, reason)
     if user.status is not UserStatus.ACTIVE:
         raise AccountStateError("force_password_reset", user.status.value)
     user.password_hash = None
@@ -437,32 +312,6 @@ def force_password_reset(
         raise
     revoke_user_tokens(user.id)
     end_user_sessions(user.id, "password_reset_forced")  # commits everything above
-
-
-@dataclass(frozen=True)
-class AppAccess:
-    """An app a person allowed: its client id and name, and the scopes granted."""
-
-    client_id: str
-    client_name: str
-    scopes: list[str]
-    granted_at: Any
-
-
-def user_sessions(user: User) -> list[Any]:
-    """The user's SSO sessions that have not ended nor expired, newest first."""
-    from passport.login.models import SSOSession
-
-    query = (
-        select(SSOSession)
-        .where(
-            SSOSession.user_id == user.id,
-            SSOSession.ended_at.is_(None),
-            SSOSession.expires_at > utcnow(),
-        )
-        .order_by(SSOSession.created_at.desc())
-    )
-    return list(db.session.scalars(query))
 
 
 def end_session(
@@ -478,30 +327,13 @@ def end_session(
     from passport.login.models import SSOSession
     from passport.login.sessions import end_sso_session
 
-    user, why = _checked("end_session", dni_or_user, actor, reason)
+    user, why = target("end_session", dni_or_user, actor, reason)
     session = db.session.get(SSOSession, session_id)
     if session is None or session.user_id != user.id or session.ended_at is not None:
         return False
     _record_action("session.revoked", user, actor, why, client_id, ip_address, sid=session.sid)
     end_sso_session(session, "admin")
     return True
-
-
-def user_apps(user: User) -> list[AppAccess]:
-    """The apps the user consented to, by name."""
-    from passport.oidc.models import Consent
-    from passport.oidc.models import OAuthClient
-
-    rows = db.session.execute(
-        select(Consent, OAuthClient)
-        .join(OAuthClient, OAuthClient.id == Consent.client_pk)
-        .where(Consent.user_id == user.id)
-        .order_by(OAuthClient.name)
-    )
-    return [
-        AppAccess(client.client_id, client.name, list(consent.scopes or []), consent.created_at)
-        for consent, client in rows
-    ]
 
 
 def revoke_app(
@@ -521,7 +353,7 @@ def revoke_app(
     from passport.oidc.models import OAuthClient
     from passport.oidc.revocation import revoke_user_tokens
 
-    user, why = _checked("revoke_app", dni_or_user, actor, reason)
+    user, why = target("revoke_app", dni_or_user, actor, reason)
     client = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == app_client_id))
     if client is None:
         return False
@@ -549,17 +381,6 @@ def revoke_app(
     return True
 
 
-def recent_events(user: User, limit: int = 20) -> list[AuditEvent]:
-    """The latest audit events about the user (as subject), newest first."""
-    query = (
-        select(AuditEvent)
-        .where(AuditEvent.subject_user_id == user.id)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(limit)
-    )
-    return list(db.session.scalars(query))
-
-
 def grant_admin(
     dni_or_user: str | User,
     *,
@@ -575,7 +396,7 @@ def grant_admin(
     if not scope_of(actor).is_national:
         raise NotPermittedError("grant admin")
     user = find_user(dni_or_user, actor=actor)
-    why = _reason("grant_admin", actor, reason)
+    why = reason_for("grant_admin", actor, reason)
     errors: list[FieldError] = []
     cleaned: dict[str, str | None] = {}
     for name, value in (("dre", dre), ("ugel", ugel)):
@@ -614,7 +435,7 @@ def revoke_admin(
     """Take the admin flag (and territory) away; True when the user was an admin."""
     if not scope_of(actor).is_national:
         raise NotPermittedError("revoke admin")
-    user, why = _checked("revoke_admin", dni_or_user, actor, reason)
+    user, why = target("revoke_admin", dni_or_user, actor, reason)
     if not user.is_admin:
         return False
     user.is_admin = False

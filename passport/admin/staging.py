@@ -17,16 +17,16 @@ from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy import update
 
-from passport.accounts.administration import Scope
-from passport.accounts.administration import clean_reason
-from passport.accounts.administration import is_reason_required
-from passport.accounts.administration import scope_of
 from passport.accounts.errors import ReasonRequiredError
 from passport.accounts.importing import ImportReport
 from passport.accounts.importing import RowCheck
 from passport.accounts.importing import import_users
 from passport.accounts.mail_queue import batch_progress
 from passport.accounts.models import User
+from passport.accounts.territory import Scope
+from passport.accounts.territory import clean_reason
+from passport.accounts.territory import is_reason_required
+from passport.accounts.territory import scope_of
 from passport.accounts.validation import UserData
 from passport.admin.models import UserImport
 from passport.audit.services import record_event
