@@ -1,9 +1,9 @@
 """The admin console's user pages in Debian's headless Chromium, against a real Passport.
 
 /admin → sign-in (test-only CAPTCHA) → second step with a TOTP code → console → Usuarios →
-search → a person's page → the disable confirmation → import page. Each screen is saved in
-``test-artifacts/browser/admin/`` (1280 px and 320 px) and checked with axe-core (WCAG 2.1
-A/AA) under the strict CSP.
+search → a person's page → the disable confirmation → import (errors, preview, result).
+Each screen is saved in ``test-artifacts/browser/admin/`` (1280 px and 320 px) and checked
+with axe-core (WCAG 2.1 A/AA) under the strict CSP.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts" / "browser" / "admin"
 ADMIN_DNI, ADMIN_PASSWORD = "40700001", "Consola-Segura7"
 TEACHER_DNI = "40700002"
+GOOD_CSV = b"dni,email,given_name,family_name\n40700010,eva@example.edu.pe,Eva,Soto\n"
+BAD_CSV = b"dni,email,given_name,family_name\n4070,eva@example.edu.pe,Eva,Soto\n"
 
 
 @pytest.fixture
@@ -126,6 +128,23 @@ def test_an_admin_signs_in_with_totp_and_manages_a_user(
 
     page.goto(f"{url}/admin/usuarios/importar")
     screens.capture("importar")
+    page.set_input_files(
+        "#file",
+        files=[{"name": "docentes.csv", "mimeType": "text/csv", "buffer": BAD_CSV}],
+    )
+    page.get_by_role("button", name="Revisar archivo").click()
+    assert page.get_by_role("alert").first.inner_text().startswith("El archivo tiene 1 error")
+    screens.capture("importar_errores")
+    page.set_input_files(
+        "#file",
+        files=[{"name": "docentes.csv", "mimeType": "text/csv", "buffer": GOOD_CSV}],
+    )
+    page.get_by_role("button", name="Revisar archivo").click()
+    screens.capture("importar_vista_previa")
+    page.get_by_role("button", name="Confirmar e importar").click()
+    page.wait_for_url(f"{url}/admin/usuarios/importar/*")
+    assert page.get_by_role("heading", level=1).inner_text() == "Importación realizada"
+    screens.capture("importar_resultado")
     page.goto(f"{url}/admin/usuarios/nuevo")
     screens.capture("crear")
     assert screens.csp_violations == []
