@@ -1,4 +1,5 @@
-"""The console's audit log: filter by actor, subject, event type and dates; export as CSV.
+"""The console's audit log: filter by actor, subject, application, event type and dates;
+export as CSV.
 
 National admins only (the log names people of every territory). An export is itself
 audited, with the filters used, before the first line leaves.
@@ -32,6 +33,7 @@ from passport.extensions import db
 
 DNI = re.compile(r"^\d{8}$")
 EVENT = re.compile(r"^[a-z0-9_.]{1,64}$")
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def parse_filter(args: MultiDict[str, str]) -> tuple[AuditFilter, dict[str, str]]:
@@ -49,6 +51,13 @@ def parse_filter(args: MultiDict[str, str]) -> tuple[AuditFilter, dict[str, str]
         errors["event"] = _("Elija un tipo de evento de la lista.")
     elif event:
         values["event"] = event
+    client_id = (args.get("client") or "").strip()[:65]
+    if client_id and not CLIENT_ID.match(client_id):
+        errors["client"] = _(
+            "Escriba el identificador (client_id) tal como aparece en Aplicaciones."
+        )
+    elif client_id:
+        values["client_id"] = client_id
     for name, key in (("from", "date_from"), ("to", "date_to")):
         text = (args.get(name) or "").strip()[:10]
         if not text:

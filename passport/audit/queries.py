@@ -57,6 +57,7 @@ class AuditFilter:
     actor_dni: str | None = None
     subject_dni: str | None = None
     event: str | None = None
+    client_id: str | None = None
     date_from: date | None = None
     date_to: date | None = None
     zone: str = "America/Lima"
@@ -67,6 +68,7 @@ class AuditFilter:
             "actor": self.actor_dni,
             "subject": self.subject_dni,
             "event": self.event,
+            "client": self.client_id,
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
         }
@@ -113,6 +115,8 @@ def filtered(audit_filter: AuditFilter) -> Select[AuditEvent, str, str]:
         query = query.where(or_(AuditEvent.subject_dni == dni, Subject.dni == dni))
     if audit_filter.event:
         query = query.where(AuditEvent.event == audit_filter.event)
+    if audit_filter.client_id:
+        query = query.where(AuditEvent.client_id == audit_filter.client_id)
     if audit_filter.date_from:
         query = query.where(
             AuditEvent.occurred_at >= _day_start(audit_filter.date_from, audit_filter.zone)

@@ -40,7 +40,9 @@ def seed(admin: User) -> tuple[User, User]:
     rosa, juan = make_user(given_name="Rosa"), make_user(given_name="Juan")
     with time_machine.travel(datetime(2026, 3, 2, 15, 0, tzinfo=UTC)):  # 10:00 in Lima
         record_event("user.unlocked", actor_user_id=admin.id, subject_user_id=rosa.id)
-        record_event("login.failed", subject_dni=juan.dni, outcome="failure")
+        record_event(
+            "login.failed", subject_dni=juan.dni, outcome="failure", client_id="ayni-client"
+        )
         db.session.commit()
     with time_machine.travel(datetime(2026, 3, 5, 4, 0, tzinfo=UTC)):  # 23:00 on the 4th in Lima
         record_event(
@@ -74,6 +76,9 @@ def test_filters_by_actor_subject_event_and_lima_dates(
     day = rows_of(admin_client.get(PAGE, query_string={"from": "2026-03-04", "to": "2026-03-04"}))
     assert "user.disabled" in day
     assert "user.unlocked" not in day
+    by_client = rows_of(admin_client.get(PAGE, query_string={"client": "ayni-client"}))
+    assert "login.failed" in by_client
+    assert "user.disabled" not in by_client
     empty = text(admin_client.get(PAGE, query_string={"from": "2027-01-01"}))
     assert "Ningún registro cumple los filtros." in empty
 
@@ -84,6 +89,7 @@ def test_bad_filters_are_refused_in_words(admin_client: FlaskClient) -> None:
         ({"subject": "abcdefgh"}, "El DNI debe tener exactamente 8 dígitos."),
         ({"from": "2026-13-01"}, "Escriba la fecha como aaaa-mm-dd."),
         ({"event": "<script>"}, "Elija un tipo de evento de la lista."),
+        ({"client": "a b"}, "Escriba el identificador (client_id)"),
         ({"from": "2026-03-05", "to": "2026-03-01"}, "La fecha final no puede ser anterior"),
     ):
         response = admin_client.get(PAGE, query_string=query)
