@@ -11,18 +11,24 @@ import re
 from datetime import date
 
 from flask import Response
+from flask import abort
 from flask import current_app
+from flask import flash
+from flask import redirect
 from flask import render_template
 from flask import request
 from flask import stream_with_context
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from passport.admin.acting import admin_action
 from passport.admin.acting import national_admin
 from passport.admin.blueprint import bp
 from passport.admin.client_forms import ReasonOnlyForm
+from passport.audit.chain import verify_chain
 from passport.audit.queries import AuditFilter
 from passport.audit.queries import csv_lines
 from passport.audit.queries import event_types
@@ -120,3 +126,41 @@ def audit_export() -> ResponseReturnValue:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+# The console's words for each broken-link code of passport/audit/chain.py.
+BREAK_MESSAGES = {
+    "missing_hash": _l("el registro no tiene huella"),
+    "unexpected_predecessor": _l("faltan los primeros registros de la cadena"),
+    "broken_link": _l("el registro anterior fue borrado o alterado"),
+    "content_mismatch": _l("el contenido del registro no coincide con su huella"),
+}
+
+
+@bp.post("/auditoria/verificar")
+def audit_verify() -> ResponseReturnValue:
+    """Walk the hash chain (as ``passport audit verify``) and say whether it is intact."""
+    national_admin()
+    if not ReasonOnlyForm().validate_on_submit():
+        abort(400)
+    report = verify_chain(db.session())
+    admin_action().record("admin.audit_verified", details=report.as_dict())
+    db.session.commit()
+    if report.ok:
+        flash(
+            _(
+                "La cadena de auditoría está íntegra: %(n)s registros verificados.",
+                n=report.checked,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "La cadena de auditoría está rota en el registro %(id)s: %(why)s.",
+                id=report.broken_id,
+                why=BREAK_MESSAGES[report.code or "broken_link"],
+            ),
+            "error",
+        )
+    return redirect(url_for("admin.audit"))

@@ -38,6 +38,13 @@ from passport.database import utcnow
 # Any constant that no other part of Passport uses for an advisory lock.
 CHAIN_LOCK_KEY = 0x5A55_A0D1
 VERIFY_BATCH = 1000
+# Why a link is broken: a stable code (the console words it) and the CLI's sentence.
+BREAKS = {
+    "missing_hash": "the record has no hash",
+    "unexpected_predecessor": "the first chained record has a predecessor",
+    "broken_link": "the record before it was removed or altered",
+    "content_mismatch": "the record's content does not match its hash",
+}
 HASHED_FIELDS = (
     "occurred_at",
     "event",
@@ -129,6 +136,7 @@ class ChainReport:
     unchained: int
     broken_id: int | None = None
     reason: str | None = None
+    code: str | None = None
     last_id: int | None = None
     last_hash: str | None = None
 
@@ -145,6 +153,7 @@ class ChainReport:
             "unchained": self.unchained,
             "broken_id": self.broken_id,
             "reason": self.reason,
+            "code": self.code,
             "last_id": self.last_id,
             "last_hash": self.last_hash,
         }
@@ -165,15 +174,15 @@ def verify_chain(session: Session, batch_size: int = VERIFY_BATCH) -> ChainRepor
             after = row.id
             if row.hash is None:
                 if started:
-                    return _broken(report, row.id, "the record has no hash")
+                    return _broken(report, row.id, "missing_hash")
                 report.unchained += 1  # written before the chain existed
                 continue
             if not started and row.prev_hash is not None:
-                return _broken(report, row.id, "the first chained record has a predecessor")
+                return _broken(report, row.id, "unexpected_predecessor")
             if started and row.prev_hash != prev:
-                return _broken(report, row.id, "the record before it was removed or altered")
+                return _broken(report, row.id, "broken_link")
             if row_hash(row, row.prev_hash) != row.hash:
-                return _broken(report, row.id, "the record's content does not match its hash")
+                return _broken(report, row.id, "content_mismatch")
             started = True
             prev = row.hash
             report.checked += 1
@@ -182,7 +191,8 @@ def verify_chain(session: Session, batch_size: int = VERIFY_BATCH) -> ChainRepor
             session.expunge(row)
 
 
-def _broken(report: ChainReport, row_id: int, reason: str) -> ChainReport:
+def _broken(report: ChainReport, row_id: int, code: str) -> ChainReport:
     report.broken_id = row_id
-    report.reason = reason
+    report.code = code
+    report.reason = BREAKS[code]
     return report

@@ -10,6 +10,7 @@ from datetime import datetime
 import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy import update
 
 from passport.accounts.models import User
 from passport.audit.chain import verify_chain
@@ -162,3 +163,28 @@ def test_safe_cell_defuses_formulas() -> None:
     assert safe_cell("user.created") == "user.created"
     assert safe_cell(None) == ""
     assert safe_cell(12) == "12"
+
+
+def test_the_console_verifies_the_chain_and_audits_the_check(
+    admin_client: FlaskClient, admin: User
+) -> None:
+    seed(admin)
+    token = csrf_from(admin_client, PAGE)
+    response = admin_client.post(f"{PAGE}/verificar", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert "La cadena de auditoría está íntegra" in text(admin_client.get(PAGE))
+    check = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "admin.audit_verified"))
+    assert check is not None
+    assert check.actor_user_id == admin.id
+    assert check.details["ok"] is True
+    first = db.session.scalar(select(AuditEvent).order_by(AuditEvent.id))
+    assert first is not None
+    db.session.execute(
+        update(AuditEvent).where(AuditEvent.id == first.id).values(outcome="failure")
+    )
+    db.session.commit()
+    admin_client.post(f"{PAGE}/verificar", data={"csrf_token": token})
+    page = text(admin_client.get(PAGE))
+    assert f"rota en el registro {first.id}" in page
+    assert "no coincide con su huella" in page
+    assert admin_client.post(f"{PAGE}/verificar").status_code == 400
