@@ -30,6 +30,14 @@ DEMO_USERS = [
     ("40000003", "María Isabel", "Flores Ramos", "maria.flores@example.edu.pe", "Mistura_Lima7"),
     ("40000004", "Pedro Luis", "Huamani Soto", "pedro.huamani@example.edu.pe", "Cactus-Verde5"),
 ]
+# A national administrator of the console (/admin); enrols TOTP on the first visit.
+DEMO_ADMIN = (
+    "40000009",
+    "Carmen Rosa",
+    "Salazar Ríos",
+    "carmen.salazar@example.gob.pe",
+    "Chaski-Kuna7",
+)
 
 
 def run(command: list[str], env: dict[str, str], check: bool = True) -> str:
@@ -44,11 +52,12 @@ def run(command: list[str], env: dict[str, str], check: bool = True) -> str:
 
 def ensure_users(env: dict[str, str]) -> None:
     """Create the demo users (active, with the README's passwords) unless they exist."""
-    for dni, given, family, email, password in DEMO_USERS:
+    for dni, given, family, email, password in [*DEMO_USERS, DEMO_ADMIN]:
+        extra = ["--admin"] if dni == DEMO_ADMIN[0] else []
         result = subprocess.run(  # noqa: S603
             [str(BIN / "passport"), "users", "create", "--dni", dni, "--email", email,
              "--given-name", given, "--family-name", family, "--password", password,
-             "--email-verified", "--no-email", "--json"],
+             "--email-verified", "--no-email", "--json", *extra],
             env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         if result.returncode == 0:
@@ -122,6 +131,8 @@ def main() -> None:
     print("Usuarios (DNI / contraseña):")
     for dni, given, family, _email, password in DEMO_USERS:
         print(f"  {dni} / {password}  ({given} {family})")
+    dni, given, family, _email, password = DEMO_ADMIN
+    print(f"Administración ({PASSPORT_URL}/admin): {dni} / {password}  ({given} {family})")
     print("Correo de prueba en instance/outbox/. Ctrl-C para detener.\n")
     try:
         while all(server.poll() is None for server in servers):
