@@ -21,7 +21,6 @@ from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.login.services import RequestInfo
 from passport.login.sessions import end_user_sessions
-from passport.login.sessions import idle_timeout
 from passport.oidc.models import AuthorizationCode
 from passport.oidc.models import Consent
 from passport.oidc.models import OAuthClient
@@ -86,23 +85,6 @@ def end_other_sessions(session: SSOSession, info: RequestInfo) -> int:
     """ "Cerrar todas las demás sesiones": end every session but this one; commits."""
     _audit("sessions.ended_by_user", session, info)
     return end_user_sessions(session.user_id, "ended_by_user", except_session_id=session.id)
-
-
-def live_sessions(user_id: int) -> list[SSOSession]:
-    """The user's sessions that are still live, most recently seen first."""
-    now = utcnow()
-    return list(
-        db.session.scalars(
-            select(SSOSession)
-            .where(
-                SSOSession.user_id == user_id,
-                SSOSession.ended_at.is_(None),
-                SSOSession.expires_at > now,
-                SSOSession.last_seen_at > now - idle_timeout(),
-            )
-            .order_by(SSOSession.last_seen_at.desc())
-        )
-    )
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from passport.account.forms import EndOtherSessionsForm
 from passport.account.forms import RevokeAppForm
 from passport.accounts.errors import PasswordRejectedError
 from passport.login.models import SSOSession
+from passport.login.sessions import live_sessions
 from passport.mfa.recovery import remaining_recovery_codes
 from passport.mfa.services import user_has_totp
 from passport.oidc.scope_labels import describe_scopes
@@ -53,9 +54,7 @@ def render_home(
         "password_form": password_form or ChangePasswordForm(),
         "password_problems": [],
         "checklist": checklist("", configured_rules()),
-        "sessions": [
-            (row, describe_device(row.user_agent)) for row in services.live_sessions(user.id)
-        ],
+        "sessions": [(row, describe_device(row.user_agent)) for row in live_sessions(user.id)],
         "end_sessions_form": EndOtherSessionsForm(),
         "apps": [(app, describe_scopes(app.scopes)) for app in services.connected_apps(user.id)],
         "revoke_form": RevokeAppForm(),

@@ -17,7 +17,6 @@ from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.accounts.territory import scope_of
 from passport.audit.models import AuditEvent
-from passport.database import utcnow
 from passport.extensions import db
 
 SEARCH_MAX_LENGTH = 100
@@ -80,19 +79,10 @@ class AppAccess:
 
 
 def user_sessions(user: User) -> list[Any]:
-    """The user's SSO sessions that have not ended nor expired, newest first."""
-    from passport.login.models import SSOSession
+    """The user's live SSO sessions (the rule Mi cuenta and the admin API use too)."""
+    from passport.login.sessions import live_sessions
 
-    query = (
-        select(SSOSession)
-        .where(
-            SSOSession.user_id == user.id,
-            SSOSession.ended_at.is_(None),
-            SSOSession.expires_at > utcnow(),
-        )
-        .order_by(SSOSession.created_at.desc())
-    )
-    return list(db.session.scalars(query))
+    return live_sessions(user.id)
 
 
 def user_apps(user: User) -> list[AppAccess]:

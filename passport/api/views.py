@@ -17,7 +17,6 @@ from flask import current_app
 from flask import request
 from flask import url_for
 
-from passport.account.services import live_sessions
 from passport.accounts import administration
 from passport.accounts.errors import AccountStateError
 from passport.accounts.errors import InvalidUserDataError
@@ -43,6 +42,7 @@ from passport.api.users import refreshed
 from passport.api.users import session_json
 from passport.api.users import user_json
 from passport.extensions import limiter
+from passport.login.sessions import live_sessions
 from passport.mail import MailDeliveryError
 from passport.oidc.userinfo import BearerError
 from passport.security.network import client_ip

@@ -75,6 +75,26 @@ def is_live(session: SSOSession, now: datetime | None = None) -> bool:
     )
 
 
+def live_sessions(user_id: int) -> list[SSOSession]:
+    """The user's live sessions (not ended, expired or idle), most recently seen first.
+
+    Mi cuenta, the admin console and the admin API list sessions with this one rule.
+    """
+    now = utcnow()
+    return list(
+        db.session.scalars(
+            select(SSOSession)
+            .where(
+                SSOSession.user_id == user_id,
+                SSOSession.ended_at.is_(None),
+                SSOSession.expires_at > now,
+                SSOSession.last_seen_at > now - idle_timeout(),
+            )
+            .order_by(SSOSession.last_seen_at.desc())
+        )
+    )
+
+
 def _cookie_secret() -> str | None:
     raw = request.cookies.get(current_app.config["SSO_COOKIE_NAME"])
     if not raw or len(raw) > 200:
