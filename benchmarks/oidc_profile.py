@@ -1,0 +1,213 @@
+"""In-process profile of the OpenID Provider hot path: CPU and SQL statements per request.
+
+    .venv/bin/python benchmarks/oidc_profile.py [--database-url postgresql+psycopg://...]
+                                                [--flows 300] [--profile authorize|token|...]
+
+No HTTP server and no load generator: the Flask test client drives code flows (authorize with
+an SSO session -> token -> userinfo) and refresh rotations in this process, so the CPU time of
+each endpoint is measured without the noise of other processes on the machine (test-client
+overhead included, about 0.1 ms per request). Prints one JSON line per endpoint with the CPU
+milliseconds per request and the SQL statements it ran; with --profile, a cProfile of that
+endpoint (cumulative time) follows. Use it to decide, then confirm with oidc_load.py.
+The database must be empty (default: SQLite in a temporary folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import collections
+import cProfile
+import hashlib
+import json
+import pstats
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+REDIRECT_URI = "http://127.0.0.1:9/callback"
+ENDPOINTS = ("authorize", "token", "userinfo", "refresh")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--flows", type=int, default=300)
+    parser.add_argument("--profile", choices=ENDPOINTS, default=None)
+    parser.add_argument("--lines", type=int, default=40, help="profile lines to print")
+    args = parser.parse_args()
+
+    import logging
+
+    from flask_migrate import upgrade
+
+    from config import DevelopmentConfig
+    from passport import create_app
+    from passport.extensions import db
+
+    folder = Path(tempfile.mkdtemp(prefix="passport-profile-"))
+    app = create_app(
+        DevelopmentConfig,
+        overrides={
+            "SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{folder / 'p.db'}",
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "CAPTCHA_ENABLED": False,
+            "MAIL_OUTBOX": str(folder / "outbox"),
+        },
+    )
+    logging.disable(logging.WARNING)
+    try:
+        with app.app_context():
+            upgrade()
+            client_id, secret, cookie = prepare(app)
+            engine = db.engine
+        browser = app.test_client()
+        browser.set_cookie(app.config["SSO_COOKIE_NAME"], cookie)
+        run(browser, engine, client_id, secret, args)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def prepare(app: Any) -> tuple[str, str, str]:
+    """A user, a first-party client and a signed-in SSO cookie."""
+    from flask import Response
+
+    from passport.accounts.services import create_user
+    from passport.extensions import db
+    from passport.login.sessions import start_sso_session
+    from passport.oidc.clients import create_client
+    from passport.oidc.clients import validate_metadata
+
+    user = create_user(
+        dni="10000001",
+        email="perfil@example.edu.pe",
+        given_name="Rosa",
+        family_name="Quispe",
+        password="Clave2024ok",
+        send_email=False,
+    )
+    row, secret = create_client(
+        validate_metadata(
+            {
+                "name": "Perfil",
+                "redirect_uris": [REDIRECT_URI],
+                "token_endpoint_auth_method": "client_secret_basic",
+                "scopes": ["openid", "profile", "email", "offline_access"],
+                "grant_types": ["authorization_code", "refresh_token"],
+                "skip_consent": True,
+            }
+        )
+    )
+    client_id = row.client_id
+    with app.test_request_context("/"):
+        start_sso_session(user, ["pwd"])
+        response = app.process_response(Response())
+    name = app.config["SSO_COOKIE_NAME"]
+    cookie = next(
+        c.split(";")[0].split("=", 1)[1]
+        for c in response.headers.getlist("Set-Cookie")
+        if c.startswith(name + "=")
+    )
+    db.session.remove()
+    assert secret is not None
+    return client_id, secret, cookie
+
+
+def run(browser: Any, engine: Any, client_id: str, secret: str, args: Any) -> None:
+    """Warm up, then time ``args.flows`` code flows and refresh rotations; print the results."""
+    from sqlalchemy import event
+
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+    cpu: collections.Counter[str] = collections.Counter()
+    statements: collections.Counter[str] = collections.Counter()
+    current = [""]
+    profiler = cProfile.Profile(time.process_time)
+
+    def count(*_: Any) -> None:
+        statements[current[0]] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+
+    def timed(endpoint: str, call: Callable[[], Any]) -> Any:
+        current[0] = endpoint
+        profiling = args.profile == endpoint
+        if profiling:
+            profiler.enable()
+        started = time.process_time()
+        try:
+            return call()
+        finally:
+            cpu[endpoint] += time.process_time() - started
+            if profiling:
+                profiler.disable()
+            current[0] = ""
+
+    def flow(scope: str = "openid profile") -> dict[str, Any]:
+        verifier = secrets.token_urlsafe(48)
+        digest = hashlib.sha256(verifier.encode()).digest()
+        challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        query = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": REDIRECT_URI,
+            "scope": scope,
+            "state": "s",
+            "nonce": "n",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+        answer = timed("authorize", lambda: browser.get("/authorize", query_string=query))
+        code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        }
+        tokens = timed("token", lambda: browser.post("/token", data=form, headers=auth)).get_json()
+        bearer = {"Authorization": "Bearer " + tokens["access_token"]}
+        info = timed("userinfo", lambda: browser.get("/userinfo", headers=bearer))
+        assert info.status_code == 200, info.get_data(as_text=True)
+        return dict(tokens)
+
+    def rotate(refresh_token: str) -> str:
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        answer = timed("refresh", lambda: browser.post("/token", data=form, headers=auth))
+        assert answer.status_code == 200, answer.get_json()
+        return str(answer.get_json()["refresh_token"])
+
+    refresh_token = flow("openid offline_access")["refresh_token"]
+    for _ in range(5):  # warm the key ring, client cache and statement caches
+        flow()
+        refresh_token = rotate(refresh_token)
+    cpu.clear()
+    statements.clear()
+    for _ in range(args.flows):
+        flow()
+        refresh_token = rotate(refresh_token)
+    for endpoint in ENDPOINTS:
+        line = {
+            "endpoint": endpoint,
+            "requests": args.flows,
+            "cpu_ms_per_request": round(cpu[endpoint] / args.flows * 1000, 3),
+            "statements_per_request": round(statements[endpoint] / args.flows, 2),
+        }
+        print(json.dumps(line), flush=True)
+    flow_ms = sum(cpu[e] for e in ("authorize", "token", "userinfo")) / args.flows * 1000
+    print(json.dumps({"code_flow_cpu_ms": round(flow_ms, 3)}), flush=True)
+    if args.profile:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.lines)
+
+
+if __name__ == "__main__":
+    main()
