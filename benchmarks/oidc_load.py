@@ -10,7 +10,10 @@ through the real login form, then runs each scenario for --duration seconds (or
 --max-operations) with --concurrency client threads. A code flow is three requests:
 authorize (with an existing SSO session) -> token (PKCE, client_secret_basic) -> userinfo.
 Reports operations/s and p50/p99 latency per operation. The load generator runs on the same
-machine: on a 2-core box it competes with the server for CPU, so the numbers are a floor.
+machine: on a 2-core box it competes with the server for CPU, so the numbers are a floor;
+compare runs by ``server_cpu_ms_per_op`` (Passport's own CPU per operation). For a breakdown by
+endpoint (CPU and SQL statements per request, optional cProfile) without HTTP and load-generator
+noise, run benchmarks/oidc_profile.py.
 """
 
 from __future__ import annotations
