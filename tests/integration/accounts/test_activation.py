@@ -133,6 +133,7 @@ def test_the_password_page_shows_the_seeds_texts_and_checklist(
     assert "Confirmar contraseña:" in html
     assert "La contraseña debería cumplir con los siguientes requerimientos:" in html
     assert ">Grabar</button>" in html
+    assert "El botón Grabar se habilitará" in html
     items = re.findall(
         r'<span class="rule-icon" aria-hidden="true" data-rule-icon>(.)</span>.*?'
         r"<span data-rule-label>([^<]+)</span>",

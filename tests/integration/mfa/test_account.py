@@ -58,6 +58,8 @@ def test_the_page_shows_every_section_and_is_not_cached(app: Flask, client: Flas
     body = page.get_data(as_text=True)
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
+    # The checklist's status names this page's button, not the activation page's "Grabar".
+    assert "El botón Cambiar contraseña se habilitará" in body
     for title in (
         "Cambiar contraseña",
         "Sesiones activas",
