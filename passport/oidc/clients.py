@@ -24,6 +24,7 @@ from passport.oidc.errors import ClientHasNoSecret
 from passport.oidc.errors import UnknownClient
 from passport.oidc.models import OAuthClient
 from passport.oidc.tokens import hash_secret
+from passport.oidc.tokens import new_identifier
 from passport.oidc.tokens import new_secret
 from passport.oidc.tokens import secret_matches
 
@@ -198,7 +199,7 @@ def create_client(
         else (new_secret(32))
     )
     row = OAuthClient(
-        client_id=new_secret(18),
+        client_id=new_identifier(),
         secret_hash=hash_secret(secret) if secret else None,
         registration_token_hash=hash_secret(registration_token) if registration_token else None,
         pending_scopes=pending_scopes or None,

@@ -35,7 +35,7 @@ from passport.database import utcnow
 from passport.extensions import db
 from passport.oidc.errors import KeyDecryptionError
 from passport.oidc.models import SigningKey
-from passport.oidc.tokens import new_secret
+from passport.oidc.tokens import new_identifier
 
 SUPPORTED_ALGS = ("RS256", "ES256")
 RING_TTL_SECONDS = 30.0
@@ -72,7 +72,7 @@ def max_signed_token_ttl(app: Flask) -> timedelta:
 def create_key(alg: str, activates_at: datetime) -> SigningKey:
     """Generate and store (not commit) a key that activates at ``activates_at``."""
     key = generate_private_jwk(alg)
-    kid = new_secret(12)
+    kid = new_identifier(16)
     private_pem = key.as_pem(private=True)
     encrypted = fernet_for(current_app).encrypt(private_pem).decode("ascii")
     public = key.as_dict(private=False)
