@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
+from typing import cast
 
 from flask import Flask
 from flask import Response
@@ -24,12 +26,14 @@ from flask import has_request_context
 from flask import request
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
+from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from passport.accounts.models import User
+from passport.accounts.models import UserStatus
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
@@ -41,6 +45,48 @@ _MISSING = object()
 _STATE_KEY = "passport.sso"
 # The session (its user joined) by cookie digest; built once, as it runs on every /authorize.
 _BY_TOKEN_HASH = select(SSOSession).where(SSOSession.token_hash == bindparam("token_hash"))
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What /authorize needs of the SSO session, read as one Core row (no ORM identity work).
+
+    A snapshot: code that changes the session (logout, step-up) uses current_sso_session().
+    """
+
+    id: int
+    sid: str
+    user_id: int
+    user_sub: str
+    user_status: UserStatus
+    auth_time: datetime
+    amr: list[str]
+    acr: str | None
+    last_seen_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+
+
+_SESSIONS = cast(Table, SSOSession.__table__)
+_USERS = cast(Table, User.__table__)
+# Built once, as it runs on every /authorize: the session's columns and its user's sub/status.
+_FACTS_BY_TOKEN_HASH = (
+    select(
+        _SESSIONS.c.id,
+        _SESSIONS.c.sid,
+        _SESSIONS.c.user_id,
+        _USERS.c.sub.label("user_sub"),
+        _USERS.c.status.label("user_status"),
+        _SESSIONS.c.auth_time,
+        _SESSIONS.c.amr,
+        _SESSIONS.c.acr,
+        _SESSIONS.c.last_seen_at,
+        _SESSIONS.c.expires_at,
+        _SESSIONS.c.ended_at,
+    )
+    .join(_USERS, _USERS.c.id == _SESSIONS.c.user_id)
+    .where(_SESSIONS.c.token_hash == bindparam("token_hash"))
+)
 
 
 def _state() -> dict[str, Any]:
@@ -132,6 +178,37 @@ def current_sso_session() -> SSOSession | None:
         if now - session.last_seen_at >= interval:
             state["touch"] = session.id
     return session
+
+
+def current_session_facts() -> SessionFacts | None:
+    """The browser's live SSO session as plain columns, or None; the same rule as is_live.
+
+    The authorization endpoint's lighter twin of current_sso_session(): one Core row instead of
+    an ORM entity with its user joined; schedules the same ``last_seen_at`` touch. Not cached:
+    each call reads the row again, so a session ended earlier in the request is seen as ended.
+    """
+    if not has_request_context():
+        return None
+    secret = _cookie_secret()
+    row = (
+        db.session.execute(_FACTS_BY_TOKEN_HASH, {"token_hash": hash_token(secret)}).first()
+        if secret is not None
+        else None
+    )
+    facts = SessionFacts(**row._mapping) if row is not None else None
+    now = utcnow()
+    if facts is not None and not (
+        facts.ended_at is None
+        and facts.expires_at > now
+        and facts.last_seen_at + idle_timeout() > now
+        and facts.user_status is UserStatus.ACTIVE
+    ):
+        facts = None
+    if facts is not None:
+        interval = timedelta(seconds=current_app.config["SSO_TOUCH_INTERVAL_SECONDS"])
+        if now - facts.last_seen_at >= interval:
+            _state()["touch"] = facts.id
+    return facts
 
 
 def start_sso_session(user: User, amr: list[str], acr: str | None = None) -> SSOSession:

@@ -19,6 +19,7 @@ from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.login.services import RequestInfo
+from passport.login.sessions import SessionFacts
 from passport.mfa.assurance import ACR_MFA
 from passport.mfa.assurance import SECOND_FACTOR_METHOD
 from passport.mfa.errors import AccountLocked
@@ -51,7 +52,7 @@ def user_has_totp(user_id: int) -> bool:
     return found is not None
 
 
-def session_has_second_factor(session: SSOSession) -> bool:
+def session_has_second_factor(session: SSOSession | SessionFacts) -> bool:
     """True when the SSO session was proven with a second factor ("otp" in its amr)."""
     return SECOND_FACTOR_METHOD in (session.amr or [])
 

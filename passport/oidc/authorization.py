@@ -29,6 +29,7 @@ from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
+from passport.login.sessions import SessionFacts
 from passport.oidc.claims import parse_claims_parameter
 from passport.oidc.clients import RegisteredClient
 from passport.oidc.clients import find_client
@@ -267,12 +268,12 @@ def subject_of_id_token_hint(token: str, client_id: str) -> str | None:
 
 
 def needs_login(
-    request: AuthorizationRequest, session: SSOSession | None, satisfied_after: datetime | None
+    request: AuthorizationRequest, session: SessionFacts | None, satisfied_after: datetime | None
 ) -> bool:
     """Whether the person must (re)authenticate (OIDC Core §3.1.2.3)."""
     if session is None:
         return True
-    if request.hinted_sub is not None and request.hinted_sub != session.user.sub:
+    if request.hinted_sub is not None and request.hinted_sub != session.user_sub:
         return True
     if satisfied_after is not None:
         # Resumed after a forced login: the new session must be newer than the request.
@@ -289,23 +290,23 @@ def forces_login(request: AuthorizationRequest) -> bool:
     return bool({"login", "select_account"} & request.prompts) or request.max_age is not None
 
 
-def has_consent(user: User, request: AuthorizationRequest) -> bool:
+def has_consent(user_id: int, request: AuthorizationRequest) -> bool:
     """A remembered grant covering every requested scope."""
     granted = db.session.scalar(
         select(Consent.scopes).where(
-            Consent.user_id == user.id, Consent.client_pk == request.client.pk
+            Consent.user_id == user_id, Consent.client_pk == request.client.pk
         )
     )
     return granted is not None and set(request.scopes) <= set(granted)
 
 
-def needs_consent(user: User, request: AuthorizationRequest) -> bool:
+def needs_consent(user_id: int, request: AuthorizationRequest) -> bool:
     """Consent is shown unless first-party, or remembered and prompt is not consent."""
     if request.client.skip_consent:
         return False
     if "consent" in request.prompts:
         return True
-    return not has_consent(user, request)
+    return not has_consent(user_id, request)
 
 
 def remember_consent(user: User, request: AuthorizationRequest) -> None:
@@ -363,7 +364,9 @@ def discard_pending(pending: PendingAuthorization) -> None:
     db.session.delete(pending)
 
 
-def issue_code(request: AuthorizationRequest, session: SSOSession) -> list[tuple[str, str]]:
+def issue_code(
+    request: AuthorizationRequest, session: SSOSession | SessionFacts
+) -> list[tuple[str, str]]:
     """Store a single-use code bound to client, redirect_uri, PKCE, nonce and session; commits."""
     code = new_secret(32)
     now = utcnow()

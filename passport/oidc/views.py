@@ -26,7 +26,8 @@ from wtforms.validators import ValidationError
 from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
-from passport.login.models import SSOSession
+from passport.login.sessions import SessionFacts
+from passport.login.sessions import current_session_facts
 from passport.login.sessions import current_sso_session
 from passport.login.sessions import end_sso_session
 from passport.mfa.assurance import ACR_MFA
@@ -174,7 +175,7 @@ def process_authorization(params: MultiDict[str, str], pending: Any | None) -> R
     except authz.AuthorizationError as error:
         return error_to_client(error)
     use_ui_locales(req.ui_locales)
-    session = current_sso_session()
+    session = current_session_facts()
     satisfied_after = pending.requires_auth_after if pending is not None else None
     if authz.needs_login(req, session, satisfied_after):
         if "none" in req.prompts:
@@ -192,7 +193,7 @@ def process_authorization(params: MultiDict[str, str], pending: Any | None) -> R
     step_up = second_factor_decision(req, session, pending)
     if step_up is not None:
         return step_up
-    if authz.needs_consent(session.user, req):
+    if authz.needs_consent(session.user_id, req):
         if "none" in req.prompts:
             return error_to_client(req.fail("consent_required", "Consent is required."))
         authz_id = pending.authz_id if pending is not None else authz.save_pending(req, None)
@@ -203,7 +204,7 @@ def process_authorization(params: MultiDict[str, str], pending: Any | None) -> R
 
 
 def second_factor_decision(
-    req: authz.AuthorizationRequest, session: SSOSession, pending: Any | None
+    req: authz.AuthorizationRequest, session: SessionFacts, pending: Any | None
 ) -> ResponseReturnValue | None:
     """Send the person through the step-up when the request's acr asks for two steps.
 
