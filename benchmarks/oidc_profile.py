@@ -45,6 +45,9 @@ def main() -> None:
     parser.add_argument("--flows", type=int, default=300)
     parser.add_argument("--profile", choices=ENDPOINTS, default=None)
     parser.add_argument("--lines", type=int, default=40, help="profile lines to print")
+    parser.add_argument(
+        "--sort", choices=("cumulative", "tottime"), default="cumulative", help="profile order"
+    )
     args = parser.parse_args()
 
     import logging
@@ -206,7 +209,7 @@ def run(browser: Any, engine: Any, client_id: str, secret: str, args: Any) -> No
     flow_ms = sum(cpu[e] for e in ("authorize", "token", "userinfo")) / args.flows * 1000
     print(json.dumps({"code_flow_cpu_ms": round(flow_ms, 3)}), flush=True)
     if args.profile:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.lines)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.lines)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ def init_app(app: Flask) -> None:
     from passport.admin import registration_tokens  # noqa: F401
     from passport.admin import users  # noqa: F401
     from passport.admin.blueprint import bp
+    from passport.audit.labels import event_label
+    from passport.audit.labels import outcome_label
     from passport.database import utcnow
 
     # View modules of the console: one import line each (clients, keys, audit go here).
@@ -28,6 +30,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["admin_endpoints"] = lambda: admin_endpoints(app)
     app.jinja_env.globals["now_utc"] = utcnow
+    app.jinja_env.filters["event_label"] = event_label
+    app.jinja_env.filters["outcome_label"] = outcome_label
 
 
 def admin_endpoints(app: Flask) -> frozenset[str]:

@@ -188,3 +188,19 @@ def test_the_console_verifies_the_chain_and_audits_the_check(
     assert f"rota en el registro {first.id}" in page
     assert "no coincide con su huella" in page
     assert admin_client.post(f"{PAGE}/verificar").status_code == 400
+
+
+def test_events_are_named_in_spanish_with_their_code(
+    admin_client: FlaskClient, admin: User
+) -> None:
+    seed(admin)
+    body = rows_of(admin_client.get(PAGE, query_string={"actor": admin.dni}))
+    assert 'Usuario deshabilitado <code class="event-code">user.disabled</code>' in body
+    assert "Usuario desbloqueado" in body
+    assert "<td>correcto</td>" in body
+    failures = rows_of(admin_client.get(PAGE, query_string={"event": "login.failed"}))
+    # A code without a name (an old or foreign event) still shows, as its code.
+    assert "login.failed <code" in failures
+    assert "<td>fallido</td>" in failures
+    page = text(admin_client.get(PAGE))
+    assert '<option value="user.disabled">Usuario deshabilitado (user.disabled)</option>' in page
