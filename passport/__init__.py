@@ -43,6 +43,7 @@ def create_app(
     from passport.extensions import csrf
     from passport.extensions import db
     from passport.extensions import migrate
+    from passport.json_input import JSONProvider
 
     app = Flask(
         __name__,
@@ -50,6 +51,7 @@ def create_app(
         static_folder="static",
         static_url_path="/static",
     )
+    app.json = JSONProvider(app)
     app.config.update(config_from_env(base=config))
     if overrides:
         app.config.update(overrides)

@@ -4,9 +4,10 @@ Endpoints named in ``app.extensions["passport.json_endpoints"]`` (the oidc capab
 token, userinfo, JWKS, discovery...) answer ``{"error", "error_description"}`` with an RFC 6749
 code and short ASCII English. Everything else gets a page in the person's language.
 
-Malformed input never reaches a view: a query string or form body that is not UTF-8 once
-percent-decoded is answered 400 first (werkzeug would otherwise replace the bad bytes and let
-a mangled value through), and a body over ``MAX_CONTENT_LENGTH`` is answered 413.
+Malformed input never reaches a view: a path, query string, form body or User-Agent that is
+not UTF-8 once percent-decoded, or holds a NUL character, is answered 400 first (werkzeug would
+otherwise replace bad bytes and let a mangled value through, and PostgreSQL refuses NUL in text
+columns with an error), and a body over ``MAX_CONTENT_LENGTH`` is answered 413.
 """
 
 from __future__ import annotations
@@ -77,10 +78,10 @@ JSON_DESCRIPTIONS = {
 }
 
 
-class NotUtf8(BadRequest):
-    """A query string or form body that is not valid UTF-8."""
+class NotText(BadRequest):
+    """A path, query string, form body or User-Agent that is not UTF-8 text without NUL."""
 
-    description = "request is not valid UTF-8"
+    description = "request is not valid UTF-8 text"
 
 
 def _endpoint() -> str | None:
@@ -106,31 +107,36 @@ def wants_json() -> bool:
     return endpoint is not None and endpoint in endpoints
 
 
-def _is_utf8(raw: bytes) -> bool:
+def _is_text(raw: bytes) -> bool:
+    """URL-encoded ``raw`` decodes to UTF-8 without NUL."""
     try:
-        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+        decoded = unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return True
+    return "\x00" not in decoded
 
 
-def reject_non_utf8() -> None:
-    """Before-request check: 400 for non-UTF-8 query strings and url-encoded bodies."""
-    if request.query_string and not _is_utf8(request.query_string):
-        raise NotUtf8()
+def reject_malformed_text() -> None:
+    """Before-request check: 400 for a non-UTF-8 or NUL-bearing path, query, body or agent."""
+    if "\x00" in request.path or "\ufffd" in request.path:
+        raise NotText()
+    if "\x00" in request.headers.get("User-Agent", ""):
+        raise NotText()
+    if request.query_string and not _is_text(request.query_string):
+        raise NotText()
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
         "application/x-www-form-urlencoded",
         "",
     ):
         # Cached: the form parser reads the same bytes afterwards.
         body = request.get_data(cache=True)
-        if body and not _is_utf8(body):
-            raise NotUtf8()
+        if body and not _is_text(body):
+            raise NotText()
     elif request.mimetype == "multipart/form-data":
         # werkzeug decodes parts with errors="replace"; a replacement char means bad bytes.
         for values in request.form.listvalues():
-            if any("\ufffd" in value for value in values):
-                raise NotUtf8()
+            if any("\ufffd" in value or "\x00" in value for value in values):
+                raise NotText()
 
 
 def render_error(status: int, message: str | None = None) -> ResponseReturnValue:
@@ -190,6 +196,6 @@ def handle_unexpected_error(error: Exception) -> ResponseReturnValue:
 def register_error_pages(app: Flask) -> None:
     """Install the error handlers and the UTF-8 check (first of all before-request hooks)."""
     app.extensions.setdefault("passport.json_endpoints", set())
-    app.before_request_funcs.setdefault(None, []).insert(0, reject_non_utf8)
+    app.before_request_funcs.setdefault(None, []).insert(0, reject_malformed_text)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected_error)

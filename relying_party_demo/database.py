@@ -13,6 +13,10 @@ from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so Alembic can drop and alter them on every backend.
+# The largest id a URL may carry (PostgreSQL INTEGER): a bigger one is a 404 from the route's
+# converter, not an overflow error from the driver.
+MAX_ID = 2**31 - 1
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -64,7 +64,10 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> ResponseReturnValue:
+        from relying_party_demo.extensions import db
+
         log.exception("unexpected error on %s", request.path)
+        db.session.rollback()  # a failed statement must not poison the rest of the request
         return error_page(
             500,
             _("Ocurrió un error"),

@@ -16,6 +16,7 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
+from passport import json_input
 from passport.accounts.errors import AccountsError
 from passport.accounts.errors import DuplicateDniError
 from passport.accounts.errors import InvalidImportError
@@ -93,7 +94,7 @@ def create_command(
     address = None
     if address_json is not None:
         try:
-            address = json.loads(address_json)
+            address = json_input.loads(address_json)
         except ValueError:
             fail("--address-json is not valid JSON")
         if not isinstance(address, dict):

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
+from passport import json_input
 from passport.admin.acting import admin_action
 from passport.admin.acting import national_admin
 from passport.admin.blueprint import bp
@@ -95,7 +96,7 @@ def raw_metadata(form: ClientForm, auth_method: str) -> dict[str, Any]:
     jwks = None
     if (form.jwks.data or "").strip():
         try:
-            jwks = json.loads(form.jwks.data)
+            jwks = json_input.loads(form.jwks.data)
         except ValueError:
             raise InvalidClientMetadata("jwks", "is not JSON") from None
     return {

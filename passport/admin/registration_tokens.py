@@ -21,6 +21,7 @@ from passport.admin.acting import national_admin
 from passport.admin.blueprint import bp
 from passport.admin.client_forms import InitialTokenForm
 from passport.admin.client_forms import ReasonOnlyForm
+from passport.database import MAX_ID
 from passport.oidc import client_admin
 from passport.oidc.registration import create_initial_access_token
 
@@ -53,7 +54,7 @@ def create_client_token(form: InitialTokenForm) -> tuple[str, Any]:
     )
 
 
-@bp.post("/aplicaciones/tokens-de-registro/<int:token_id>/revocar")
+@bp.post(f"/aplicaciones/tokens-de-registro/<int(max={MAX_ID}):token_id>/revocar")
 def clients_tokens_revoke(token_id: int) -> ResponseReturnValue:
     """Withdraw an initial access token."""
     national_admin()

@@ -35,6 +35,7 @@ from passport.admin.forms import CreateUserForm
 from passport.admin.forms import EditUserForm
 from passport.admin.forms import ReasonForm
 from passport.admin.guard import current_admin
+from passport.database import MAX_ID
 from passport.database import utcnow
 from passport.mail import MailDeliveryError
 from passport.oidc.scope_labels import describe_scopes
@@ -306,7 +307,7 @@ def users_reset(dni: str) -> ResponseReturnValue:
     )
 
 
-@bp.post("/usuarios/<dni>/sesiones/<int:session_id>/cerrar")
+@bp.post(f"/usuarios/<dni>/sesiones/<int(max={MAX_ID}):session_id>/cerrar")
 def users_end_session(dni: str, session_id: int) -> ResponseReturnValue:
     """End one of the person's sessions."""
     return _act(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 from flask import request
 
+from passport import json_input
 from passport.accounts.errors import FieldError
 from passport.api.problems import ApiError
 from passport.api.problems import FieldProblem
@@ -50,8 +50,8 @@ def read_json_object() -> dict[str, Any]:
     if len(raw) > limit:
         raise ApiError(413, f"The body exceeds {limit} bytes.")
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        body = json_input.loads(raw.decode("utf-8"))  # RFC 8259 §8.1: UTF-8 only
+    except ValueError:
         raise ApiError(400, "The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "The body must be a JSON object.")

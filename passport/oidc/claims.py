@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +11,7 @@ from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import select
 
+from passport import json_input
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.extensions import db
@@ -105,7 +105,7 @@ def parse_claims_parameter(raw: str | None) -> dict[str, Any] | None:
         return None
     if len(raw) > MAX_CLAIMS_PARAMETER_LENGTH:
         raise ValueError("claims parameter too long")
-    value = json.loads(raw)
+    value = json_input.loads(raw)
     if not isinstance(value, dict):
         raise ValueError("claims must be a JSON object")
     result: dict[str, Any] = {}

@@ -10,6 +10,8 @@ from typing import NoReturn
 import click
 from flask.cli import with_appcontext
 
+from passport import json_input
+
 
 def fail(message: str) -> NoReturn:
     """One line on stderr, exit status 1 (CONTRACT.md)."""
@@ -67,7 +69,7 @@ def create_client_command(
     jwks = None
     if jwks_json:
         try:
-            jwks = json.loads(jwks_json)
+            jwks = json_input.loads(jwks_json)
         except ValueError:
             fail("--jwks-json is not valid JSON")
     if not grant_types:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
@@ -12,6 +11,7 @@ from flask import current_app
 from joserfc import jwk
 from joserfc.errors import JoseError
 
+from passport import json_input
 from passport.oidc.clients import RegisteredClient
 
 MAX_JWKS_BYTES = 64 * 1024
@@ -29,7 +29,7 @@ def fetch_jwks(uri: str) -> jwk.KeySet:
         response.close()
         if response.status_code != 200 or len(body) > MAX_JWKS_BYTES:
             raise InvalidClientError(description="The client's jwks_uri is not usable.")
-        return jwk.KeySet.import_key_set(json.loads(body))
+        return jwk.KeySet.import_key_set(json_input.loads(body))
     except (requests.RequestException, ValueError, TypeError, KeyError, JoseError):
         raise InvalidClientError(description="The client's jwks_uri is not usable.") from None
 

@@ -80,6 +80,11 @@ class PassportServer(AuthorizationServer):  # type: ignore[misc]
         except InvalidClientError as error:
             error.status_code = 401
             raise
+        except UnicodeDecodeError:
+            # Authlib decodes Basic credentials as UTF-8 without catching the failure.
+            raise InvalidClientError(
+                status_code=401, description="The client credentials are not UTF-8."
+            ) from None
 
 
 def active_user(user_id: int | None) -> Subject | None:

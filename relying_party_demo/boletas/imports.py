@@ -301,6 +301,8 @@ def parse_json(content: str) -> Parsed:
         document = json.loads(content, parse_float=Decimal)
     except json.JSONDecodeError as error:
         return Parsed([], [RowProblem(error.lineno, f"JSON no válido: {error.msg}")])
+    except RecursionError:
+        return Parsed([], [RowProblem(1, "JSON no válido: demasiados niveles anidados")])
     items = document.get("boletas") if isinstance(document, dict) else document
     if not isinstance(items, list):
         return Parsed([], [RowProblem(1, 'se esperaba {"boletas": [...]} o una lista')])

@@ -22,6 +22,7 @@ from relying_party_demo.boletas.services import parse_page
 from relying_party_demo.boletas.services import resolve_filter
 from relying_party_demo.boletas.services import search_boletas
 from relying_party_demo.boletas.services import years_with_boletas
+from relying_party_demo.database import MAX_ID
 from relying_party_demo.legajo.access import current_legajo
 from relying_party_demo.legajo.access import legajo_required
 
@@ -75,7 +76,7 @@ def lista() -> ResponseReturnValue:
     )
 
 
-@bp.get("/boletas/<int:boleta_id>")
+@bp.get(f"/boletas/<int(max={MAX_ID}):boleta_id>")
 @legajo_required
 def detalle(boleta_id: int) -> ResponseReturnValue:
     """Cargar boleta: the whole pay slip. Someone else's id is 404, never 403."""

@@ -15,6 +15,7 @@ from relying_party_demo.boletas.services import all_boletas
 from relying_party_demo.boletas.services import boleta_for
 from relying_party_demo.boletas.services import parse_filter
 from relying_party_demo.boletas.services import resolve_filter
+from relying_party_demo.database import MAX_ID
 from relying_party_demo.database import utcnow
 from relying_party_demo.errors import error_page
 from relying_party_demo.exports.documents import boleta_pdf
@@ -77,7 +78,7 @@ def export_pdf() -> ResponseReturnValue:
     return download(boletas_table_pdf(rows, title), "application/pdf", title.file_name("pdf"))
 
 
-@bp.get("/boletas/<int:boleta_id>.pdf")
+@bp.get(f"/boletas/<int(max={MAX_ID}):boleta_id>.pdf")
 @legajo_required
 def boleta_document(boleta_id: int) -> ResponseReturnValue:
     """One boleta as a printable PDF; someone else's id is 404."""

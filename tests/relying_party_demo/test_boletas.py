@@ -193,6 +193,9 @@ def test_another_persons_boleta_is_404_never_403_and_never_the_data(
         assert "MAMANI" not in page
         assert "Página no encontrada" in page
     assert ayni_client.get("/boletas/999999999").status_code == 404
+    # Beyond the id column's range: still 404, not a driver overflow.
+    for url in ("/boletas/99999999999999999999", "/boletas/99999999999999999999.pdf"):
+        assert ayni_client.get(url).status_code == 404, url
 
 
 def test_pages_with_pay_data_are_not_cached(

@@ -248,6 +248,17 @@ def test_a_bad_json_record_is_reported_by_position(ayni_app: Flask, tmp_path: Pa
     assert count_boletas() == 0
 
 
+def test_json_nested_too_deeply_is_reported_not_a_traceback(
+    ayni_app: Flask, tmp_path: Path
+) -> None:
+    path = tmp_path / "planilla.json"
+    path.write_text("[" * 50_000 + "]" * 50_000, encoding="utf-8")
+    result = run(ayni_app, str(path))
+    assert result.exit_code != 0
+    assert "demasiados niveles anidados" in result.stdout
+    assert count_boletas() == 0
+
+
 def test_unknown_formats_and_missing_files_fail_in_one_line(
     ayni_app: Flask, tmp_path: Path
 ) -> None:

@@ -36,6 +36,24 @@ def test_raw_non_utf8_bytes_in_a_form_body_get_a_400(client: FlaskClient) -> Non
     assert response.status_code == 400
 
 
+def test_a_nul_character_anywhere_gets_a_400_before_the_view(client: FlaskClient) -> None:
+    # PostgreSQL refuses NUL in text columns: it must never reach a query.
+    user = make_user()
+    token = csrf_token(client)
+    for response in (
+        client.get("/ingresar?login_hint=%00"),
+        client.get("/verificacion/abc%00def"),
+        client.get("/ingresar", headers={"User-Agent": "Mozilla\x00"}),
+        client.post(
+            "/ingresar",
+            data=f"csrf_token={token}&username={user.dni}%00&password=x&captcha=K7MPX",
+            content_type="application/x-www-form-urlencoded",
+        ),
+    ):
+        assert response.status_code == 400
+        assert "Solicitud no válida" in response.get_data(as_text=True)
+
+
 def test_an_oversized_body_gets_a_spanish_413(app: Flask, client: FlaskClient) -> None:
     size = app.config["MAX_CONTENT_LENGTH"] + 1
     response = client.post(

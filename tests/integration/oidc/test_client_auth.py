@@ -36,6 +36,16 @@ def test_client_secret_basic_with_a_wrong_secret_is_401_with_challenge(
     assert "WWW-Authenticate" in response.headers
 
 
+def test_basic_credentials_that_are_not_utf8_are_401_not_an_error(client, rp) -> None:
+    # base64 of b"\xff\xfe:x": Authlib decodes it as UTF-8 without catching the failure.
+    headers = {"Authorization": "Basic //46eA=="}
+    for path in ("/token", "/revoke", "/introspect"):
+        response = client.post(path, data=code_form(rp, "x") | {"token": "t"}, headers=headers)
+        assert response.status_code == 401, path
+        assert response.get_json()["error"] == "invalid_client"
+        assert "WWW-Authenticate" in response.headers
+
+
 def test_unknown_client_is_401(client, rp) -> None:
     rp.client_id = "unknown"
     response = client.post("/token", data=code_form(rp, "x"), headers=rp.basic_auth())
