@@ -19,8 +19,6 @@ noise, run benchmarks/oidc_profile.py.
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import json
 import os
 import re
@@ -39,12 +37,15 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import requests
+from oidc_requests import REDIRECT_URI
+from oidc_requests import authorize_query
+from oidc_requests import code_form
+from oidc_requests import pkce_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSPORT = str(ROOT / ".venv" / "bin" / "passport")
 DNI = "10000001"
 PASSWORD = "Clave2024ok"
-REDIRECT_URI = "http://127.0.0.1:9/callback"
 SCENARIOS = ("discovery", "jwks", "code_flow", "refresh", "introspection", "login")
 
 
@@ -89,36 +90,17 @@ class Bench:
             sys.exit(f"login failed: HTTP {response.status_code}")
 
     def code_flow(self, session: requests.Session, scope: str = "openid profile") -> dict:
-        verifier = secrets.token_urlsafe(48)
-        challenge = (
-            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-            .rstrip(b"=")
-            .decode()
-        )
+        verifier, challenge = pkce_pair()
         response = session.get(
             f"{self.base}/authorize",
-            params={
-                "response_type": "code",
-                "client_id": self.client_id,
-                "redirect_uri": REDIRECT_URI,
-                "scope": scope,
-                "state": "s",
-                "nonce": "n",
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            },
+            params=authorize_query(self.client_id, scope, challenge),
             allow_redirects=False,
             timeout=10,
         )
         code = parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
         tokens = session.post(
             f"{self.base}/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": REDIRECT_URI,
-                "code_verifier": verifier,
-            },
+            data=code_form(code, verifier),
             auth=self.auth,
             timeout=10,
         ).json()

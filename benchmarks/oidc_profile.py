@@ -18,7 +18,6 @@ import argparse
 import base64
 import collections
 import cProfile
-import hashlib
 import json
 import pstats
 import secrets
@@ -32,10 +31,14 @@ from typing import Any
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
+from oidc_requests import REDIRECT_URI
+from oidc_requests import authorize_query
+from oidc_requests import code_form
+from oidc_requests import pkce_pair
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-REDIRECT_URI = "http://127.0.0.1:9/callback"
 ENDPOINTS = ("authorize", "token", "userinfo", "refresh")
 
 
@@ -156,27 +159,11 @@ def run(browser: Any, engine: Any, client_id: str, secret: str, args: Any) -> No
             current[0] = ""
 
     def flow(scope: str = "openid profile") -> dict[str, Any]:
-        verifier = secrets.token_urlsafe(48)
-        digest = hashlib.sha256(verifier.encode()).digest()
-        challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-        query = {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": REDIRECT_URI,
-            "scope": scope,
-            "state": "s",
-            "nonce": "n",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
+        verifier, challenge = pkce_pair()
+        query = authorize_query(client_id, scope, challenge)
         answer = timed("authorize", lambda: browser.get("/authorize", query_string=query))
         code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": verifier,
-        }
+        form = code_form(code, verifier)
         tokens = timed("token", lambda: browser.post("/token", data=form, headers=auth)).get_json()
         bearer = {"Authorization": "Bearer " + tokens["access_token"]}
         info = timed("userinfo", lambda: browser.get("/userinfo", headers=bearer))
