@@ -186,7 +186,9 @@ def test_disable_revokes_tokens_and_enable_restores(app: Flask, admin_client: Fl
     post(admin_client, f"{detail}/habilitar", detail, reason="Convenio renovado")
     assert not get_client_row(rp.client_id).is_disabled
     events = db.session.scalars(
-        select(AuditEvent.event).where(AuditEvent.event.like("client.%abled"))
+        select(AuditEvent.event)
+        .where(AuditEvent.event.like("client.%abled"))
+        .order_by(AuditEvent.id)
     ).all()
     assert events == ["client.disabled", "client.enabled"]
 
