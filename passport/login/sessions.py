@@ -109,16 +109,29 @@ def idle_timeout() -> timedelta:
     return timedelta(minutes=current_app.config["SSO_IDLE_TIMEOUT_MINUTES"])
 
 
-def is_live(session: SSOSession, now: datetime | None = None) -> bool:
-    """True when ``session`` is neither ended, expired, idle-expired, nor of an inactive user."""
-    now = now or utcnow()
+def _is_live(
+    session: SSOSession | SessionFacts, user_status: UserStatus | None, now: datetime
+) -> bool:
+    """The liveness rule, for an ORM session or its Core-row facts alike."""
     return (
         session.ended_at is None
         and session.expires_at > now
         and session.last_seen_at + idle_timeout() > now
-        and session.user is not None
-        and session.user.is_active
+        and user_status is UserStatus.ACTIVE
     )
+
+
+def is_live(session: SSOSession, now: datetime | None = None) -> bool:
+    """True when ``session`` is neither ended, expired, idle-expired, nor of an inactive user."""
+    user_status = session.user.status if session.user is not None else None
+    return _is_live(session, user_status, now or utcnow())
+
+
+def _schedule_touch(session: SSOSession | SessionFacts, now: datetime) -> None:
+    """Refresh ``last_seen_at`` after the response when it is older than the touch interval."""
+    interval = timedelta(seconds=current_app.config["SSO_TOUCH_INTERVAL_SECONDS"])
+    if now - session.last_seen_at >= interval:
+        _state()["touch"] = session.id
 
 
 def live_sessions(user_id: int) -> list[SSOSession]:
@@ -174,9 +187,7 @@ def current_sso_session() -> SSOSession | None:
         session = None
     state["session"] = session
     if session is not None:
-        interval = timedelta(seconds=current_app.config["SSO_TOUCH_INTERVAL_SECONDS"])
-        if now - session.last_seen_at >= interval:
-            state["touch"] = session.id
+        _schedule_touch(session, now)
     return session
 
 
@@ -197,17 +208,9 @@ def current_session_facts() -> SessionFacts | None:
     )
     facts = SessionFacts(**row._mapping) if row is not None else None
     now = utcnow()
-    if facts is not None and not (
-        facts.ended_at is None
-        and facts.expires_at > now
-        and facts.last_seen_at + idle_timeout() > now
-        and facts.user_status is UserStatus.ACTIVE
-    ):
-        facts = None
-    if facts is not None:
-        interval = timedelta(seconds=current_app.config["SSO_TOUCH_INTERVAL_SECONDS"])
-        if now - facts.last_seen_at >= interval:
-            _state()["touch"] = facts.id
+    if facts is None or not _is_live(facts, facts.user_status, now):
+        return None
+    _schedule_touch(facts, now)
     return facts
 
 
