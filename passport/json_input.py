@@ -30,10 +30,10 @@ def _refuse_nul(document: Any) -> None:
             pending.extend(item)
 
 
-def loads(data: str | bytes) -> Any:
+def loads(data: str | bytes, **kwargs: Any) -> Any:
     """``json.loads``; ValueError for bad, non-UTF-8, too deeply nested or NUL-bearing input."""
     try:
-        document = json.loads(data)
+        document = json.loads(data, **kwargs)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
     _refuse_nul(document)
@@ -44,9 +44,4 @@ class JSONProvider(DefaultJSONProvider):
     """Flask's JSON provider with :func:`loads`' rule (``app.json = JSONProvider(app)``)."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        try:
-            document = super().loads(s, **kwargs)
-        except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
-        _refuse_nul(document)
-        return document
+        return loads(s, **kwargs)
