@@ -76,6 +76,8 @@ class BaseConfig:
     # Accounts and links.
     ACTIVATION_LINK_TTL_HOURS: int = 24
     RESET_LINK_TTL_MINUTES: int = 60
+    # The one-time link an admin needs to enrol the second factor (passport/mfa/enrolment.py).
+    ADMIN_ENROLMENT_LINK_TTL_HOURS: int = 24
     PASSWORD_MIN_LENGTH: int = 8
     PASSWORD_MAX_LENGTH: int = 15
     # Argon2id (RFC 9106 second recommended option); rehashed on login when changed.

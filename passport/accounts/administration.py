@@ -18,6 +18,7 @@ from sqlalchemy import delete
 from sqlalchemy import select
 
 from passport.accounts import services
+from passport.accounts import territory
 from passport.accounts.directory import SEARCH_MAX_LENGTH
 from passport.accounts.directory import AppAccess
 from passport.accounts.directory import UserPage
@@ -30,11 +31,15 @@ from passport.accounts.errors import AccountStateError
 from passport.accounts.errors import FieldError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import NotPermittedError
+from passport.accounts.errors import UnverifiedEmailError
+from passport.accounts.importing import hold_request
+from passport.accounts.models import HeldUserRequest
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.accounts.territory import NATIONAL
 from passport.accounts.territory import Scope
 from passport.accounts.territory import clean_reason
+from passport.accounts.territory import ensure_changeable
 from passport.accounts.territory import find_user
 from passport.accounts.territory import is_reason_required
 from passport.accounts.territory import reason_for
@@ -43,6 +48,7 @@ from passport.accounts.territory import target
 from passport.accounts.validation import clean_territory
 from passport.accounts.validation import clean_user_data
 from passport.audit.services import record_event
+from passport.database import utcnow
 from passport.extensions import db
 
 __all__ = [  # what callers use (the look-ups and rules are re-exported from their modules)
@@ -60,9 +66,11 @@ __all__ = [  # what callers use (the look-ups and rules are re-exported from the
     "find_user",
     "force_password_reset",
     "grant_admin",
+    "held_requests",
     "is_reason_required",
     "recent_events",
     "resend_activation",
+    "resolve_held_request",
     "revoke_admin",
     "revoke_app",
     "scope_of",
@@ -88,18 +96,41 @@ def create_user(
     client_id: str | None = None,
     ip_address: str | None = None,
     send_email: bool = True,
-) -> User:
+) -> User | None:
     """Create a pending user and send "Generar tu contraseña".
 
     A scoped admin creates only in its territory: a blank DRE/UGEL takes the admin's, a
     different one is refused (NotPermittedError). Raises as services.create_user does.
+
+    A scoped admin's DNI that exists outside its territory is not refused (that would tell
+    it the DNI exists elsewhere): it is held for a national admin and None is returned; the
+    caller answers exactly as for a creation.
     """
     scope = scope_of(actor)
     why = reason_for("create", actor, reason)
     dre = clean_territory(dre)[0] or scope.dre
     ugel = clean_territory(ugel)[0] or scope.ugel
-    if not scope.covers(dre, ugel):
+    if (
+        territory.change_refusal(actor, None, {"dre": dre, "ugel": ugel}, action="create")
+        is not None
+    ):
         raise NotPermittedError("create a user outside the admin's territory")
+    if not scope.is_national:
+        data = clean_user_data(
+            dni=dni,
+            email=email,
+            given_name=given_name,
+            family_name=family_name,
+            phone=phone,
+            address=None,
+            dre=dre,
+            ugel=ugel,
+        )
+        existing = services.find_user_by_dni(data.dni)
+        if existing is not None and not scope.includes(existing):
+            hold_request(data, existing, actor, "create", why)
+            db.session.commit()
+            return None
     return services.create_user(
         dni,
         email,
@@ -153,6 +184,7 @@ def update_user(
     changed = [name for name, value in wanted.items() if getattr(user, name) != value]
     if not changed:
         return []
+    ensure_changeable("edit", user, actor, {name: wanted[name] for name in changed})
     for name in changed:
         setattr(user, name, wanted[name])
     if "email" in changed:
@@ -307,7 +339,7 @@ def force_password_reset(
     _record_action("user.password_reset_forced", user, actor, why, client_id, ip_address)
     try:
         send_link_mail(user, LinkPurpose.RESET, actor_user_id=actor.id if actor else None)
-    except MailDeliveryError:
+    except (MailDeliveryError, UnverifiedEmailError):
         db.session.rollback()
         raise
     revoke_user_tokens(user.id)
@@ -392,8 +424,17 @@ def grant_admin(
     ip_address: str | None = None,
 ) -> User:
     """Make the user an admin: national, or of a DRE and/or a UGEL. Only national admins
-    (and the system) grant; an admin granted again gets the new territory."""
-    if not scope_of(actor).is_national:
+    (and the system) grant; an admin granted again gets the new territory.
+
+    An admin without TOTP is mailed a one-time enrolment link (passport/mfa/enrolment.py),
+    so the e-mail must be verified (UnverifiedEmailError, nothing written); MailDeliveryError
+    leaves nothing written either.
+    """
+    from passport.mail import MailDeliveryError
+    from passport.mfa.enrolment import issue_enrolment_link
+    from passport.mfa.services import user_has_totp
+
+    if territory.change_refusal(actor, None, {"is_admin": True}, action="grant_admin") is not None:
         raise NotPermittedError("grant admin")
     user = find_user(dni_or_user, actor=actor)
     why = reason_for("grant_admin", actor, reason)
@@ -405,6 +446,14 @@ def grant_admin(
             errors.append(FieldError(name, problem))
     if errors:
         raise InvalidUserDataError(errors)
+    ensure_changeable(
+        "grant_admin",
+        user,
+        actor,
+        {"is_admin": True, "admin_dre": cleaned["dre"], "admin_ugel": cleaned["ugel"]},
+    )
+    if not user.email_verified:
+        raise UnverifiedEmailError(user.dni)
     previous = {"dre": user.admin_dre, "ugel": user.admin_ugel} if user.is_admin else None
     user.is_admin = True
     user.admin_dre = cleaned["dre"]
@@ -420,6 +469,14 @@ def grant_admin(
         ugel=user.admin_ugel,
         previous=previous,
     )
+    if not user_has_totp(user.id):
+        try:
+            issue_enrolment_link(
+                user, actor_user_id=actor.id if actor else None, actor_client_id=client_id
+            )
+        except MailDeliveryError:
+            db.session.rollback()
+            raise
     db.session.commit()
     return user
 
@@ -433,7 +490,10 @@ def revoke_admin(
     ip_address: str | None = None,
 ) -> bool:
     """Take the admin flag (and territory) away; True when the user was an admin."""
-    if not scope_of(actor).is_national:
+    if (
+        territory.change_refusal(actor, None, {"is_admin": False}, action="revoke_admin")
+        is not None
+    ):
         raise NotPermittedError("revoke admin")
     user, why = target("revoke_admin", dni_or_user, actor, reason)
     if not user.is_admin:
@@ -442,5 +502,63 @@ def revoke_admin(
     user.admin_dre = None
     user.admin_ugel = None
     _record_action("admin.revoked", user, actor, why, client_id, ip_address)
+    db.session.commit()
+    return True
+
+
+def held_requests(*, actor: User | None, limit: int = 200) -> list[HeldUserRequest]:
+    """The requests scoped admins made for DNIs outside their territory, oldest first,
+    waiting for a national admin (see ``create_user`` and the import)."""
+    if territory.change_refusal(actor, None, {"is_admin": False}) is not None:
+        raise NotPermittedError("review held requests")
+    query = (
+        select(HeldUserRequest)
+        .where(HeldUserRequest.resolved_at.is_(None))
+        .order_by(HeldUserRequest.created_at, HeldUserRequest.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def resolve_held_request(
+    request_id: int,
+    *,
+    apply: bool,
+    actor: User | None,
+    ip_address: str | None = None,
+) -> bool:
+    """Apply a held request to its person (as a national import row would) or dismiss it.
+
+    Only national admins (and the system). False when no such unresolved request exists.
+    """
+    from passport.accounts.importing import changes_for
+    from passport.accounts.validation import UserData
+
+    if territory.change_refusal(actor, None, {"is_admin": False}) is not None:
+        raise NotPermittedError("review held requests")
+    held = db.session.get(HeldUserRequest, request_id)
+    if held is None or held.resolved_at is not None:
+        return False
+    user = db.session.get(User, held.user_id)
+    changed: list[str] = []
+    if apply and user is not None:
+        changes = changes_for(user, UserData(**held.data))
+        ensure_changeable("edit", user, actor, changes)
+        if "email" in changes:
+            changes["email_verified"] = False
+        for name, value in changes.items():
+            setattr(user, name, value)
+        changed = sorted(changes)
+    held.resolved_at = utcnow()
+    held.resolved_by_user_id = actor.id if actor else None
+    held.resolution = "applied" if apply else "dismissed"
+    record_event(
+        "user.held_request_resolved",
+        actor_user_id=actor.id if actor else None,
+        subject_user_id=held.user_id,
+        subject_dni=held.dni,
+        ip_address=ip_address,
+        details={"resolution": held.resolution, "fields": changed},
+    )
     db.session.commit()
     return True

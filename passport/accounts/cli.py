@@ -22,7 +22,7 @@ from passport.accounts.errors import DuplicateDniError
 from passport.accounts.errors import InvalidImportError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import PasswordRejectedError
-from passport.accounts.errors import UserNotFoundError
+from passport.accounts.errors import UnverifiedEmailError
 from passport.mail import MailDeliveryError
 
 # The largest import file read (a national roster of teachers is far below it).
@@ -117,6 +117,11 @@ def create_command(
         )
     except (InvalidUserDataError, DuplicateDniError, PasswordRejectedError) as error:
         fail(describe(error))
+    except UnverifiedEmailError:
+        fail(
+            "an admin's links go only to a verified e-mail: pass --email-verified once the "
+            "address is confirmed; the user was not created"
+        )
     except MailDeliveryError as error:
         fail(f"the activation mail could not be sent ({error}); the user was not created")
     mail_sent = password is None and not no_email
@@ -181,17 +186,19 @@ def import_command(file: Path, dry_run: bool, no_email: bool, as_json: bool) -> 
 
 
 def _status_command(action: str, dni: str, as_json: bool) -> None:
-    from passport.accounts import services
+    from passport.accounts import administration
 
+    # The operator on the server acts as the system (actor None) through the same rules as
+    # the console and the API.
     function = {
-        "unlock": services.unlock_user,
-        "disable": services.disable_user,
-        "enable": services.enable_user,
+        "unlock": administration.unlock_user,
+        "disable": administration.disable_user,
+        "enable": administration.enable_user,
     }[action]
     try:
-        changed = function(dni)
-    except UserNotFoundError as error:
-        fail(str(error))
+        changed = function(dni, actor=None)
+    except AccountsError as error:
+        fail(describe(error))
     past = {"unlock": "unlocked", "disable": "disabled", "enable": "enabled"}[action]
     if action == "unlock":
         text = f"user {dni} unlocked" if changed else f"user {dni} was not locked; counters reset"
@@ -244,6 +251,8 @@ def grant_admin_command(
         user = administration.grant_admin(dni, dre=dre, ugel=ugel, actor=None, reason=reason)
     except AccountsError as error:
         fail(describe(error))
+    except MailDeliveryError as error:
+        fail(f"the enrolment link could not be mailed ({error}); nothing was changed")
     scope = " / ".join(f"{kind} {name}" for kind, name in (("DRE", dre), ("UGEL", ugel)) if name)
     emit(
         as_json,

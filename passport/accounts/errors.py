@@ -61,6 +61,15 @@ class NotPermittedError(AccountsError):
         self.action = action
 
 
+class UnverifiedEmailError(AccountsError):
+    """An admin account's link (password or second-factor enrolment) would go to an e-mail
+    address nobody has proven to own; nothing was sent."""
+
+    def __init__(self, dni: str) -> None:
+        super().__init__(f"the e-mail of user {dni} is not verified; no link was sent")
+        self.dni = dni
+
+
 class AccountStateError(AccountsError):
     """The action does not apply to the account in its current state (e.g. activation mail
     to an active account); ``status`` is the account's status value."""

@@ -39,6 +39,11 @@ What it does:
   an empty optional cell keeps it; the address cells, when any is filled, replace the whole
   address. A changed e-mail is no longer verified. Status, password and admin flag never
   change through an import.
+- Every row passes the rule of every write path (``territory.change_refusal``) for the
+  acting admin: a scoped admin cannot change an admin account nor move a person out of its
+  territory. A scoped admin's row for a DNI that exists outside its territory gets the answer
+  of a new DNI (counted as created) and is held for a national admin (``HeldUserRequest``),
+  so the file does not reveal where else a DNI exists.
 - Importing the same file again changes nothing: "0 created, 0 updated, N unchanged".
 - ``dry_run=True`` reports what would happen and writes nothing.
 """
@@ -47,7 +52,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -55,12 +60,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from passport.accounts import territory
 from passport.accounts.errors import InvalidImportError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import RowError
+from passport.accounts.models import HeldUserRequest
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.accounts.notifications import send_activation_mail
+from passport.accounts.territory import scope_of
 from passport.accounts.validation import UserData
 from passport.accounts.validation import clean_user_data
 from passport.audit.services import record_event
@@ -85,6 +93,9 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     mails_sent: int = 0
     mail_failures: list[str] = field(default_factory=list)  # DNIs whose mail failed
+    # DNIs outside a scoped admin's territory, held for a national admin. They are in
+    # ``created`` too: the scoped admin's answer is that of a new DNI.
+    held: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """ "2 created, 1 updated, 5 unchanged"."""
@@ -222,7 +233,7 @@ def _existing_users(dnis: list[str]) -> dict[str, User]:
     return found
 
 
-def _changes(user: User, data: UserData) -> dict[str, Any]:
+def changes_for(user: User, data: UserData) -> dict[str, Any]:
     """The attributes an import row changes on an existing user (empty cells keep values)."""
     wanted: dict[str, Any] = {
         "email": data.email,
@@ -236,18 +247,39 @@ def _changes(user: User, data: UserData) -> dict[str, Any]:
     return {name: value for name, value in wanted.items() if getattr(user, name) != value}
 
 
-# Given a valid row and the user of its DNI (None: new), a reason to refuse it, or None.
-RowCheck = Callable[[UserData, User | None], str | None]
+def _row_refusals(
+    rows: list[ImportRow], existing: dict[str, User], actor: User | None
+) -> tuple[list[ImportRow], dict[str, dict[str, Any]]]:
+    """Check every row against the write rule; InvalidImportError lists the refused ones.
 
-
-def _check_rows(rows: list[ImportRow], existing: dict[str, User], check: RowCheck) -> None:
-    errors = []
+    Returns the rows to hold for a national admin (existing DNIs the actor cannot see) and
+    the changes of each existing, visible row.
+    """
+    scope = scope_of(actor)
+    errors: list[RowError] = []
+    held: list[ImportRow] = []
+    changes: dict[str, dict[str, Any]] = {}
     for row in rows:
-        reason = check(row.data, existing.get(row.data.dni))
-        if reason:
-            errors.append(RowError(row.line, None, reason))
+        user = existing.get(row.data.dni)
+        if user is not None and scope.includes(user):
+            changes[row.data.dni] = changes_for(user, row.data)
+            refusal = (
+                territory.change_refusal(actor, user, changes[row.data.dni])
+                if changes[row.data.dni]
+                else None
+            )
+        else:
+            # A new DNI, or one this actor cannot see: judged alike, as a creation.
+            refusal = territory.change_refusal(
+                actor, None, {"dre": row.data.dre, "ugel": row.data.ugel}
+            )
+            if refusal is None and user is not None:
+                held.append(row)
+        if refusal is not None:
+            errors.append(RowError(row.line, None, refusal.value))
     if errors:
         raise InvalidImportError(errors)
+    return held, changes
 
 
 def import_users(
@@ -255,25 +287,30 @@ def import_users(
     *,
     dry_run: bool = False,
     send_email: bool = True,
-    actor_user_id: int | None = None,
-    check_row: RowCheck | None = None,
+    actor: User | None = None,
+    reason: str | None = None,
     mail_batch: str | None = None,
 ) -> ImportReport:
     """Import a CSV file (format in the module doc); InvalidImportError when any row is bad.
 
-    ``check_row`` adds a rule of the caller (an admin's territory). With ``mail_batch``, the
+    ``actor`` is the admin importing (None: the system, national). With ``mail_batch``, the
     activation mails are queued under that name in the import's transaction (sent later by
     passport/accounts/mail_queue.py) instead of being sent before returning.
     """
+    actor_user_id = actor.id if actor is not None else None
     rows = parse_rows(decode(source))
     report = ImportReport(dry_run=dry_run)
     existing = _existing_users([row.data.dni for row in rows])
-    if check_row is not None:
-        _check_rows(rows, existing, check_row)
+    held, all_changes = _row_refusals(rows, existing, actor)
+    held_dnis = {row.data.dni for row in held}
+    report.held = sorted(held_dnis)
     new_users: list[User] = []
     for row in rows:
         data = row.data
         user = existing.get(data.dni)
+        if data.dni in held_dnis:
+            report.created.append(data.dni)
+            continue
         if user is None:
             report.created.append(data.dni)
             new_users.append(
@@ -290,7 +327,7 @@ def import_users(
                 )
             )
             continue
-        changes = _changes(user, data)
+        changes = all_changes[data.dni]
         if not changes:
             report.unchanged.append(data.dni)
             continue
@@ -318,6 +355,8 @@ def import_users(
         raise InvalidImportError(
             [RowError(None, "dni", "a DNI of the file was created meanwhile; run it again")]
         ) from None
+    for row in held:
+        hold_request(row.data, existing[row.data.dni], actor, "import", reason, mail_batch)
     for user in new_users:
         record_event(
             "user.created",
@@ -330,13 +369,14 @@ def import_users(
         "users.imported",
         actor_user_id=actor_user_id,
         details={
-            "created": len(report.created),
+            "created": len(report.created) - len(report.held),
             "updated": len(report.updated),
             "unchanged": len(report.unchanged),
+            **({"held": len(report.held)} if report.held else {}),
             **({"batch": mail_batch} if mail_batch else {}),
         },
     )
-    if send_email and mail_batch is not None:
+    if send_email and mail_batch is not None:  # held DNIs are no new users: no mail
         from passport.accounts.links import LinkPurpose
         from passport.accounts.mail_queue import enqueue_link_mails
 
@@ -352,3 +392,33 @@ def import_users(
             except MailDeliveryError:
                 report.mail_failures.append(user.dni)
     return report
+
+
+def hold_request(
+    data: UserData,
+    user: User,
+    actor: User | None,
+    source: str,
+    reason: str | None,
+    batch: str | None = None,
+) -> HeldUserRequest:
+    """Keep a scoped admin's data for a DNI outside its territory for a national admin; no
+    commit. The person's own admins see the event on the person's page."""
+    request = HeldUserRequest(
+        actor_user_id=actor.id if actor is not None else None,
+        user_id=user.id,
+        dni=data.dni,
+        data=asdict(data),
+        source=source,
+        batch=batch,
+        reason=reason,
+    )
+    db.session.add(request)
+    record_event(
+        "user.change_held",
+        actor_user_id=actor.id if actor is not None else None,
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        details={"via": source, **({"reason": reason} if reason else {})},
+    )
+    return request

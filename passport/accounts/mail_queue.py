@@ -124,7 +124,12 @@ def _send(row: OutgoingMail, run: QueueRun) -> None:
     """Send one claimed row and record the outcome; commits."""
     purpose = LinkPurpose(row.kind)
     user = db.session.get(User, row.user_id)
-    if user is None or user.status is not purpose.required_status:
+    # An admin's link never goes to an unverified address (notifications.send_link_mail).
+    if (
+        user is None
+        or user.status is not purpose.required_status
+        or (user.is_admin and not user.email_verified)
+    ):
         row.status = CANCELLED
         run.cancelled += 1
         db.session.commit()

@@ -118,3 +118,29 @@ class OutgoingMail(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class HeldUserRequest(Base):
+    """A scoped admin's create or import row for a DNI that exists outside its territory.
+
+    The scoped admin got the answer of a new DNI (so it cannot learn where else a DNI
+    exists); a national admin reads these in the console and applies or dismisses them.
+    ``data`` is the row as validated (``UserData`` members).
+    """
+
+    __tablename__ = "held_user_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    dni: Mapped[str] = mapped_column(String(8))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(16))  # create | import
+    batch: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    resolution: Mapped[str | None] = mapped_column(String(16))  # applied | dismissed

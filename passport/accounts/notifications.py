@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
 
+from passport.accounts.errors import UnverifiedEmailError
 from passport.accounts.links import LinkPurpose
 from passport.accounts.links import absolute_url
 from passport.accounts.links import issue_link
@@ -70,7 +71,13 @@ def send_link_mail(
     actor_client_id: str | None = None,
     via: str = "service",
 ) -> None:
-    """Issue a new link (older ones die) and mail it; no commit. Raises MailDeliveryError."""
+    """Issue a new link (older ones die) and mail it; no commit. Raises MailDeliveryError.
+
+    An admin account's link goes only to a verified address (UnverifiedEmailError, nothing
+    issued): whoever changed the address must not receive the key to the console.
+    """
+    if user.is_admin and not user.email_verified:
+        raise UnverifiedEmailError(user.dni)
     link = issue_link(user, purpose)
     brand = brand_context()
     subject = link_subject(purpose, brand["brand"], brand["platform"])
@@ -96,7 +103,7 @@ def _send_and_commit(
 ) -> None:
     try:
         send_link_mail(user, purpose, actor_user_id=actor_user_id, actor_client_id=actor_client_id)
-    except MailDeliveryError:
+    except (MailDeliveryError, UnverifiedEmailError):
         db.session.rollback()
         raise
     db.session.commit()

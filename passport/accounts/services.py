@@ -23,6 +23,7 @@ from passport.accounts.errors import InvalidLinkError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import LinkFailure
 from passport.accounts.errors import PasswordRejectedError
+from passport.accounts.errors import UnverifiedEmailError
 from passport.accounts.errors import UserNotFoundError
 from passport.accounts.importing import import_users
 from passport.accounts.links import LinkPurpose
@@ -124,10 +125,13 @@ def create_user(
 ) -> User:
     """Create a user: active with ``password``, else pending with the activation mail.
 
+    An admin (``is_admin``) needs ``email_verified`` and is mailed a one-time link to enrol
+    the second factor (passport/mfa/enrolment.py), even with ``send_email=False``.
+
     ``actor_client_id`` names the machine client (admin API) acting, for the audit log.
 
-    Raises InvalidUserDataError, DuplicateDniError, PasswordRejectedError or
-    MailDeliveryError; on any of them nothing is written.
+    Raises InvalidUserDataError, DuplicateDniError, UnverifiedEmailError,
+    PasswordRejectedError or MailDeliveryError; on any of them nothing is written.
     """
     data = clean_user_data(
         dni=dni,
@@ -145,6 +149,9 @@ def create_user(
         )
     if find_user_by_dni(data.dni) is not None:
         raise DuplicateDniError(data.dni)
+    if is_admin and not email_verified:
+        # An admin's enrolment (and password) links go only to a proven address.
+        raise UnverifiedEmailError(data.dni)
     password_hash = None
     if password is not None:
         problems = check_new_password(password, dni=data.dni)
@@ -183,6 +190,14 @@ def create_user(
         ip_address=ip_address,
         details={"status": user.status.value, "is_admin": is_admin, **_why(reason)},
     )
+    if is_admin:
+        from passport.mfa.enrolment import issue_enrolment_link
+
+        try:  # whoever knows the password must not be the one who enrols the second factor
+            issue_enrolment_link(user, actor_user_id=actor_user_id, actor_client_id=actor_client_id)
+        except MailDeliveryError:
+            db.session.rollback()
+            raise
     if password_hash is None and send_email:
         try:
             send_link_mail(
@@ -191,7 +206,7 @@ def create_user(
                 actor_user_id=actor_user_id,
                 actor_client_id=actor_client_id,
             )
-        except MailDeliveryError:
+        except (MailDeliveryError, UnverifiedEmailError):
             db.session.rollback()
             raise
     db.session.commit()
@@ -268,8 +283,9 @@ def request_password_link(
     """Self-service ("Generar contraseña", "¿Olvidaste la contraseña?"): mail the right link.
 
     A pending user gets "Generar tu contraseña", an active one "Restablecer tu contraseña";
-    an unknown DNI or a disabled user gets nothing. It never raises for any of these (nor for
-    a mail failure), so the caller can answer the same way whatever the DNI.
+    an unknown DNI or a disabled user gets nothing, nor does an admin whose address is not
+    verified (audited). It never raises for any of these (nor for a mail failure), so the
+    caller can answer the same way whatever the DNI.
     """
     user = find_user_by_dni(dni)
     result = "unknown_dni"
@@ -280,13 +296,15 @@ def request_password_link(
         try:
             send_link_mail(user, purpose, via="self_service")
             result = f"sent_{purpose.value}"
+        except UnverifiedEmailError:
+            result = "admin_email_unverified"
         except MailDeliveryError:
             db.session.rollback()
             log.exception("self-service %s mail for user %s failed", purpose.value, user.id)
             result = "mail_failed"
     record_event(
         "password_link.requested",
-        outcome="failure" if result == "mail_failed" else "success",
+        outcome="failure" if result in ("mail_failed", "admin_email_unverified") else "success",
         subject_user_id=user.id if user is not None else None,
         subject_dni=dni,
         ip_address=ip_address,

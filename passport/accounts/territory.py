@@ -13,22 +13,31 @@
   reason is kept in the audit event's details.
 - **Admin accounts.** Only national admins (or the system) change an admin's account, and
   nobody disables, resets or demotes their own account.
+- **One rule for every write path.** ``change_refusal`` decides whether ``actor`` may change
+  ``user`` (None: a person being created) and these fields; the console, the CSV import
+  (preview and confirmation), the admin API and the CLI all ask it, so no path is laxer.
+  A scoped admin never moves a person out of its territory, and never sets a territory level
+  its scope does not fix (a UGEL-only admin cannot change a person's DRE: that would hide the
+  person from their DRE's admin).
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from typing import TypeVar
 
 from sqlalchemy import Select
+from sqlalchemy import select
 
 from passport.accounts.errors import NotPermittedError
 from passport.accounts.errors import ReasonRequiredError
 from passport.accounts.errors import UserNotFoundError
 from passport.accounts.models import User
-from passport.accounts.services import find_user_by_dni
 from passport.accounts.validation import clean_dni
+from passport.extensions import db
 
 REASON_MAX_LENGTH = 500
 # Actions a national admin must also justify: they cut a person off.
@@ -106,20 +115,79 @@ def find_user(dni_or_user: str | User, *, actor: User | None) -> User:
         user: User | None = dni_or_user
     else:
         dni, problem = clean_dni(dni_or_user)
-        user = None if problem else find_user_by_dni(dni)
+        user = None if problem else db.session.scalar(select(User).where(User.dni == dni))
     if user is None or not scope.includes(user):
         raise UserNotFoundError(dni_or_user if isinstance(dni_or_user, str) else dni_or_user.dni)
     return user
 
 
-def ensure_changeable(action: str, user: User, actor: User | None) -> None:
-    """Refuse changes to admin accounts by scoped admins, and self-harm by anyone."""
+# The attributes of a person an admin may set, and those of admin rights (national only).
+PERSON_FIELDS = frozenset(
+    {"email", "given_name", "family_name", "phone_number", "address", "dre", "ugel"}
+)
+ADMIN_FIELDS = frozenset({"is_admin", "admin_dre", "admin_ugel"})
+SELF_HARM = frozenset({"disable", "force_password_reset", "revoke_admin"})
+
+
+class Refusal(enum.StrEnum):
+    """Why an actor may not make a change (the value is the English reason operators read)."""
+
+    NOT_VISIBLE = "outside the admin's territory"
+    ADMIN_ACCOUNT = "only national admins change an admin account"
+    TERRITORY = "would place the person outside the admin's territory"
+    NATIONAL_ONLY = "only national admins change admin rights"
+    OWN_ACCOUNT = "not on one's own account"
+
+
+def change_refusal(
+    actor: User | None,
+    user: User | None,
+    changes: Mapping[str, Any] | None = None,
+    *,
+    action: str = "edit",
+) -> Refusal | None:
+    """Why ``actor`` may not apply ``action`` with ``changes`` (new values by attribute) to
+    ``user`` (None: a person being created with ``changes``); None when it may.
+
+    The one decision of every write path (see the module docstring).
+    """
+    changes = changes or {}
+    unknown = set(changes) - PERSON_FIELDS - ADMIN_FIELDS
+    if unknown:  # a caller's mistake, never a person's input
+        raise ValueError(f"unknown fields: {sorted(unknown)}")
     if actor is None:
-        return
-    if user.is_admin and not scope_of(actor).is_national:
-        raise NotPermittedError(f"{action} on an admin account")
-    if user.id == actor.id and action in ("disable", "force_password_reset", "revoke_admin"):
-        raise NotPermittedError(f"{action} on one's own account")
+        return None
+    scope = scope_of(actor)
+    if user is not None and user.id == actor.id and action in SELF_HARM:
+        return Refusal.OWN_ACCOUNT
+    if scope.is_national:
+        return None
+    if ADMIN_FIELDS & set(changes):
+        return Refusal.NATIONAL_ONLY
+    if user is not None and not scope.includes(user):
+        return Refusal.NOT_VISIBLE
+    if user is not None and user.is_admin:
+        return Refusal.ADMIN_ACCOUNT
+    dre = changes.get("dre", user.dre if user is not None else None)
+    ugel = changes.get("ugel", user.ugel if user is not None else None)
+    if not scope.covers(dre, ugel):
+        return Refusal.TERRITORY
+    # A level the scope leaves open is not the admin's to change (UGEL-only: the DRE).
+    if user is not None and scope.dre is None and dre != user.dre:
+        return Refusal.TERRITORY
+    return None
+
+
+def ensure_changeable(
+    action: str, user: User, actor: User | None, changes: Mapping[str, Any] | None = None
+) -> None:
+    """``change_refusal`` as an exception: UserNotFoundError for a person the actor cannot
+    see, NotPermittedError for the rest."""
+    refusal = change_refusal(actor, user, changes, action=action)
+    if refusal is Refusal.NOT_VISIBLE:
+        raise UserNotFoundError(user.dni)
+    if refusal is not None:
+        raise NotPermittedError(f"{action}: {refusal.value}")
 
 
 def target(

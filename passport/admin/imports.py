@@ -23,6 +23,7 @@ from passport.accounts.errors import InvalidImportError
 from passport.accounts.errors import ReasonRequiredError
 from passport.accounts.errors import RowError
 from passport.accounts.mail_queue import start_drain
+from passport.accounts.territory import Refusal
 from passport.admin import staging
 from passport.admin.blueprint import bp
 from passport.admin.forms import ImportForm
@@ -42,7 +43,11 @@ REASONS = (
     ("more than", _l("El archivo tiene demasiadas filas: divídalo en partes.")),
     ("expected", _l("La fila no tiene el mismo número de campos que el encabezado.")),
     ("malformed CSV", _l("El archivo CSV está mal formado (revise las comillas).")),
-    (staging.OUTSIDE_TERRITORY, _l("La persona de esta fila no pertenece a su ámbito.")),
+    (Refusal.TERRITORY.value, _l("La persona de esta fila no pertenece a su ámbito.")),
+    (
+        Refusal.ADMIN_ACCOUNT.value,
+        _l("Es la cuenta de un administrador: solo un administrador nacional puede cambiarla."),
+    ),
     ("a DNI of the file was created meanwhile", _l("Otro proceso creó un DNI del archivo.")),
 )
 

@@ -1,10 +1,12 @@
 """Bulk import from the console: upload and preview, then confirm; all or nothing.
 
 The file goes through the same parser and validator as ``passport users import``
-(passport/accounts/importing.py). A scoped admin's file may only hold people of its
-territory: every row must name the admin's DRE/UGEL (or, for an existing DNI, leave them
-blank while the stored values are in the territory). The confirmation imports the stored
-file in one transaction that also queues the activation mails (passport/accounts/mail_queue.py).
+(passport/accounts/importing.py), with the signed-in admin as actor, so the rule of every
+write path applies to preview and confirmation alike (``territory.change_refusal``): a scoped
+admin's rows stay in its territory and never change an admin account; a row for a DNI it
+cannot see is answered as a new DNI and held for a national admin. The confirmation imports
+the stored file in one transaction that also queues the activation mails
+(passport/accounts/mail_queue.py).
 """
 
 from __future__ import annotations
@@ -19,40 +21,19 @@ from sqlalchemy import update
 
 from passport.accounts.errors import ReasonRequiredError
 from passport.accounts.importing import ImportReport
-from passport.accounts.importing import RowCheck
 from passport.accounts.importing import import_users
 from passport.accounts.mail_queue import batch_progress
 from passport.accounts.models import User
-from passport.accounts.territory import Scope
 from passport.accounts.territory import clean_reason
 from passport.accounts.territory import is_reason_required
-from passport.accounts.territory import scope_of
-from passport.accounts.validation import UserData
 from passport.admin.models import UserImport
 from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 
-OUTSIDE_TERRITORY = "outside the admin's territory"
-
 
 class ImportNotFoundError(Exception):
     """No pending upload of this admin has this token (unknown, expired or confirmed)."""
-
-
-def territory_check(scope: Scope) -> RowCheck | None:
-    """The row rule of a scoped admin (None for a national one)."""
-    if scope.is_national:
-        return None
-
-    def check(data: UserData, existing: User | None) -> str | None:
-        if existing is not None and not scope.includes(existing):
-            return OUTSIDE_TERRITORY
-        dre = data.dre if data.dre is not None else (existing.dre if existing else None)
-        ugel = data.ugel if data.ugel is not None else (existing.ugel if existing else None)
-        return None if scope.covers(dre, ugel) else OUTSIDE_TERRITORY
-
-    return check
 
 
 def _ttl() -> timedelta:
@@ -87,8 +68,7 @@ def preview_import(
     why = clean_reason(reason)
     if why is None and is_reason_required("import", actor):
         raise ReasonRequiredError("import")
-    check = territory_check(scope_of(actor))
-    report = import_users(content, dry_run=True, check_row=check, actor_user_id=actor.id)
+    report = import_users(content, dry_run=True, actor=actor, reason=why)
     forget_expired_uploads()
     upload = UserImport(
         actor_user_id=actor.id, filename=filename[:255] or "import.csv", content=content, reason=why
@@ -135,12 +115,7 @@ def confirm_import(token: str, *, actor: User, ip_address: str | None = None) ->
         details={"batch": upload.token, **({"reason": upload.reason} if upload.reason else {})},
     )
     try:
-        report = import_users(
-            content,
-            check_row=territory_check(scope_of(actor)),
-            actor_user_id=actor.id,
-            mail_batch=upload.token,
-        )
+        report = import_users(content, actor=actor, reason=upload.reason, mail_batch=upload.token)
     except Exception:
         db.session.rollback()  # the claim too: nothing of this confirmation stays
         raise

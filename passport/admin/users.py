@@ -28,6 +28,7 @@ from passport.accounts.errors import DuplicateDniError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import NotPermittedError
 from passport.accounts.errors import ReasonRequiredError
+from passport.accounts.errors import UnverifiedEmailError
 from passport.accounts.errors import UserNotFoundError
 from passport.accounts.models import User
 from passport.admin.blueprint import bp
@@ -51,7 +52,11 @@ FIELD_MESSAGES = {
     "dre": _l("Revise el nombre de la DRE (hasta 120 caracteres)."),
     "ugel": _l("Revise el nombre de la UGEL (hasta 120 caracteres)."),
 }
-FORM_FIELDS = {"phone": "phone"}  # validator field -> form field, where they differ
+FORM_FIELDS = {"phone": "phone"}
+SCOPED_CREATE_DONE = _l(
+    "Solicitud registrada. Si el DNI no tenía cuenta, se creó en su ámbito y se envió el correo "
+    "«Generar tu contraseña»; si ya tenía una, la revisará un administrador nacional."
+)  # validator field -> form field, where they differ
 
 
 def error_message(error: AccountsError) -> str:
@@ -60,6 +65,13 @@ def error_message(error: AccountsError) -> str:
         return str(_("Indique el motivo de esta acción; queda registrado en la auditoría."))
     if isinstance(error, NotPermittedError):
         return str(_("Su ámbito de administración no le permite esta acción."))
+    if isinstance(error, UnverifiedEmailError):
+        return str(
+            _(
+                "El correo de esta cuenta de administrador no está verificado: no se envió "
+                "ningún enlace. Un administrador nacional debe confirmar el correo primero."
+            )
+        )
     if isinstance(error, AccountStateError):
         return str(_("Esta acción no corresponde al estado actual de la cuenta."))
     if isinstance(error, DuplicateDniError):
@@ -130,6 +142,11 @@ def users_create() -> ResponseReturnValue:
         except AccountsError as error:
             form_error = error_message(error)
         else:
+            if user is None or not scope.is_national:
+                # The same answer whether the DNI was new or held for a national admin
+                # (it exists outside this territory): a scoped admin must not learn which.
+                flash(str(SCOPED_CREATE_DONE), "success")
+                return redirect(url_for("admin.users"))
             flash(_("Usuario creado. Se envió el correo «Generar tu contraseña»."), "success")
             return redirect(url_for("admin.users_detail", dni=user.dni))
     elif form.errors:

@@ -81,6 +81,8 @@ def provision_user(
             if existing is None:  # pragma: no cover - deleted in between
                 raise
         else:
+            if user is None:  # pragma: no cover - the system (actor None) is national
+                raise DuplicateDniError(data.dni)
             return Provisioned(user, created=True)
     conflicts = differing_fields(existing, data)
     if conflicts:

@@ -20,6 +20,7 @@ from flask import url_for
 from passport.accounts import administration
 from passport.accounts.errors import AccountStateError
 from passport.accounts.errors import InvalidUserDataError
+from passport.accounts.errors import NotPermittedError
 from passport.accounts.errors import UserNotFoundError
 from passport.accounts.models import User
 from passport.api.auth import READ_SCOPE
@@ -83,6 +84,12 @@ def json_response(body: dict[str, Any], status: int = 200, **headers: str) -> Re
 def answer_problem(problem: ApiError) -> Response:
     """A problem raised by a view or a helper."""
     return from_problem(problem)
+
+
+@bp.errorhandler(NotPermittedError)
+def answer_not_permitted(error: NotPermittedError) -> Response:
+    """The write rule refused (passport/accounts/territory.py): 403, never a 500."""
+    return problem_response(403, "This change is not permitted.")
 
 
 @bp.errorhandler(BearerError)

@@ -33,10 +33,13 @@ EVENT_LABELS: dict[str, LazyString] = {
     "mfa.step_up": _l("Segundo paso verificado"),
     "mfa.recovery_code_used": _l("Código de recuperación usado"),
     "mfa.recovery_codes_regenerated": _l("Códigos de recuperación renovados"),
+    "mfa.enrolment_link_sent": _l("Enlace para activar el segundo paso enviado"),
     "admin.second_factor_expired": _l("Segundo paso de administración vencido"),
     # Accounts
     "user.created": _l("Usuario creado"),
     "user.updated": _l("Usuario modificado"),
+    "user.change_held": _l("Solicitud fuera del ámbito retenida para revisión nacional"),
+    "user.held_request_resolved": _l("Solicitud retenida resuelta por un administrador nacional"),
     "user.disabled": _l("Usuario deshabilitado"),
     "user.enabled": _l("Usuario habilitado"),
     "user.unlocked": _l("Usuario desbloqueado"),

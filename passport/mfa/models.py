@@ -60,3 +60,20 @@ class SecondFactorChallenge(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class EnrolmentLink(Base):
+    """A one-time link an admin must open to enrol TOTP (only its SHA-256 is kept).
+
+    Granting admin rights mails it to the admin's verified address: knowing the password is
+    not enough to put the console's second factor on the account.
+    """
+
+    __tablename__ = "totp_enrolment_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]

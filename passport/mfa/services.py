@@ -22,6 +22,9 @@ from passport.login.services import RequestInfo
 from passport.login.sessions import SessionFacts
 from passport.mfa.assurance import ACR_MFA
 from passport.mfa.assurance import SECOND_FACTOR_METHOD
+from passport.mfa.enrolment import live_link
+from passport.mfa.enrolment import needs_link
+from passport.mfa.enrolment import spend_link
 from passport.mfa.errors import AccountLocked
 from passport.mfa.errors import InvalidCode
 from passport.mfa.errors import InvalidPassword
@@ -103,15 +106,26 @@ def start_enrolment(user: User) -> Enrolment:
     return _enrolment(user, decrypt_secret(credential.secret_encrypted))
 
 
-def confirm_enrolment(user: User, code: str, info: RequestInfo, *, password: str) -> list[str]:
+def confirm_enrolment(
+    user: User,
+    code: str,
+    info: RequestInfo,
+    *,
+    password: str,
+    enrolment_token: str | None = None,
+) -> list[str]:
     """Switch TOTP on after the password and a first good code; return the recovery codes.
 
     The password too: a borrowed or stolen session must not be able to put a factor only the
-    thief holds on the account (locking the owner out).
+    thief holds on the account (locking the owner out). An admin also needs a live enrolment
+    link (``passport/mfa/enrolment.py``), which this spends.
     """
     credential = _credential(user.id)
     if credential is None or credential.confirmed_at is not None:
         raise NotEnrolled("no enrolment in progress")
+    link = live_link(user, enrolment_token)
+    if needs_link(user) and link is None:
+        raise NotEnrolled("an admin enrols only through a live enrolment link")
     if not verify_password(user.password_hash, password):
         _audit("mfa.totp_enabled", user, info, outcome="failure", details={"reason": "password"})
         db.session.commit()
@@ -120,6 +134,9 @@ def confirm_enrolment(user: User, code: str, info: RequestInfo, *, password: str
     step = matching_step(decrypt_secret(credential.secret_encrypted), code, now, None)
     if step is None:
         raise InvalidCode()
+    if link is not None and not spend_link(link):
+        db.session.rollback()
+        raise NotEnrolled("the enrolment link was used meanwhile")
     credential.confirmed_at = now
     credential.last_used_step = step
     codes = replace_recovery_codes(user.id)

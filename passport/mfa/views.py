@@ -17,6 +17,8 @@ from passport.account.access import signed_in
 from passport.login.models import SSOSession
 from passport.login.resume import local_next
 from passport.mfa import services
+from passport.mfa.enrolment import live_link
+from passport.mfa.enrolment import needs_link
 from passport.mfa.errors import AccountLocked
 from passport.mfa.errors import InvalidCode
 from passport.mfa.errors import InvalidPassword
@@ -56,15 +58,38 @@ def format_secret(secret: str) -> str:
 @signed_in
 def setup(session: SSOSession) -> ResponseReturnValue:
     """Enrol TOTP: QR code and secret, a first code switches it on, recovery codes once."""
+    return _setup(session, None)
+
+
+@bp.route("/doble-factor/alta/<token>", methods=["GET", "POST"])
+@login_rate_limit
+def enrol_with_link(token: str) -> ResponseReturnValue:
+    """An admin's enrolment, through the one-time link mailed when admin rights were granted."""
+    return signed_in(lambda session: _setup(session, token[:200]))()
+
+
+def _setup(session: SSOSession, token: str | None) -> ResponseReturnValue:
     next_url = local_next(request.args.get("next"))
     if services.user_has_totp(session.user_id):
         return redirect(next_url or url_for("account.home"))
+    if needs_link(session.user) and live_link(session.user, token) is None:
+        # An admin without a live link: no secret is shown, the mailed link is the way in.
+        return page("passport/mfa/enrolment_link_needed.html", link_given=token is not None)
+    action = (
+        url_for("mfa.setup", next=next_url)
+        if token is None
+        else url_for("mfa.enrol_with_link", token=token, next=next_url)
+    )
     form = PasswordAndCodeForm()
     form_error: str | None = None
     if form.validate_on_submit():
         try:
             codes = services.confirm_enrolment(
-                session.user, form.code.data, request_info(), password=form.password.data
+                session.user,
+                form.code.data,
+                request_info(),
+                password=form.password.data,
+                enrolment_token=token,
             )
         except InvalidPassword:
             form_error = _("La contraseña actual no es correcta.")
@@ -74,7 +99,7 @@ def setup(session: SSOSession) -> ResponseReturnValue:
                 "y escriba el código que muestra ahora la aplicación."
             )
         except NotEnrolled:
-            return redirect(url_for("mfa.setup", next=next_url))
+            return redirect(action)
         else:
             # The person just proved the factor: this session counts as two-step from now.
             services.add_second_factor_to_session(session)
@@ -92,6 +117,7 @@ def setup(session: SSOSession) -> ResponseReturnValue:
         qr=qr_svg(enrolment.uri, _("Código QR para su aplicación de autenticación")),
         secret=format_secret(enrolment.secret),
         next_url=next_url,
+        action=action,
     )
 
 

@@ -13,7 +13,7 @@ from tests.integration.accounts.test_cli import run
 
 
 def test_grant_a_ugel_admin_then_revoke(app: Flask) -> None:
-    user = make_user()
+    user = make_user(email_verified=True)
     result = run(app, "grant-admin", user.dni, "--ugel", "UGEL 03", "--reason", "RD 12", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {
@@ -33,7 +33,7 @@ def test_grant_a_ugel_admin_then_revoke(app: Flask) -> None:
 
 
 def test_grant_national_admin_says_so(app: Flask) -> None:
-    user = make_user()
+    user = make_user(email_verified=True)
     result = run(app, "grant-admin", user.dni)
     assert result.output.strip() == f"user {user.dni} is now an admin (national)"
 
@@ -45,7 +45,7 @@ def test_grant_admin_to_an_unknown_dni_fails_in_one_line(app: Flask) -> None:
 
 
 def test_grant_admin_with_a_bad_territory_fails_in_one_line(app: Flask) -> None:
-    user = make_user()
+    user = make_user(email_verified=True)
     result = run(app, "grant-admin", user.dni, "--dre", "x" * 200)
     assert result.exit_code == 1
     assert result.output.count("\n") == 1

@@ -414,6 +414,8 @@ def test_recent_events_are_the_users_newest_first(national: User, teacher: User)
 
 
 def test_granting_and_revoking_admin(national: User, teacher: User) -> None:
+    teacher.email_verified = True
+    db.session.commit()
     admin.grant_admin(teacher.dni, ugel=f"  {UGEL_01} ", actor=national, reason="Designación")
     db.session.refresh(teacher)
     assert (teacher.is_admin, teacher.admin_dre, teacher.admin_ugel) == (True, None, UGEL_01)

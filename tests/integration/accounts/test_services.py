@@ -16,6 +16,7 @@ from passport.accounts import services
 from passport.accounts.errors import DuplicateDniError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import PasswordRejectedError
+from passport.accounts.errors import UnverifiedEmailError
 from passport.accounts.errors import UserNotFoundError
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
@@ -112,13 +113,35 @@ def test_a_duplicate_dni_is_a_domain_error(app: Flask) -> None:
 def test_create_user_with_a_password_is_active_and_sends_no_mail(
     app: Flask, outbox: Outbox
 ) -> None:
-    user = services.create_user(
-        "41234567", "r@example.pe", "Rosa", "Quispe", password="Kusi8Wayra", is_admin=True
-    )
+    user = services.create_user("41234567", "r@example.pe", "Rosa", "Quispe", password="Kusi8Wayra")
     assert user.status is UserStatus.ACTIVE
-    assert user.is_admin
     assert verify_password(user.password_hash, "Kusi8Wayra")
     assert outbox.messages() == []
+
+
+def test_creating_an_admin_needs_a_verified_email_and_mails_the_enrolment_link(
+    app: Flask, outbox: Outbox
+) -> None:
+    with pytest.raises(UnverifiedEmailError):
+        services.create_user(
+            "41234567", "r@example.pe", "Rosa", "Quispe", password="Kusi8Wayra", is_admin=True
+        )
+    assert count(User) == 0
+    user = services.create_user(
+        "41234567",
+        "r@example.pe",
+        "Rosa",
+        "Quispe",
+        password="Kusi8Wayra",
+        is_admin=True,
+        email_verified=True,
+        send_email=False,
+    )
+    assert user.is_admin
+    [mail] = outbox.messages()
+    assert mail["To"] == "r@example.pe"
+    assert str(mail["Subject"]).endswith("Activar la verificación en dos pasos")
+    assert "/mi-cuenta/doble-factor/alta/" in outbox.text_of(mail)
 
 
 def test_create_user_refuses_a_password_against_the_policy(app: Flask) -> None:

@@ -134,14 +134,15 @@ def test_the_import_is_all_or_nothing_at_confirmation(
     client = app.test_client()
     sign_in(app, client, make_admin(admin_ugel="UGEL 01"), ["pwd", "otp"])
     preview = upload(client, GOOD, reason="Padrón")
-    # Between preview and confirmation, the second DNI appears in another UGEL.
-    make_user(dni="41000002", ugel="UGEL 02")
+    # Between preview and confirmation, the second DNI becomes an admin account of the UGEL,
+    # which a UGEL admin may not change.
+    make_user(dni="41000002", ugel="UGEL 01", is_admin=True)
     before = user_count()
 
     response = confirm(client, preview)
 
     assert response.status_code == 200
-    assert "no pertenece a su ámbito" in response.get_data(as_text=True)
+    assert "solo un administrador nacional puede cambiarla" in response.get_data(as_text=True)
     assert user_count() == before  # not even the first, valid row
     assert db.session.scalar(select(func.count()).select_from(OutgoingMail)) == 0
     row = db.session.scalar(select(UserImport))
