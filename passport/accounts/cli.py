@@ -134,9 +134,11 @@ def create_command(
             "email": user.email,
             "is_admin": user.is_admin,
             "activation_mail_sent": mail_sent,
+            "enrolment_link_sent": user.is_admin,
         },
         f"created user {user.dni} (sub {user.sub}, {user.status.value})"
-        + ("; activation mail sent" if mail_sent else ""),
+        + ("; activation mail sent" if mail_sent else "")
+        + ("; second-factor enrolment link mailed" if user.is_admin else ""),
     )
 
 

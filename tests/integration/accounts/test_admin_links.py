@@ -158,3 +158,19 @@ def test_a_plain_user_enrols_without_a_link(app: Flask, client: FlaskClient) -> 
     user = make_user()
     sign_in(app, client, user, ["pwd"])
     assert _enrol_page(client, "/mi-cuenta/doble-factor")[0]
+
+
+def test_a_queued_link_for_an_admin_with_an_unverified_address_is_cancelled(
+    app: Flask, outbox: Outbox
+) -> None:
+    from passport.accounts.links import LinkPurpose
+    from passport.accounts.mail_queue import enqueue_link_mails
+    from passport.accounts.mail_queue import send_pending
+
+    # Queued while a plain user, then made an admin (a national edit changed the address).
+    pending = make_user(password=None, is_admin=True)
+    enqueue_link_mails([pending], LinkPurpose.ACTIVATION)
+    db.session.commit()
+    run_result = send_pending()
+    assert (run_result.sent, run_result.cancelled) == (0, 1)
+    assert outbox.messages() == []
