@@ -14,6 +14,7 @@ from typing import Any
 from typing import get_type_hints
 
 from config.environment import ConfigError
+from config.environment import environment_name
 from config.environment import settings_from_env
 
 __all__ = [
@@ -196,9 +197,11 @@ class ProductionConfig(BaseConfig):
     MAIL_BACKEND: str = "smtp"
 
 
+# What PASSPORT_ENV may name (CONTRACT.md). TestingConfig is not one: the test suite passes
+# it to create_app itself. A server started with it would take the development secret key, a
+# switched-off CAPTCHA and a fixed CAPTCHA answer without a word, and Flask's TESTING mode.
 CONFIGS: dict[str, type[BaseConfig]] = {
     "development": DevelopmentConfig,
-    "testing": TestingConfig,
     "production": ProductionConfig,
 }
 
@@ -209,11 +212,15 @@ ALIASES = {"SQLALCHEMY_DATABASE_URI": "PASSPORT_DATABASE_URL", "ENV": "PASSPORT_
 def config_from_env(
     environ: Mapping[str, str] | None = None, base: type[BaseConfig] | None = None
 ) -> dict[str, Any]:
-    """Return the settings for ``PASSPORT_ENV`` with every ``PASSPORT_*`` override applied."""
+    """Return the settings for ``PASSPORT_ENV`` with every ``PASSPORT_*`` override applied.
+
+    ``base`` (the test suite's ``TestingConfig``) replaces the class ``PASSPORT_ENV`` picks;
+    the variable itself must still name a deployable environment when it is set.
+    """
     environ = os.environ if environ is None else environ
-    if base is None:
-        name = environ.get("PASSPORT_ENV", "development").strip().lower()
-        if name not in CONFIGS:
-            raise ConfigError(f"PASSPORT_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
-        base = CONFIGS[name]
-    return settings_from_env(base, get_type_hints(base), environ, "PASSPORT_", ALIASES)
+    name = environment_name(environ, "PASSPORT_ENV", CONFIGS)
+    chosen = base or CONFIGS[name]
+    settings = settings_from_env(chosen, get_type_hints(chosen), environ, "PASSPORT_", ALIASES)
+    if "PASSPORT_ENV" in environ:
+        settings["ENV"] = name  # as judged: " Production " must not skip production's checks
+    return settings

@@ -59,3 +59,21 @@ def settings_from_env(
             value = parse_value(variable, environ[variable], hints.get(key, str))
         settings[key] = value
     return settings
+
+
+def environment_name(environ: Mapping[str, str], variable: str, choices: Mapping[str, Any]) -> str:
+    """The environment ``variable`` names (default ``development``), one of ``choices``.
+
+    ``testing`` is refused by name: its settings (a known secret key, a fixed or switched-off
+    CAPTCHA, fixed client credentials) exist only for the test suite, which builds its apps
+    from its own settings class, never from this variable.
+    """
+    name = environ.get(variable, "development").strip().lower()
+    if name == "testing":
+        raise ConfigError(
+            f"{variable}=testing is only for the test suite (its secret key and test settings "
+            "are public); use development or production"
+        )
+    if name not in choices:
+        raise ConfigError(f"{variable} must be one of {', '.join(choices)}, not {name!r}")
+    return name

@@ -131,14 +131,19 @@ def check_settings(app: Flask) -> None:
         problems.append("PASSPORT_ISSUER uses http:// on a non-loopback host")
     if not app.config["CAPTCHA_ENABLED"]:
         problems.append("the CAPTCHA is off (PASSPORT_CAPTCHA_ENABLED=false)")
-    if app.config["ENV"] == "production":
+    if app.config.get("CAPTCHA_TEST_ANSWER"):
+        problems.append("CAPTCHA_TEST_ANSWER is set (every CAPTCHA reads the same text)")
+    environment = app.config["ENV"]
+    if environment == "production":
         if problems:
             raise ConfigError("refusing to start in production: " + "; ".join(problems))
         if issuer_parts.scheme == "https":
             app.config["SESSION_COOKIE_SECURE"] = True
-    elif app.config["ENV"] == "development":
+    elif environment == "development":
         for problem in problems:
             log.warning("development setting: %s", problem)
+    elif environment != "testing":  # testing: only the test suite's own TestingConfig
+        raise ConfigError(f"ENV must be development or production, not {environment!r}")
     # Cookies are Secure whenever the issuer is https, whatever the environment.
     if issuer_parts.scheme == "https":
         app.config["SESSION_COOKIE_SECURE"] = True

@@ -7,7 +7,8 @@ code and short ASCII English. Everything else gets a page in the person's langua
 Malformed input never reaches a view: a path, query string, form body or User-Agent that is
 not UTF-8 once percent-decoded, or holds a NUL character, is answered 400 first (werkzeug would
 otherwise replace bad bytes and let a mangled value through, and PostgreSQL refuses NUL in text
-columns with an error), and a body over ``MAX_CONTENT_LENGTH`` is answered 413.
+columns with an error), and a body over ``MAX_CONTENT_LENGTH`` is answered 413. A form value
+longer than its field allows is answered 400 by the form itself (``TooLong``), without the value.
 """
 
 from __future__ import annotations
@@ -82,6 +83,14 @@ class NotText(BadRequest):
     """A path, query string, form body or User-Agent that is not UTF-8 text without NUL."""
 
     description = "request is not valid UTF-8 text"
+
+
+class TooLong(BadRequest):
+    """A form value longer than its field allows (``passport.security.forms.LimitedForm``)."""
+
+    description = "a submitted value is too long"
+    # Short, and never the value: the page must not write the oversized input back.
+    page_message = _l("Los datos enviados son demasiado largos. Vuelva a intentarlo.")
 
 
 def _endpoint() -> str | None:
@@ -173,6 +182,8 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
         message = str(
             _l("El formulario caducó o no es válido. Vuelva a cargar la página e intente de nuevo.")
         )
+    elif isinstance(error, TooLong):
+        message = str(TooLong.page_message)
     response = current_app.make_response(render_error(status, message))
     # Keep the Retry-After that Flask-Limiter computed, and Allow on 405.
     for name, value in error.get_headers():

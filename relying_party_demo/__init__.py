@@ -112,3 +112,5 @@ def check_settings(app: Flask) -> None:
     elif app.config["ENV"] == "development":
         for problem in problems:
             log.warning("development setting: %s", problem)
+    elif app.config["ENV"] != "testing":  # testing: only the test suite's AyniTestingConfig
+        raise ConfigError(f"ENV must be development or production, not {app.config['ENV']!r}")

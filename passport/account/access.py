@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from passport.login.models import SSOSession
+from passport.login.resume import return_path
 from passport.login.services import RequestInfo
 from passport.login.sessions import current_sso_session
 from passport.security.network import client_ip
@@ -19,8 +20,7 @@ from passport.security.network import client_ip
 
 def sign_in_and_return() -> Response:
     """Send an anonymous visitor to the sign-in page, coming back here afterwards."""
-    here = request.full_path.rstrip("?")
-    return redirect(url_for("login.sign_in", next=here))
+    return redirect(url_for("login.sign_in", next=return_path()))
 
 
 def signed_in(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 
 from passport.accounts.forms import SetPasswordForm
 from passport.mfa.forms import current_password_field
+from passport.security.forms import LimitedForm
 
 
 class ChangePasswordForm(SetPasswordForm):
@@ -17,11 +17,11 @@ class ChangePasswordForm(SetPasswordForm):
     current_password = current_password_field()
 
 
-class EndOtherSessionsForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no types
+class EndOtherSessionsForm(LimitedForm):
     """Only the CSRF token: "Cerrar todas las demás sesiones" is a POST."""
 
 
-class RevokeAppForm(FlaskForm):  # type: ignore[misc]
+class RevokeAppForm(LimitedForm):
     """The app whose access ends."""
 
     client_id = HiddenField(validators=[InputRequired(), Length(max=64)])

@@ -13,6 +13,8 @@ from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
 from passport.accounts.validation import is_valid_dni
+from passport.captcha.providers import ANSWER_FIELD_LIMIT
+from passport.security.forms import LimitedForm
 
 # Far above the policy's maximum: the policy says "at most 15"; this only bounds the work.
 PASSWORD_FIELD_MAX_LENGTH = 256
@@ -28,8 +30,10 @@ def dni_format(form: FlaskForm, field: StringField) -> None:
         raise ValidationError(_l("El DNI debe tener exactamente 8 dígitos (solo números)."))
 
 
-class DniRequestForm(FlaskForm):  # type: ignore[misc]  # flask-wtf is untyped
+class DniRequestForm(LimitedForm):
     """DNI for "Generar contraseña" and "¿Olvidaste la contraseña?" (CAPTCHA beside it)."""
+
+    outside_fields = ANSWER_FIELD_LIMIT
 
     dni = StringField(
         _l("Usuario (DNI)"),
@@ -42,7 +46,7 @@ class DniRequestForm(FlaskForm):  # type: ignore[misc]  # flask-wtf is untyped
     )
 
 
-class SetPasswordForm(FlaskForm):  # type: ignore[misc]
+class SetPasswordForm(LimitedForm):
     """Contraseña and Confirmar contraseña of "Verificación de usuario"."""
 
     password = PasswordField(

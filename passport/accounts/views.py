@@ -107,11 +107,11 @@ def _link_request_page(kind: str) -> ResponseReturnValue:
 @bp.route("/verificacion/<token>", methods=["GET", "POST"])
 def verify(token: str) -> ResponseReturnValue:
     """ "Verificación de usuario": set the password through a mailed link."""
+    form = SetPasswordForm()  # first: an oversized submission is refused before any work
     try:
         resolve_link(token)
     except InvalidLinkError as error:
         return _dead_link(error.failure)
-    form = SetPasswordForm()
     problems: list[PasswordProblem] = []
     if request.method == "POST" and form.validate():
         try:

@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     from passport.audit.labels import event_label
     from passport.audit.labels import outcome_label
     from passport.database import utcnow
+    from passport.security.forms import field_max_length
 
     # View modules of the console: one import line each (clients, keys, audit go here).
 
@@ -33,6 +34,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["now_utc"] = utcnow
     app.jinja_env.filters["event_label"] = event_label
     app.jinja_env.filters["outcome_label"] = outcome_label
+    # An input's maxlength is its field's limit (the form refuses anything longer).
+    app.jinja_env.filters["max_length"] = field_max_length
 
 
 def admin_endpoints(app: Flask) -> frozenset[str]:

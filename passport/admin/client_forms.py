@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import IntegerField
 from wtforms import SelectField
@@ -24,6 +23,7 @@ from passport.oidc.client_validation import ACCESS_TOKEN_FORMATS
 from passport.oidc.client_validation import AUTH_METHODS
 from passport.oidc.client_validation import GRANT_TYPES
 from passport.oidc.client_validation import ID_TOKEN_ALGS
+from passport.security.forms import LimitedForm
 
 AUTH_METHOD_LABELS = {
     "client_secret_basic": _l("Secreto en la cabecera (client_secret_basic)"),
@@ -43,6 +43,11 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+def _one_char_line_breaks(value: Any) -> Any:
+    """A text area sends CR LF; its maxlength (and so our Length) counts a line break once."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
 class CheckboxesField(SelectMultipleField):  # type: ignore[misc]
     """A list of checkboxes (no JavaScript, usable on a phone)."""
 
@@ -50,7 +55,7 @@ class CheckboxesField(SelectMultipleField):  # type: ignore[misc]
     option_widget = widgets.CheckboxInput()
 
 
-class ClientForm(FlaskForm):  # type: ignore[misc]  # flask-wtf is untyped
+class ClientForm(LimitedForm):
     """Every field an administrator sets on a client."""
 
     name = StringField(
@@ -59,16 +64,22 @@ class ClientForm(FlaskForm):  # type: ignore[misc]  # flask-wtf is untyped
         validators=[InputRequired(message=_l("Escriba el nombre.")), Length(max=120)],
     )
     description = TextAreaField(
-        _l("Descripción (opcional)"), filters=[_strip], validators=[Length(max=500)]
+        _l("Descripción (opcional)"),
+        filters=[_one_char_line_breaks, _strip],
+        validators=[Length(max=500)],
     )
     logo_uri = StringField(
         _l("URL del logo (opcional)"), filters=[_strip], validators=[Length(max=2000)]
     )
     redirect_uris = TextAreaField(
-        _l("URI de redirección (una por línea)"), validators=[Length(max=41000)]
+        _l("URI de redirección (una por línea)"),
+        filters=[_one_char_line_breaks],
+        validators=[Length(max=41000)],
     )
     post_logout_redirect_uris = TextAreaField(
-        _l("URI tras cerrar sesión (una por línea, opcional)"), validators=[Length(max=41000)]
+        _l("URI tras cerrar sesión (una por línea, opcional)"),
+        filters=[_one_char_line_breaks],
+        validators=[Length(max=41000)],
     )
     backchannel_logout_uri = StringField(
         _l("URI de cierre de sesión por canal trasero (opcional)"),
@@ -123,12 +134,13 @@ class ClientForm(FlaskForm):  # type: ignore[misc]  # flask-wtf is untyped
     )
     jwks = TextAreaField(
         _l("JWK Set público del cliente, en JSON (private_key_jwt, opcional)"),
+        filters=[_one_char_line_breaks],
         validators=[Length(max=64000)],
     )
     reason = StringField(_l("Motivo"), filters=[_strip], validators=[Length(max=REASON_MAX)])
 
 
-class ReasonOnlyForm(FlaskForm):  # type: ignore[misc]
+class ReasonOnlyForm(LimitedForm):
     """A confirmed action: just the reason (required by the view when it must be)."""
 
     reason = StringField(_l("Motivo"), filters=[_strip], validators=[Length(max=REASON_MAX)])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField
 from wtforms.validators import InputRequired
@@ -13,13 +12,14 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from passport.accounts.forms import dni_format
+from passport.security.forms import LimitedForm
 
 
 def _strip(value: Any) -> Any:
     return " ".join(value.split()) if isinstance(value, str) else value
 
 
-class ReasonForm(FlaskForm):  # type: ignore[misc]  # flask-wtf is untyped
+class ReasonForm(LimitedForm):
     """An action on a person: only the reason (required or not is the service's call)."""
 
     reason = StringField(_l("Motivo"), filters=[_strip], validators=[Length(max=500)])
@@ -54,7 +54,7 @@ class CreateUserForm(EditUserForm):
     dni = StringField(
         _l("DNI"),
         filters=[_strip],
-        validators=[InputRequired(message=_l("Ingrese el DNI.")), dni_format],
+        validators=[InputRequired(message=_l("Ingrese el DNI.")), Length(max=8), dni_format],
     )
     dre = StringField(_l("DRE (opcional)"), filters=[_strip], validators=[Length(max=120)])
     ugel = StringField(_l("UGEL (opcional)"), filters=[_strip], validators=[Length(max=120)])

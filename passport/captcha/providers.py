@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from typing import Protocol
 
@@ -39,6 +40,8 @@ SESSION_KEY = "passport_captcha"
 SPANISH_VOICES = Path(__file__).resolve().parent / "voices" / "es"
 # Longest answer we even look at: anything longer is wrong without hashing it.
 MAX_ANSWER_LENGTH = 32
+# The widget's input, for the forms it sits in (passport.security.forms.LimitedForm).
+ANSWER_FIELD_LIMIT: Mapping[str, int] = MappingProxyType({"captcha": MAX_ANSWER_LENGTH})
 
 
 @dataclass(frozen=True)

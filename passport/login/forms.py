@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms import StringField
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 
+from passport.captcha.providers import ANSWER_FIELD_LIMIT
+from passport.security.forms import LimitedForm
+
 # A password longer than this is refused before hashing (Argon2 cost is per byte too).
 MAX_PASSWORD_LENGTH = 128
 
 
-class SignInForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no types
+class SignInForm(LimitedForm):
     """DNI and password; the CAPTCHA is read and checked separately (its own widget)."""
+
+    outside_fields = ANSWER_FIELD_LIMIT
 
     username = StringField(
         _l("Usuario"),
@@ -33,5 +37,5 @@ class SignInForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no types
     )
 
 
-class LogoutForm(FlaskForm):  # type: ignore[misc]
+class LogoutForm(LimitedForm):
     """Only the CSRF token: signing out is a POST."""

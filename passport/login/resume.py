@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Protocol
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -39,23 +40,66 @@ def find_pending_authorization(authz_id: str | None) -> PendingAuthorization | N
     return pending
 
 
-def is_local_url(url: str) -> bool:
-    """True for a URL on this site: a path (not ``//host``) or our own origin."""
-    if url.startswith("/"):
-        return not url.startswith(("//", "/\\"))
-    parts = urlsplit(url)
-    own = {urlsplit(request.host_url)[:2], urlsplit(current_app.config["ISSUER"])[:2]}
-    return parts.scheme in ("http", "https") and (parts.scheme, parts.netloc) in own
-
-
 MAX_NEXT_LENGTH = 2000
+# Percent-decoding rounds applied to a path before it is judged (a proxy may decode again).
+_DECODE_ROUNDS = 3
+
+
+def _is_plain(text: str) -> bool:
+    """Printable ASCII without a backslash.
+
+    Browsers drop tabs and line breaks inside a URL and read ``\\`` as ``/``, and Werkzeug
+    strips or refuses such characters when it writes ``Location``: ``/<tab>/evil.com``
+    would leave as ``//evil.com``. Our own return paths are ASCII (url_for encodes them).
+    """
+    return all("!" <= character <= "~" and character != "\\" for character in text)
+
+
+def _own_origins() -> set[tuple[str, str]]:
+    """(scheme, host) of this site: the issuer and the host this request came to."""
+    return {urlsplit(request.host_url)[:2], urlsplit(current_app.config["ISSUER"])[:2]}
 
 
 def local_next(url: str | None) -> str | None:
-    """``url`` when it may be followed after sign-in (a local URL of sane length), else None."""
-    if not url or len(url) > MAX_NEXT_LENGTH or not is_local_url(url):
+    """``url`` when a redirect may follow it (a URL of this site), else None.
+
+    The one decision for every user-supplied target (``next``, a stored resume URL): a path
+    that starts with a single ``/``, or an absolute URL of our own origin; printable ASCII
+    (no control character, no whitespace of any kind, no backslash); a path that still
+    starts with a single ``/`` after percent-decoding; at most ``MAX_NEXT_LENGTH`` long.
+    """
+    if not url or len(url) > MAX_NEXT_LENGTH or not _is_plain(url):
         return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return None
+    if parts.scheme or parts.netloc:
+        if (parts.scheme, parts.netloc) not in _own_origins():  # "http:/x" has no netloc
+            return None
+    elif not url.startswith("/") or url.startswith("//"):
+        return None
+    path = parts.path
+    for _ in range(_DECODE_ROUNDS):
+        if path.startswith("//") or not _is_plain(path):
+            return None
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    else:
+        return None  # still encoded after every round: nobody links like that
     return url
+
+
+def is_local_url(url: str) -> bool:
+    """True when ``url`` is a URL of this site that a redirect may follow (``local_next``)."""
+    return local_next(url) is not None
+
+
+def return_path() -> str:
+    """This request's path and query: the ``next`` that brings the person back here."""
+    return request.full_path.rstrip("?")
 
 
 def sign_in_destination(pending: PendingAuthorization | None, next_url: str | None) -> str:

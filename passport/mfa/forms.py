@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms import StringField
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 
 from passport.login.forms import MAX_PASSWORD_LENGTH
+from passport.security.forms import LimitedForm
 
 # Room for a recovery code typed with spaces; anything longer is not a code.
 MAX_CODE_LENGTH = 32
@@ -31,7 +31,7 @@ def code_field(label: str | None = None) -> StringField:
     )
 
 
-class CodeForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no types
+class CodeForm(LimitedForm):
     """One code: the sign-in's second step, step-up, enrolment, new recovery codes."""
 
     code = code_field()
@@ -48,7 +48,7 @@ def current_password_field() -> PasswordField:
     )
 
 
-class PasswordAndCodeForm(FlaskForm):  # type: ignore[misc]
+class PasswordAndCodeForm(LimitedForm):
     """Turning TOTP on or off: the current password and a code."""
 
     password = current_password_field()
