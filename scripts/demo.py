@@ -30,7 +30,8 @@ DEMO_USERS = [
     ("40000003", "María Isabel", "Flores Ramos", "maria.flores@example.edu.pe", "Mistura_Lima7"),
     ("40000004", "Pedro Luis", "Huamani Soto", "pedro.huamani@example.edu.pe", "Cactus-Verde5"),
 ]
-# A national administrator of the console (/admin); enrols TOTP on the first visit.
+# A national administrator of the console (/admin). Granting admin rights mails a one-time
+# link to enrol the second factor (TOTP); in the demo it lands in instance/outbox/.
 DEMO_ADMIN = (
     "40000009",
     "Carmen Rosa",
@@ -133,6 +134,7 @@ def main() -> None:
         print(f"  {dni} / {password}  ({given} {family})")
     dni, given, family, _email, password = DEMO_ADMIN
     print(f"Administración ({PASSPORT_URL}/admin): {dni} / {password}  ({given} {family})")
+    print("  El enlace para activar su segundo factor está en instance/outbox/.")
     print("Correo de prueba en instance/outbox/. Ctrl-C para detener.\n")
     try:
         while all(server.poll() is None for server in servers):

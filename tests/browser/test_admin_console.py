@@ -53,6 +53,7 @@ def console(_migrated_app: Flask, database_url: str, outbox_dir: Path) -> Iterat
             "Torres Ríos",
             password=ADMIN_PASSWORD,
             is_admin=True,
+            email_verified=True,
             send_email=False,
         )
         db.session.add(
