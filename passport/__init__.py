@@ -35,6 +35,7 @@ def create_app(
     from passport import audit
     from passport import errors
     from passport import login
+    from passport import logs
     from passport import mfa
     from passport import oidc
     from passport import security
@@ -57,6 +58,8 @@ def create_app(
         app.config.update(overrides)
     fill_instance_defaults(app)
     check_settings(app)
+    # First: its after-request hook then runs last, and its middleware sees every request.
+    logs.init_app(app)
 
     db.init_app(app)
     with app.app_context():
