@@ -103,7 +103,9 @@ def fill_instance_defaults(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'passport.db'}"
     if not app.config.get("MAIL_OUTBOX"):
         app.config["MAIL_OUTBOX"] = str(instance / "outbox")
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    # A database error's message would otherwise quote its parameters (a DNI, an e-mail) into
+    # the logged traceback.
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("hide_parameters", True)
 
 
 def is_loopback_http(url: str) -> bool:

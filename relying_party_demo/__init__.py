@@ -83,7 +83,8 @@ def fill_instance_defaults(app: Flask) -> None:
         instance = Path(app.instance_path)
         instance.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'ayni.db'}"
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    # A logged database error must not quote its parameters (a DNI, a person's data).
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("hide_parameters", True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
 

@@ -277,3 +277,14 @@ def test_an_unexpected_error_logs_the_route_not_the_path(
     messages = [record.getMessage() for record in caplog.records]
     assert "unhandled error on GET /verificacion/<token>" in messages
     assert not any("secret-link-token-123" in record_text(r) for r in caplog.records)
+
+
+def test_a_database_error_does_not_quote_its_parameters(app: Flask) -> None:
+    """A failed statement's message (logged with the traceback) omits the DNI it carried."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError) as failure:
+        db.session.execute(text("SELECT * FROM no_such_table WHERE dni = :dni"), {"dni": DNI})
+    db.session.rollback()
+    assert DNI not in str(failure.value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import requests
 from flask import Flask
 
@@ -50,3 +51,17 @@ def test_ayni_serve_writes_json_lines_without_the_callback_query(
     assert line["status"] == callback.status_code
     assert line["request_id"] == callback.headers["X-Request-Id"] != "forged-by-the-client"
     assert not (tmp_path / ".gunicorn").exists()
+
+
+def test_a_database_error_does_not_quote_its_parameters(ayni_app: Flask) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from relying_party_demo.extensions import db
+
+    with pytest.raises(DBAPIError) as failure:
+        db.session.execute(
+            text("SELECT * FROM no_such_table WHERE dni = :dni"), {"dni": "40000001"}
+        )
+    db.session.rollback()
+    assert "40000001" not in str(failure.value)
