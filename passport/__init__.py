@@ -35,6 +35,7 @@ def create_app(
     from passport import audit
     from passport import errors
     from passport import login
+    from passport import logs
     from passport import mfa
     from passport import oidc
     from passport import security
@@ -57,6 +58,8 @@ def create_app(
         app.config.update(overrides)
     fill_instance_defaults(app)
     check_settings(app)
+    # First: its after-request hook then runs last, and its middleware sees every request.
+    logs.init_app(app)
 
     db.init_app(app)
     with app.app_context():
@@ -100,7 +103,9 @@ def fill_instance_defaults(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'passport.db'}"
     if not app.config.get("MAIL_OUTBOX"):
         app.config["MAIL_OUTBOX"] = str(instance / "outbox")
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    # A database error's message would otherwise quote its parameters (a DNI, an e-mail) into
+    # the logged traceback.
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("hide_parameters", True)
 
 
 def is_loopback_http(url: str) -> bool:

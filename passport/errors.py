@@ -199,7 +199,9 @@ def handle_unexpected_error(error: Exception) -> ResponseReturnValue:
     if isinstance(error, HTTPException):
         return handle_http_error(error)
     original = getattr(error, "original_exception", error)
-    log.exception("unhandled error on %s %s", request.method, request.path, exc_info=original)
+    # The route pattern, not the path: a path may carry a link token (/verificacion/<token>).
+    route = request.url_rule.rule if request.url_rule is not None else None
+    log.exception("unhandled error on %s %s", request.method, route, exc_info=original)
     db.session.rollback()
     return render_error(InternalServerError.code)
 

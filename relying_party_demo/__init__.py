@@ -30,6 +30,7 @@ def create_app(
     config: type[AyniConfig] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Flask:
     """Build AYNI_SERVIDOR from a settings class (default: the ``AYNI_*`` environment)."""
+    from passport.logs import install_request_log
     from relying_party_demo import auth
     from relying_party_demo import boletas
     from relying_party_demo import errors
@@ -53,6 +54,9 @@ def create_app(
         app.config.update(overrides)
     fill_instance_defaults(app)
     check_settings(app)
+    # JSON access lines with the route pattern: never the callback's code or state.
+    # No trusted proxy is configured for the demo, so its request ids are its own.
+    install_request_log(app, trust_incoming=False, logger_name="relying_party_demo.access")
 
     db.init_app(app)
     # Its own version table: even if pointed at Passport's database by mistake, the two
@@ -79,7 +83,8 @@ def fill_instance_defaults(app: Flask) -> None:
         instance = Path(app.instance_path)
         instance.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'ayni.db'}"
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    # A logged database error must not quote its parameters (a DNI, a person's data).
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("hide_parameters", True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
 

@@ -66,7 +66,9 @@ def register_error_pages(app: Flask) -> None:
     def unexpected_error(error: Exception) -> ResponseReturnValue:
         from relying_party_demo.extensions import db
 
-        log.exception("unexpected error on %s", request.path)
+        # The route pattern, as in the access line (paths are never logged raw).
+        route = request.url_rule.rule if request.url_rule is not None else None
+        log.exception("unexpected error on %s %s", request.method, route)
         db.session.rollback()  # a failed statement must not poison the rest of the request
         return error_page(
             500,

@@ -35,6 +35,8 @@ from passport.accounts.models import User
 from passport.accounts.notifications import send_link_mail
 from passport.database import utcnow
 from passport.extensions import db
+from passport.logs import bound_request_id
+from passport.logs import current_request_id
 from passport.mail import MailDeliveryError
 
 log = logging.getLogger(__name__)
@@ -57,8 +59,15 @@ def enqueue_link_mails(
     actor_user_id: int | None = None,
 ) -> int:
     """Queue one link mail per user in the caller's transaction (no commit); how many."""
+    request_id = current_request_id()
     rows = [
-        OutgoingMail(user_id=user.id, kind=purpose.value, batch=batch, actor_user_id=actor_user_id)
+        OutgoingMail(
+            user_id=user.id,
+            kind=purpose.value,
+            batch=batch,
+            actor_user_id=actor_user_id,
+            request_id=request_id,
+        )
         for user in users
     ]
     db.session.add_all(rows)
@@ -164,7 +173,9 @@ def send_pending(limit: int | None = None) -> QueueRun:
         row = _claim()
         if row is None:
             break
-        _send(row, run)
+        # Logged and audited under the id of the request that queued the mail.
+        with bound_request_id(row.request_id):
+            _send(row, run)
     return run
 
 

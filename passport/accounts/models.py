@@ -118,6 +118,8 @@ class OutgoingMail(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # The request that queued it: its sending is logged and audited under that id.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class HeldUserRequest(Base):

@@ -31,6 +31,7 @@ from passport.admin.forms import ReasonForm
 from passport.admin.guard import current_admin
 from passport.admin.users import FIELD_MESSAGES
 from passport.errors import render_error
+from passport.logs import carrying_request_id
 from passport.security.network import client_ip
 
 # Spanish for the import parser's file-level reasons (matched by their English start).
@@ -124,7 +125,7 @@ def drain_after_response() -> None:
 
     @after_this_request
     def schedule(response: Response) -> Response:
-        response.call_on_close(lambda: start_drain(app))
+        response.call_on_close(carrying_request_id(lambda: start_drain(app)))
         return response
 
 

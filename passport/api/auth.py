@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from passport.logs import note
 from passport.oidc.client_validation import ADMIN_SCOPES
 from passport.oidc.clients import find_client
 from passport.oidc.server import find_token
@@ -61,4 +62,5 @@ def authenticate_caller(authorization: str | None, needed_scope: str) -> ApiCall
     scopes = frozenset(record.row.scope.split()) & frozenset(client.scopes) & set(ADMIN_SCOPES)
     if needed_scope not in scopes:
         raise BearerError("insufficient_scope", f"The {needed_scope} scope is required.", 403)
+    note(client_id=client.client_id)
     return ApiCaller(client_id=client.client_id, scopes=scopes)

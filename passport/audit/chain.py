@@ -57,11 +57,17 @@ HASHED_FIELDS = (
     "user_agent",
     "details",
 )
+# Columns added after the chain began: hashed only when set, so that the hash of an event
+# written before they existed (all empty) is what it was.
+OPTIONAL_HASHED_FIELDS = ("request_id",)
 
 
 def event_hash(values: dict[str, Any], prev_hash: str | None) -> str:
     """The SHA-256 hex digest of an event's fields and its predecessor's hash."""
     payload = {name: values.get(name) for name in HASHED_FIELDS}
+    for name in OPTIONAL_HASHED_FIELDS:
+        if values.get(name) is not None:
+            payload[name] = values[name]
     occurred_at: datetime = values["occurred_at"]
     payload["occurred_at"] = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
     payload["prev_hash"] = prev_hash
@@ -71,7 +77,8 @@ def event_hash(values: dict[str, Any], prev_hash: str | None) -> str:
 
 def row_hash(row: AuditEvent, prev_hash: str | None) -> str:
     """``event_hash`` of a model instance."""
-    return event_hash({name: getattr(row, name) for name in HASHED_FIELDS}, prev_hash)
+    names = HASHED_FIELDS + OPTIONAL_HASHED_FIELDS
+    return event_hash({name: getattr(row, name) for name in names}, prev_hash)
 
 
 def _chain_new_events(session: Session, flush_context: UOWTransaction, instances: Any) -> None:

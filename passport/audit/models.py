@@ -40,3 +40,6 @@ class AuditEvent(Base):
     # one. Empty on events written before migration 0006.
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+    # The request that caused the event (passport/logs.py), to find its log lines. Hashed
+    # when set; empty on events written before migration 0007 and outside requests.
+    request_id: Mapped[str | None] = mapped_column(String(64))

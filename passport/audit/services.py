@@ -7,6 +7,7 @@ from typing import Any
 
 from passport.audit.models import AuditEvent
 from passport.extensions import db
+from passport.logs import current_request_id
 
 PENDING_KEY = "passport.audit.pending"
 
@@ -39,6 +40,7 @@ def record_event(
         ip_address=(ip_address or None) and ip_address[:45],
         user_agent=(user_agent or None) and user_agent[:255],
         details=details,
+        request_id=current_request_id(),
     )
     session = db.session()
     if not session.in_transaction():

@@ -37,6 +37,7 @@ from passport.accounts.models import UserStatus
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
+from passport.logs import note
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,7 @@ def current_sso_session() -> SSOSession | None:
     state["session"] = session
     if session is not None:
         _schedule_touch(session, now)
+        note(sub=session.user.sub)
     return session
 
 
@@ -211,6 +213,7 @@ def current_session_facts() -> SessionFacts | None:
     if facts is None or not _is_live(facts, facts.user_status, now):
         return None
     _schedule_touch(facts, now)
+    note(sub=facts.user_sub)
     return facts
 
 
@@ -241,6 +244,7 @@ def start_sso_session(user: User, amr: list[str], acr: str | None = None) -> SSO
         state["session"] = session
         state["cookie"] = _serializer().dumps(secret)
         state.pop("touch", None)
+        note(sub=user.sub)
     return session
 
 

@@ -39,6 +39,7 @@ from passport.login.services import record_logout
 from passport.login.sessions import current_sso_session
 from passport.login.sessions import end_sso_session
 from passport.login.sessions import start_sso_session
+from passport.logs import carrying_request_id
 from passport.mfa.assurance import ACR_MFA
 from passport.mfa.assurance import ACR_ONE_FACTOR
 from passport.mfa.challenges import complete_challenge
@@ -110,7 +111,7 @@ def notify_lockout_after_response(user_id: int, locked_until: datetime) -> None:
 
     @after_this_request
     def schedule(response: Response) -> Response:
-        response.call_on_close(send)
+        response.call_on_close(carrying_request_id(send))
         return response
 
 

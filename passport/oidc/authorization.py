@@ -30,6 +30,7 @@ from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.login.sessions import SessionFacts
+from passport.logs import note
 from passport.oidc.claims import parse_claims_parameter
 from passport.oidc.clients import RegisteredClient
 from passport.oidc.clients import find_client
@@ -144,6 +145,7 @@ def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationReq
     client = find_client(raw.get("client_id"))
     if client is None:
         raise AuthorizationPageError("unknown_client")
+    note(client_id=client.client_id)
     redirect_uri = raw.get("redirect_uri")
     if not redirect_uri or not client.check_redirect_uri(redirect_uri):
         raise AuthorizationPageError("invalid_redirect_uri")

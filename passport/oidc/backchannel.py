@@ -25,6 +25,8 @@ from sqlalchemy import update
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
+from passport.logs import bound_request_id
+from passport.logs import current_request_id
 from passport.oidc.clients import RegisteredClient
 from passport.oidc.clients import find_client
 from passport.oidc.issuance import issuer
@@ -90,6 +92,7 @@ def on_session_end(session: SSOSession, reason: str) -> None:
             OAuthClient.is_disabled.is_(False),
         )
     ).all()
+    request_id = current_request_id()
     for client_pk, uri in targets:
         db.session.add(
             BackchannelDelivery(
@@ -99,6 +102,7 @@ def on_session_end(session: SSOSession, reason: str) -> None:
                 sid=session.sid,
                 next_attempt_at=now,
                 created_at=now,
+                request_id=request_id,
             )
         )
     if targets and has_request_context():
@@ -181,7 +185,9 @@ def deliver_due_logouts(limit: int = MAX_DELIVERIES_PER_RUN) -> tuple[int, int]:
                 pool.map(lambda job: post_logout_token(job[0].uri, job[2], timeout), jobs)
             )
         for (delivery, client_id, _), error in zip(jobs, errors, strict=True):
-            record_outcome(delivery, client_id, error)
+            # Logged under the id of the logout that queued the delivery.
+            with bound_request_id(delivery.request_id):
+                record_outcome(delivery, client_id, error)
             if error is None:
                 delivered += 1
             else:

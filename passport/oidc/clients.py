@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -36,8 +37,9 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
     pk: int
     client_id: str
     name: str
-    secret_hash: str | None
-    previous_secret_hash: str | None
+    # Out of repr: Authlib logs the client object at DEBUG ("Validate token request of %r").
+    secret_hash: str | None = field(repr=False)
+    previous_secret_hash: str | None = field(repr=False)
     previous_secret_expires_at: datetime | None
     redirect_uris: tuple[str, ...]
     post_logout_redirect_uris: tuple[str, ...]

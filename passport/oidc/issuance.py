@@ -16,6 +16,7 @@ from sqlalchemy import insert
 
 from passport.database import utcnow
 from passport.extensions import db
+from passport.logs import note
 from passport.oidc.claims import Subject
 from passport.oidc.claims import id_token_user_claims
 from passport.oidc.clients import RegisteredClient
@@ -130,6 +131,7 @@ def issue_tokens(
     refresh_expires_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Create the token row and the token response body (the caller commits)."""
+    note(client_id=client.client_id, sub=user.sub if user is not None else None)
     now = utcnow()
     config = current_app.config
     scope = " ".join(scopes)

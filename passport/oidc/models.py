@@ -211,6 +211,8 @@ class BackchannelDelivery(Base):
     gave_up_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The request (a logout) that queued it: its attempts are logged under that id.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class InitialAccessToken(Base):

@@ -42,6 +42,7 @@ from passport.accounts.models import UserStatus
 from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
+from passport.logs import note
 from passport.oidc.claims import Subject
 from passport.oidc.claims import load_subject
 from passport.oidc.client_keys import client_public_keys
@@ -76,7 +77,7 @@ class PassportServer(AuthorizationServer):  # type: ignore[misc]
         """Authlib's client authentication, answering 401 on failure."""
         # RFC 6749 §5.2: always 401 with WWW-Authenticate on failed client authentication.
         try:
-            return super().authenticate_client(request, methods, endpoint)
+            client = super().authenticate_client(request, methods, endpoint)
         except InvalidClientError as error:
             error.status_code = 401
             raise
@@ -85,6 +86,8 @@ class PassportServer(AuthorizationServer):  # type: ignore[misc]
             raise InvalidClientError(
                 status_code=401, description="The client credentials are not UTF-8."
             ) from None
+        note(client_id=client.client_id)
+        return client
 
 
 def active_user(user_id: int | None) -> Subject | None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from passport.database import utcnow
 from passport.extensions import db
+from passport.logs import note
 from passport.oidc.claims import SUBJECT_COLUMNS
 from passport.oidc.claims import USERS
 from passport.oidc.claims import Subject
@@ -75,6 +76,7 @@ def authenticate_bearer(token: str | None) -> BearerGrant:
         raise BearerError("invalid_token", "The access token expired.")
     if not user.is_active:
         raise BearerError("invalid_token", "The access token is invalid.")
+    note(sub=user.sub)
     scopes = scope.split()
     if "openid" not in scopes:
         raise BearerError("insufficient_scope", "The openid scope is required.", status=403)

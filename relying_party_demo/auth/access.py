@@ -12,6 +12,7 @@ from flask import redirect
 from flask import session
 from flask import url_for
 
+from passport.logs import note
 from relying_party_demo.auth.models import LocalSession
 from relying_party_demo.auth.sessions import ServerSession
 
@@ -25,6 +26,7 @@ def current_account() -> LocalSession | None:
     record = session.record
     if record is None or not record.is_signed_in:
         return None
+    note(sub=record.subject)
     return record
 
 

@@ -180,3 +180,38 @@ def test_the_background_drain_runs_in_a_thread(app: Flask, outbox: Any) -> None:
     assert len(outbox.messages()) == 1
     db.session.expire_all()
     assert mail_queue.batch_progress("b1")["sent"] == 1
+
+
+def test_a_queued_mail_is_logged_and_audited_under_the_id_of_the_request_that_queued_it(
+    app: Flask,
+) -> None:
+    import io
+    import logging
+
+    from passport.audit.models import AuditEvent
+    from passport.logs import JsonFormatter
+    from passport.logs import bound_request_id
+
+    user = make_user(password=None)
+    with bound_request_id("import-request-1"):  # the admin's import request
+        [row] = queue(user)
+    assert row.request_id == "import-request-1"
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("passport.accounts.notifications")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        assert mail_queue.send_pending().sent == 1  # later: cron or the background thread
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    sent = db.session.scalars(db.select(AuditEvent).where(AuditEvent.event == "mail.sent")).one()
+    assert sent.request_id == "import-request-1"
+    [line] = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert line["message"] == f"activation mail sent to user {user.id}"
+    assert line["request_id"] == "import-request-1"
