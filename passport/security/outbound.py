@@ -11,7 +11,7 @@ One policy, used both when a client registers a URL and when Passport connects t
   so a second DNS answer cannot swap it for an internal one.
 * ``PASSPORT_OUTBOUND_ALLOW`` (CIDRs) lets an operator reach internal receivers on purpose. A
   loopback deployment (an ``http://127.0.0.1``/``localhost`` issuer, CONTRACT.md) may call its
-  clients on loopback without that setting.
+  clients on loopback without that setting. Plain http is accepted only to such receivers.
 * Development and testing resolve nothing (loopback-friendly); everything below still applies.
 
 Every request has a total deadline (connect, TLS, headers and body together, enforced by a
@@ -68,7 +68,7 @@ class OutboundPolicy:
     """Where Passport may send requests (see the module docstring)."""
 
     check_addresses: bool = False
-    require_https: bool = False
+    require_https: bool = False  # except to ``allowed`` addresses
     allowed: tuple[Network, ...] = ()
 
 
@@ -78,12 +78,9 @@ def current_policy() -> OutboundPolicy:
     if config["ENV"] != "production":
         return OutboundPolicy()
     allowed: tuple[Network, ...] = current_app.extensions["passport.outbound_allow"]
-    loopback_deployment = is_loopback_http(config["ISSUER"])
-    if loopback_deployment:
+    if is_loopback_http(config["ISSUER"]):
         allowed += LOOPBACK_NETWORKS
-    return OutboundPolicy(
-        check_addresses=True, require_https=not loopback_deployment, allowed=allowed
-    )
+    return OutboundPolicy(check_addresses=True, require_https=True, allowed=allowed)
 
 
 def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -172,8 +169,6 @@ def check_url(url: str, policy: OutboundPolicy) -> Target:
         raise OutboundError("not a valid URL") from None
     if parts.scheme not in ("http", "https") or not host:
         raise OutboundError("not an absolute http(s) URL")
-    if policy.require_https and parts.scheme != "https":
-        raise OutboundError("must use https")
     if parts.username or parts.password:
         raise OutboundError("must not contain credentials")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -181,8 +176,12 @@ def check_url(url: str, policy: OutboundPolicy) -> Target:
         return Target(parts.scheme, host, port, path, (host,))
     addresses = resolve(host, port)
     for address in addresses:
-        if is_internal(address) and not is_allowed(address, policy.allowed):
+        chosen = is_allowed(address, policy.allowed)
+        if is_internal(address) and not chosen:
             raise OutboundError("resolves to an internal address")
+        # Plain http only to a receiver the operator chose (or loopback, CONTRACT.md).
+        if policy.require_https and parts.scheme != "https" and not chosen:
+            raise OutboundError("must use https")
     return Target(parts.scheme, host, port, path, tuple(str(a) for a in addresses))
 
 
