@@ -14,8 +14,8 @@ One policy, used both when a client registers a URL and when Passport connects t
   clients on loopback without that setting. Plain http is accepted only to such receivers.
 * Development and testing resolve nothing (loopback-friendly); everything below still applies.
 
-Every request has a total deadline (connect, TLS, headers and body together, enforced by a
-watchdog that shuts the socket down), a body size cap, and follows no redirect.
+Every request has a total deadline (name resolution, connect, TLS, headers and body together;
+a watchdog shuts the socket down when it passes), a body size cap, and follows no redirect.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -57,6 +59,8 @@ LOOPBACK_NETWORKS: tuple[Network, ...] = (
     ipaddress.ip_network("::1/128"),
 )
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+RESOLVE_TIMEOUT_SECONDS = 5.0  # at registration; a request's own deadline bounds it otherwise
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="passport-dns")
 
 
 class OutboundError(Exception):
@@ -123,10 +127,19 @@ def is_allowed(address: Address, networks: Iterable[Network]) -> bool:
     )
 
 
-def resolve(host: str, port: int) -> list[Address]:
-    """Every address ``host`` resolves to (a literal resolves to itself), in resolver order."""
+def resolve(host: str, port: int, timeout: float = RESOLVE_TIMEOUT_SECONDS) -> list[Address]:
+    """Every address ``host`` resolves to (a literal resolves to itself), in resolver order.
+
+    getaddrinfo has no timeout and a client's DNS server may answer slowly on purpose: the
+    lookup runs on a small pool and is given up after ``timeout`` (the pool bounds the
+    lookups still running).
+    """
+    lookup = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=max(timeout, 0.0))
+    except FutureTimeout:
+        lookup.cancel()
+        raise OutboundError("deadline exceeded") from None
     except (OSError, UnicodeError):
         raise OutboundError("host does not resolve") from None
     addresses: list[Address] = []
@@ -159,7 +172,7 @@ class Target:
         return name if self.port == default else f"{name}:{self.port}"
 
 
-def check_url(url: str, policy: OutboundPolicy) -> Target:
+def check_url(url: str, policy: OutboundPolicy, timeout: float = RESOLVE_TIMEOUT_SECONDS) -> Target:
     """The one URL rule for outbound requests (registration and connect time); or refuse."""
     try:
         parts = urlsplit(url)
@@ -174,7 +187,7 @@ def check_url(url: str, policy: OutboundPolicy) -> Target:
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if not policy.check_addresses:
         return Target(parts.scheme, host, port, path, (host,))
-    addresses = resolve(host, port)
+    addresses = resolve(host, port, timeout)
     for address in addresses:
         chosen = is_allowed(address, policy.allowed)
         if is_internal(address) and not chosen:
@@ -283,11 +296,11 @@ def send(
     The body is read only when ``max_bytes`` > 0, and refused when longer. No redirect is
     followed (a 3xx is just a status), and nothing is decompressed.
     """
-    target = check_url(url, policy)
-    deadline = time.monotonic() + deadline_seconds
     watchdog = _Watchdog(deadline_seconds)
+    deadline = watchdog.deadline
     connection: HTTPConnection | None = None
     try:
+        target = check_url(url, policy, timeout=deadline_seconds)
         connection = _connect(target, deadline, watchdog)
         payload = urlencode(form).encode() if form is not None else None
         request_headers = {

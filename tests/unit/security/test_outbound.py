@@ -331,3 +331,19 @@ def test_a_malformed_allow_list_stops_the_start(database_url, outbox_dir) -> Non
 
     with pytest.raises(ConfigError, match="OUTBOUND_ALLOW"):
         make_test_app(database_url, outbox_dir, OUTBOUND_ALLOW=("10.0.0.0/33",))
+
+
+def test_a_slow_dns_answer_counts_against_the_deadline(monkeypatch) -> None:
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host == "slow.rp.example":
+            time.sleep(3)  # a resolver the client controls, answering late on purpose
+            return real("93.184.216.34", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    started = time.monotonic()
+    with pytest.raises(OutboundError, match="deadline exceeded"):
+        send("GET", "https://slow.rp.example/", policy=PRODUCTION, deadline_seconds=0.5)
+    assert time.monotonic() - started < 2
