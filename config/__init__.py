@@ -164,8 +164,16 @@ class BaseConfig:
     LOGOUT_TOKEN_TTL_SECONDS: int = 120
     BACKCHANNEL_TIMEOUT_MS: int = 2000
     BACKCHANNEL_MAX_ATTEMPTS: int = 5
+    # Total deadlines (connect, TLS, headers and body) of Passport's own outbound requests.
     JWKS_URI_TIMEOUT_MS: int = 3000
     JWKS_URI_CACHE_SECONDS: int = 300
+    # A jwks_uri that failed is not asked again for this long (every process keeps its own).
+    JWKS_URI_FAILURE_CACHE_SECONDS: int = 30
+    # Fetches of one client's jwks_uri (cache misses), counted in the rate-limit storage.
+    JWKS_URI_FETCH_RATE_LIMIT: str = "10 per minute"
+    # Production only: internal networks (CIDRs) Passport may call anyway (jwks_uri,
+    # back-channel logout); every other loopback, private, link-local... address is refused.
+    OUTBOUND_ALLOW: tuple[str, ...] = ()
     DISCOVERY_CACHE_SECONDS: int = 3600
     JWKS_CACHE_SECONDS: int = 600
     CLIENT_CACHE_SECONDS: int = 5  # a disabled client or a new secret takes effect within this

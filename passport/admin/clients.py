@@ -60,7 +60,8 @@ FIELD_MESSAGES = {
         "Revise las URI tras cerrar sesión: una por línea, https, sin # ni credenciales."
     ),
     "backchannel_logout_uri": _l(
-        "Revise la URI de cierre de sesión: https, sin # ni credenciales, y no de este servidor."
+        "Revise la URI de cierre de sesión: https, sin # ni credenciales, y que no apunte a "
+        "este servidor ni a una red interna."
     ),
     "token_endpoint_auth_method": _l("Elija un método de autenticación de la lista."),
     "grant_types": _l(
@@ -73,7 +74,9 @@ FIELD_MESSAGES = {
         "Pegue un JWK Set válido solo con claves públicas, o indique su URI (no ambos). "
         "private_key_jwt necesita uno de los dos."
     ),
-    "jwks_uri": _l("La URI del JWK Set debe ser https y no de este servidor."),
+    "jwks_uri": _l(
+        "La URI del JWK Set debe ser https y no apuntar a este servidor ni a una red interna."
+    ),
     "id_token_signed_response_alg": _l("Elija RS256 o ES256."),
     "access_token_format": _l("Elija opaque o jwt."),
 }

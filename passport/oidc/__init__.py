@@ -101,7 +101,9 @@ def init_app(app: Flask) -> None:
     from passport.oidc.backchannel import on_session_end
     from passport.oidc.server import build_server
     from passport.oidc.views import bp
+    from passport.security.outbound import init_outbound
 
+    init_outbound(app)
     app.register_blueprint(bp)
     # Protocol endpoints are called by clients, not by our own forms (no CSRF token to send);
     # the logout confirmation checks its token itself.

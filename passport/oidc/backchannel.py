@@ -3,10 +3,11 @@
 The session end hook runs inside the transaction that ends the session: it revokes the
 session's non-offline tokens and queues one delivery per client with a
 ``backchannel_logout_uri``. Deliveries are POSTed after the commit (an after-request hook of
-the same request), in parallel, each with a short timeout, so a logout waits at most about one
-BACKCHANNEL_TIMEOUT_MS whatever the clients do. A failure is retried with exponential backoff
-on later logouts and by ``passport clients retry-logouts`` (run it from cron every minute), at
-most BACKCHANNEL_MAX_ATTEMPTS times.
+the same request), in parallel, through the outbound policy (passport/security/outbound.py:
+no internal address in production, a total deadline, no redirect), so a logout waits at most
+about one BACKCHANNEL_TIMEOUT_MS whatever the clients do. A failure is retried with
+exponential backoff on later logouts and by ``passport clients retry-logouts`` (run it from
+cron every minute), at most BACKCHANNEL_MAX_ATTEMPTS times.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import requests
 from flask import current_app
 from flask import g
 from flask import has_request_context
@@ -36,6 +36,7 @@ from passport.oidc.models import BackchannelDelivery
 from passport.oidc.models import OAuthClient
 from passport.oidc.models import OAuthToken
 from passport.oidc.tokens import new_secret
+from passport.security import outbound
 
 log = logging.getLogger(__name__)
 
@@ -109,20 +110,25 @@ def on_session_end(session: SSOSession, reason: str) -> None:
         g.passport_backchannel_due = True
 
 
-def post_logout_token(uri: str, token: str, timeout_seconds: float) -> str | None:
-    """POST one logout token (§2.5); None on success, else a short reason."""
+def post_logout_token(
+    uri: str, token: str, timeout_seconds: float, policy: outbound.OutboundPolicy
+) -> str | None:
+    """POST one logout token (§2.5) under the outbound policy; None on success, else a reason.
+
+    The response body is not read (the RP owes none); a redirect is a failure.
+    """
     try:
-        response = requests.post(
+        response = outbound.send(
+            "POST",
             uri,
-            data={"logout_token": token},
-            timeout=timeout_seconds,
-            allow_redirects=False,
+            policy=policy,
+            deadline_seconds=timeout_seconds,
+            form={"logout_token": token},
             headers={"Cache-Control": "no-store"},
         )
-    except requests.RequestException as exc:
-        return type(exc).__name__
-    response.close()
-    return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    except outbound.OutboundError as refused:
+        return str(refused)
+    return None if 200 <= response.status < 300 else f"HTTP {response.status}"
 
 
 def record_outcome(delivery: BackchannelDelivery, client_id: str, error: str | None) -> None:
@@ -178,11 +184,12 @@ def deliver_due_logouts(limit: int = MAX_DELIVERIES_PER_RUN) -> tuple[int, int]:
             (delivery, client.client_id, build_logout_token(client, delivery.sub, delivery.sid))
         )
     timeout = current_app.config["BACKCHANNEL_TIMEOUT_MS"] / 1000
+    policy = outbound.current_policy()  # read here: the pool's threads have no app context
     delivered = 0
     if jobs:
         with ThreadPoolExecutor(max_workers=min(len(jobs), MAX_PARALLEL_POSTS)) as pool:
             errors = list(
-                pool.map(lambda job: post_logout_token(job[0].uri, job[2], timeout), jobs)
+                pool.map(lambda job: post_logout_token(job[0].uri, job[2], timeout, policy), jobs)
             )
         for (delivery, client_id, _), error in zip(jobs, errors, strict=True):
             # Logged under the id of the logout that queued the delivery.

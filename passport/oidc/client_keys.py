@@ -1,37 +1,94 @@
-"""Public keys of private_key_jwt clients: inline `jwks` or a fetched, cached `jwks_uri`."""
+"""Public keys of private_key_jwt clients: inline `jwks` or a fetched, cached `jwks_uri`.
+
+An unauthenticated /token request with an assertion naming a client makes Passport fetch
+that client's jwks_uri, so the fetch is bounded every way: the outbound policy (no internal
+address in production, total deadline, size cap, no redirect), one fetch in flight per URI
+(the others wait for its answer), a failure remembered for JWKS_URI_FAILURE_CACHE_SECONDS,
+and at most JWKS_URI_FETCH_RATE_LIMIT fetches per client.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
-import requests
 from authlib.oauth2.rfc6749 import InvalidClientError
 from flask import current_app
 from joserfc import jwk
 from joserfc.errors import JoseError
+from limits import parse
 
 from passport import json_input
+from passport.extensions import limiter
 from passport.oidc.clients import RegisteredClient
+from passport.security import outbound
+
+log = logging.getLogger(__name__)
 
 MAX_JWKS_BYTES = 64 * 1024
+MAX_CACHED_URIS = 10000
+UNUSABLE = "The client's jwks_uri is not usable."
 
-_fetched: dict[str, tuple[float, jwk.KeySet]] = {}
+# uri -> (valid until, the key set or None for a failure)
+_fetched: dict[str, tuple[float, jwk.KeySet | None]] = {}
+_uri_locks: dict[str, threading.Lock] = {}
 _lock = threading.Lock()
 
 
-def fetch_jwks(uri: str) -> jwk.KeySet:
-    """GET a JWK Set with a short timeout, size-limited, no redirects."""
-    timeout = current_app.config["JWKS_URI_TIMEOUT_MS"] / 1000
+def fetch_jwks(uri: str, policy: outbound.OutboundPolicy, deadline_seconds: float) -> jwk.KeySet:
+    """GET a JWK Set under the outbound policy; raise OutboundError when unusable."""
+    response = outbound.send(
+        "GET",
+        uri,
+        policy=policy,
+        deadline_seconds=deadline_seconds,
+        max_bytes=MAX_JWKS_BYTES,
+        headers={"Accept": "application/json"},
+    )
+    if response.status != 200:
+        raise outbound.OutboundError(f"HTTP {response.status}")
     try:
-        response = requests.get(uri, timeout=timeout, allow_redirects=False, stream=True)
-        body = response.raw.read(MAX_JWKS_BYTES + 1, decode_content=True)
-        response.close()
-        if response.status_code != 200 or len(body) > MAX_JWKS_BYTES:
-            raise InvalidClientError(description="The client's jwks_uri is not usable.")
-        return jwk.KeySet.import_key_set(json_input.loads(body))
-    except (requests.RequestException, ValueError, TypeError, KeyError, JoseError):
-        raise InvalidClientError(description="The client's jwks_uri is not usable.") from None
+        return jwk.KeySet.import_key_set(json_input.loads(response.body))
+    except (ValueError, TypeError, KeyError, JoseError):
+        raise outbound.OutboundError("not a JWK Set") from None
+
+
+def _cached(uri: str) -> tuple[bool, jwk.KeySet | None]:
+    """(hit, keys): a hit with None keys is a remembered failure."""
+    hit = _fetched.get(uri)
+    if hit is not None and hit[0] > time.monotonic():
+        return True, hit[1]
+    return False, None
+
+
+def _uri_lock(uri: str) -> threading.Lock:
+    with _lock:
+        lock = _uri_locks.get(uri)
+        if lock is None:
+            if len(_uri_locks) > MAX_CACHED_URIS:
+                # Only idle locks may go: a held one still has waiters relying on it.
+                for key in [k for k, v in _uri_locks.items() if not v.locked()]:
+                    del _uri_locks[key]
+            lock = _uri_locks[uri] = threading.Lock()
+        return lock
+
+
+def _remember(uri: str, seconds: float, keys: jwk.KeySet | None) -> None:
+    with _lock:
+        if len(_fetched) > MAX_CACHED_URIS:
+            _fetched.clear()
+        _fetched[uri] = (time.monotonic() + seconds, keys)
+
+
+def _may_fetch(client_id: str) -> bool:
+    """Per-client budget of remote key-set fetches (shared storage when Redis is set)."""
+    item = parse(current_app.config["JWKS_URI_FETCH_RATE_LIMIT"])
+    try:
+        return bool(limiter.limiter.hit(item, "jwks_uri_fetch", client_id))
+    except Exception:  # the storage is down: the cache and single flight still bound fetches
+        log.exception("rate-limit storage unavailable for jwks_uri fetches")
+        return True
 
 
 def client_public_keys(client: RegisteredClient) -> jwk.KeySet:
@@ -41,13 +98,39 @@ def client_public_keys(client: RegisteredClient) -> jwk.KeySet:
             return jwk.KeySet.import_key_set(client.jwks)  # type: ignore[arg-type]
         except (JoseError, ValueError, TypeError, KeyError):
             raise InvalidClientError(description="The client's jwks is not usable.") from None
-    if not client.jwks_uri:
+    uri = client.jwks_uri
+    if not uri:
         raise InvalidClientError(description="The client has no public keys.")
-    now = time.monotonic()
-    hit = _fetched.get(client.jwks_uri)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    keys = fetch_jwks(client.jwks_uri)
-    with _lock:
-        _fetched[client.jwks_uri] = (now + current_app.config["JWKS_URI_CACHE_SECONDS"], keys)
+    config = current_app.config
+    deadline = config["JWKS_URI_TIMEOUT_MS"] / 1000
+    hit, keys = _cached(uri)
+    if not hit:
+        lock = _uri_lock(uri)
+        # One fetch per URI: the others wait for it (a little longer than its deadline).
+        if not lock.acquire(timeout=deadline + 1):
+            raise InvalidClientError(description=UNUSABLE)
+        try:
+            hit, keys = _cached(uri)
+            if not hit:
+                keys = _fetch_and_remember(client, uri, deadline)
+        finally:
+            lock.release()
+    if keys is None:
+        raise InvalidClientError(description=UNUSABLE)
+    return keys
+
+
+def _fetch_and_remember(client: RegisteredClient, uri: str, deadline: float) -> jwk.KeySet | None:
+    """Fetch under the client's budget; remember the keys, or the failure for a while."""
+    config = current_app.config
+    if not _may_fetch(client.client_id):
+        log.warning("jwks_uri of client %s: fetch budget exhausted", client.client_id)
+        return None
+    try:
+        keys = fetch_jwks(uri, outbound.current_policy(), deadline)
+    except outbound.OutboundError as refused:
+        log.warning("jwks_uri of client %s not usable: %s", client.client_id, refused)
+        _remember(uri, config["JWKS_URI_FAILURE_CACHE_SECONDS"], None)
+        return None
+    _remember(uri, config["JWKS_URI_CACHE_SECONDS"], keys)
     return keys

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -27,6 +28,9 @@ DESCRIPTION_PATTERN = re.compile(r"^[^\x00-\x09\x0b\x0c\x0e-\x1f\x7f]{0,500}$")
 BASELINE_SCOPES = ("openid", "profile")
 MIN_ACCESS_TOKEN_TTL = 60
 MIN_REFRESH_TOKEN_TTL = 300
+
+#: Judges a URI Passport itself will call: None when usable, else the reason it is refused.
+CallbackCheck = Callable[[str], str | None]
 
 
 @dataclass
@@ -64,9 +68,12 @@ def is_loopback_host(hostname: str) -> bool:
 
 
 def check_uri(
-    field_name: str, uri: Any, *, allow_any_http: bool, allow_loopback: bool = True
+    field_name: str, uri: Any, *, allow_any_http: bool, callback_check: CallbackCheck | None = None
 ) -> str:
-    """An absolute https URI (http only on loopback), without fragment or credentials."""
+    """An absolute https URI (http only on loopback), without fragment or credentials.
+
+    ``callback_check`` judges a URI Passport itself calls (the outbound policy).
+    """
     if not isinstance(uri, str) or not uri or len(uri) > MAX_URI_LENGTH:
         raise InvalidClientMetadata(field_name, "must be a URI of at most 2000 characters")
     if any(ch.isspace() or ord(ch) < 0x20 for ch in uri):
@@ -83,13 +90,14 @@ def check_uri(
         raise InvalidClientMetadata(field_name, f"{uri!r} must not contain a fragment")
     if parts.username or parts.password:
         raise InvalidClientMetadata(field_name, f"{uri!r} must not contain credentials")
-    if not allow_loopback and is_loopback_host(hostname):
-        # Passport itself calls this URI: loopback would reach its own host's services.
-        raise InvalidClientMetadata(field_name, f"{uri!r} must not point at this host")
     if parts.scheme == "http" and not is_loopback_host(hostname) and not allow_any_http:
         raise InvalidClientMetadata(
             field_name, f"{uri!r} must use https (http only on 127.0.0.1, [::1] or localhost)"
         )
+    if callback_check is not None:
+        refused = callback_check(uri)
+        if refused is not None:
+            raise InvalidClientMetadata(field_name, f"{uri!r} is refused: {refused}")
     return uri
 
 
@@ -166,15 +174,15 @@ def validate_client_metadata(
     api_scopes: tuple[str, ...] = (),
     allow_admin_scopes: bool = True,
     allow_any_http: bool = False,
-    allow_loopback_callbacks: bool = True,
+    callback_check: CallbackCheck | None = None,
     max_access_token_ttl: int = 3600,
     max_refresh_token_ttl: int = 365 * 86400,
 ) -> ClientMetadata:
     """Check every field and the rules between them; raise InvalidClientMetadata.
 
-    ``allow_loopback_callbacks`` governs the URIs Passport itself calls (back-channel logout,
-    jwks_uri): loopback there is for loopback deployments only, never a way to make a
-    production server talk to its own local services (SSRF). ``allow_admin_scopes`` is False
+    ``callback_check`` judges the URIs Passport itself calls (back-channel logout, jwks_uri):
+    the deployment's outbound policy, so that a client cannot make a production server talk to
+    its own or its network's internal services (SSRF). ``allow_admin_scopes`` is False
     for self-registered clients: only an administrator hands out the admin API. Token
     lifetimes may only be shortened below the ``max_*`` given (signing keys are retired on the
     deployment's longest signed-token lifetime).
@@ -209,7 +217,7 @@ def validate_client_metadata(
             "backchannel_logout_uri",
             backchannel,
             allow_any_http=allow_any_http,
-            allow_loopback=allow_loopback_callbacks,
+            callback_check=callback_check,
         )
     if "authorization_code" in grant_types and not redirect_uris:
         raise InvalidClientMetadata("redirect_uris", "at least one is required for codes")
@@ -231,7 +239,7 @@ def validate_client_metadata(
             "jwks_uri",
             jwks_uri,
             allow_any_http=allow_any_http,
-            allow_loopback=allow_loopback_callbacks,
+            callback_check=callback_check,
         )
     if method == "private_key_jwt" and jwks is None and jwks_uri is None:
         raise InvalidClientMetadata("jwks", "private_key_jwt needs jwks or jwks_uri")

@@ -15,10 +15,10 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 from flask import current_app
 from sqlalchemy import select
 
-from passport import is_loopback_http
 from passport.audit.services import Action
 from passport.database import utcnow
 from passport.extensions import db
+from passport.oidc.client_validation import CallbackCheck
 from passport.oidc.client_validation import ClientMetadata
 from passport.oidc.client_validation import validate_client_metadata
 from passport.oidc.errors import ClientHasNoSecret
@@ -28,6 +28,7 @@ from passport.oidc.tokens import hash_secret
 from passport.oidc.tokens import new_identifier
 from passport.oidc.tokens import new_secret
 from passport.oidc.tokens import secret_matches
+from passport.security import outbound
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,20 @@ def forget_client(client_id: str) -> None:
             del _cache[key]
 
 
+def outbound_check() -> CallbackCheck:
+    """The deployment's outbound policy as a registration check (None = usable)."""
+    policy = outbound.current_policy()
+
+    def check(uri: str) -> str | None:
+        try:
+            outbound.check_url(uri, policy)
+        except outbound.OutboundError as refused:
+            return str(refused)
+        return None
+
+    return check
+
+
 def validate_metadata(raw: dict[str, Any], *, allow_admin_scopes: bool = True) -> ClientMetadata:
     """Validate metadata with this deployment's API scopes and http policy."""
     config = current_app.config
@@ -176,9 +191,8 @@ def validate_metadata(raw: dict[str, Any], *, allow_admin_scopes: bool = True) -
         api_scopes=tuple(config["API_SCOPES"]),
         allow_admin_scopes=allow_admin_scopes,
         allow_any_http=config["ENV"] == "development",
-        # A loopback deployment (the demo, the tests) calls its clients on loopback too.
-        allow_loopback_callbacks=config["ENV"] != "production"
-        or is_loopback_http(config["ISSUER"]),
+        # The same policy the fetch applies again at connect time (security/outbound.py).
+        callback_check=outbound_check(),
         max_access_token_ttl=config["ACCESS_TOKEN_TTL_SECONDS"],
         max_refresh_token_ttl=config["OFFLINE_REFRESH_TOKEN_TTL_SECONDS"],
     )

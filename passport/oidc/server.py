@@ -32,6 +32,7 @@ from joserfc import jwk
 from sqlalchemy import Row
 from sqlalchemy import Table
 from sqlalchemy import bindparam
+from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
@@ -366,21 +367,47 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         return client_public_keys(client)
 
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
-        """Remember the assertion id; False when it was seen before (replay)."""
+        """Remember the assertion id durably; False when it was seen before (replay)."""
         if not isinstance(jti, str) or not jti or len(jti) > 255:
             return False
-        expires = claims.get("exp")
-        expires_at = utcnow()
-        if isinstance(expires, int) and expires < 2**32:
-            expires_at = datetime.fromtimestamp(expires, UTC)
-        try:
-            with db.session.begin_nested():
-                db.session.add(
-                    ClientAssertionJti(client_id=claims["sub"], jti=jti, expires_at=expires_at)
-                )
-        except IntegrityError:
-            return False
-        return True
+        return record_assertion_jti(claims["sub"], jti, assertion_expiry(claims))
+
+
+# An assertion is made for one request: a longer one would outlive any sane replay window.
+MAX_ASSERTION_LIFETIME_SECONDS = 300
+JTI_TABLE = cast(Table, ClientAssertionJti.__table__)
+
+
+def assertion_expiry(claims: dict[str, Any]) -> datetime:
+    """The assertion's `exp`, refused unless whole seconds at most 5 minutes past now and `iat`.
+
+    A float or an absurd `exp` is refused rather than clamped: the client is broken or hostile,
+    and the stored expiry must be the real one (the row is kept until then, so no replay).
+    """
+    expires, issued = claims.get("exp"), claims.get("iat")
+    if type(expires) is not int or (issued is not None and type(issued) is not int):
+        raise InvalidClientError(description="'exp' and 'iat' must be whole seconds.")
+    longest = MAX_ASSERTION_LIFETIME_SECONDS
+    now = int(utcnow().timestamp())
+    if expires - now > longest or (issued is not None and expires - issued > longest):
+        raise InvalidClientError(description="The assertion may live at most 5 minutes.")
+    return datetime.fromtimestamp(expires, UTC)
+
+
+def record_assertion_jti(client_id: str, jti: str, expires_at: datetime) -> bool:
+    """Store the jti in its own committed transaction; False when it is already there.
+
+    Not in the request's transaction: /introspect never commits and a failed /token rolls
+    back, which would forget the jti and let the same assertion in again.
+    """
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(
+                insert(JTI_TABLE).values(client_id=client_id, jti=jti, expires_at=expires_at)
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 @dataclass

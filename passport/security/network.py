@@ -22,14 +22,16 @@ from config import ConfigError
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
+def parse_networks(
+    values: Iterable[str], *, setting: str = "TRUSTED_NETWORKS"
+) -> tuple[Network, ...]:
     """Parse CIDR strings (``10.1.0.0/16``, ``2001:db8::/32``, a bare address = one host)."""
     networks: list[Network] = []
     for value in values:
         try:
             networks.append(ipaddress.ip_network(value.strip(), strict=False))
         except ValueError:
-            raise ConfigError(f"TRUSTED_NETWORKS: {value!r} is not a network") from None
+            raise ConfigError(f"{setting}: {value!r} is not a network") from None
     return tuple(networks)
 
 

@@ -28,14 +28,17 @@ REDIRECT_URI = "https://ayni.example.gob.pe/auth/callback"
 @pytest.fixture(autouse=True)
 def _fresh_caches(app: Flask) -> Iterator[None]:
     """Rows are wiped between tests: forget cached keys and clients too."""
+    from passport.oidc import client_keys
     from passport.oidc import clients
     from passport.oidc import keys
 
     keys._rings.clear()
     clients._cache.clear()
+    client_keys._fetched.clear()
     yield
     keys._rings.clear()
     clients._cache.clear()
+    client_keys._fetched.clear()
 
 
 @dataclass

@@ -150,7 +150,7 @@ def test_a_client_that_hangs_times_out_and_the_logout_completes(app, client, use
         assert response.status_code == 200
         delivery = db.session.scalars(db.select(BackchannelDelivery)).one()
         assert delivery.delivered_at is None
-        assert delivery.last_error == "ReadTimeout"
+        assert delivery.last_error == "deadline exceeded"
         assert delivery.next_attempt_at > delivery.created_at
     finally:
         app.config["BACKCHANNEL_TIMEOUT_MS"] = previous

@@ -236,3 +236,95 @@ def test_advertised_assertion_algorithms_are_all_accepted(app, client, user) -> 
         token = jwt.encode({"alg": alg, "kid": "k"}, claims, key, algorithms=[alg])
         response = client.post("/token", data=private_key_form(rp, get_code(client, rp), token))
         assert response.status_code == 200, (alg, response.get_json())
+
+
+def assertion_form(signed: str, **extra: str) -> dict[str, str]:
+    return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": signed, **extra}
+
+
+def post(client, path: str, data: dict[str, str]):
+    """POST, then end the session as a real request's teardown does.
+
+    The test's app context outlives the requests, so without this an uncommitted row of one
+    request would still be visible to the next one and hide a lost write.
+    """
+    from passport.extensions import db
+
+    response = client.post(path, data=data)
+    db.session.remove()
+    return response
+
+
+@pytest.fixture
+def key_rp(app, rp_key):
+    return register_client(
+        token_endpoint_auth_method="private_key_jwt",
+        jwks={"keys": [rp_key.as_dict(private=False)]},
+        skip_consent=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/introspect", {"token": "no-such-token"}),  # never commits
+        ("/revoke", {"token": "no-such-token"}),  # commits only for a known token
+    ],
+)
+def test_an_assertion_is_used_once_even_where_nothing_is_committed(
+    client, key_rp, rp_key, path, form
+) -> None:
+    token = assertion(key_rp.client_id, rp_key, jti=f"once-{path}")
+    assert post(client, path, assertion_form(token, **form)).status_code == 200
+    for _ in range(2):
+        replay = post(client, path, assertion_form(token, **form))
+        assert replay.status_code == 401
+        assert replay.get_json()["error"] == "invalid_client"
+
+
+def test_an_assertion_spent_on_a_failed_token_request_cannot_be_reused(
+    app, client, user, key_rp, rp_key
+) -> None:
+    sign_in(app, client, user)
+    token = assertion(key_rp.client_id, rp_key, jti="after-failure")
+    failed = post(client, "/token", private_key_form(key_rp, "wrong-code", token))
+    assert failed.get_json()["error"] == "invalid_grant"
+    replay = post(client, "/token", private_key_form(key_rp, get_code(client, key_rp), token))
+    assert replay.status_code == 401
+    assert replay.get_json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": 2**32},
+        {"exp": 2**63},
+        {"exp": float(int(time.time()) + 60)},
+        {"exp": int(time.time()) + 3600},  # lives an hour
+        {"iat": int(time.time()) - 280, "exp": int(time.time()) + 60},  # 340 s from iat
+        {"iat": float(int(time.time())), "exp": int(time.time()) + 60},
+    ],
+    ids=["2^32", "2^63", "float", "an-hour", "long-since-iat", "float-iat"],
+)
+def test_assertions_living_too_long_or_with_odd_times_are_refused(
+    client, key_rp, rp_key, claims
+) -> None:
+    token = assertion(key_rp.client_id, rp_key, jti="odd-times", **claims)
+    response = client.post("/introspect", data=assertion_form(token, token="x"))
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+
+
+def test_the_stored_expiry_is_the_assertions_exp(app, client, key_rp, rp_key) -> None:
+    from datetime import UTC
+    from datetime import datetime
+
+    from passport.extensions import db
+    from passport.oidc.models import ClientAssertionJti
+
+    expires = int(time.time()) + 299
+    token = assertion(key_rp.client_id, rp_key, jti="stored", exp=expires)
+    assert client.post("/introspect", data=assertion_form(token, token="x")).status_code == 200
+    row = db.session.scalars(db.select(ClientAssertionJti)).one()
+    assert (row.client_id, row.jti) == (key_rp.client_id, "stored")
+    assert row.expires_at == datetime.fromtimestamp(expires, UTC)

@@ -1,0 +1,349 @@
+"""The outbound-request policy: resolved-address checks, pinning, deadline, size cap, redirects."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+
+import pytest
+
+from passport.security.outbound import OutboundError
+from passport.security.outbound import OutboundPolicy
+from passport.security.outbound import check_url
+from passport.security.outbound import send
+
+PRODUCTION = OutboundPolicy(check_addresses=True, require_https=True)
+# Production with loopback allowed on purpose (PASSPORT_OUTBOUND_ALLOW=127.0.0.0/8), so the
+# local test servers below are reachable while every other rule applies.
+PRODUCTION_LOOPBACK_ALLOWED = OutboundPolicy(
+    check_addresses=True, require_https=True, allowed=(ipaddress.ip_network("127.0.0.0/8"),)
+)
+HOSTILE_HOSTS = [
+    "127.1",
+    "0x7f000001",
+    "2130706433",
+    "[::ffff:127.0.0.1]",
+    "0.0.0.0",  # noqa: S104 - a destination here, not a bind address
+    "localhost.",
+    "169.254.169.254",
+    "10.0.0.5",
+    "[::1]",
+    "[::]",
+    "[2002:7f00:1::]",  # 6to4 wrapping 127.0.0.1
+    "[64:ff9b::a00:5]",  # NAT64 wrapping 10.0.0.5
+    "[fe80::1]",
+    "224.0.0.1",
+    "[ff02::1]",
+    "100.64.0.1",
+    "192.168.1.1",
+    "172.16.0.1",
+]
+
+
+class Server:
+    """A loopback HTTP server whose GET handler is ``respond(handler)``; counts requests."""
+
+    def __init__(self, respond: Callable[[BaseHTTPRequestHandler], None]) -> None:
+        self.paths: list[str] = []
+        self.hosts: list[str | None] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.paths.append(self.path)
+                server.hosts.append(self.headers.get("Host"))
+                with contextlib.suppress(OSError):  # the client hung up (the deadline)
+                    respond(self)
+
+            def do_POST(self) -> None:
+                self.do_GET()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Callable[[BaseHTTPRequestHandler], None]], Server]]:
+    servers: list[Server] = []
+
+    def start(respond: Callable[[BaseHTTPRequestHandler], None]) -> Server:
+        servers.append(Server(respond))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def ok(body: bytes = b'{"keys": []}') -> Callable[[BaseHTTPRequestHandler], None]:
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return respond
+
+
+def fake_dns(monkeypatch: pytest.MonkeyPatch, names: dict[str, str]) -> list[str]:
+    """Answer ``names`` with the given address; record every name looked up."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(host)
+        if host in names:
+            return real(names[host], port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+@pytest.mark.parametrize("host", HOSTILE_HOSTS)
+def test_internal_addresses_are_refused_in_production_whatever_their_spelling(host) -> None:
+    with pytest.raises(OutboundError):
+        check_url(f"https://{host}/jwks.json", PRODUCTION)
+
+
+@pytest.mark.parametrize("host", HOSTILE_HOSTS)
+def test_a_public_name_resolving_to_an_internal_address_is_refused(monkeypatch, host) -> None:
+    address = host.strip("[]")
+    if address == "localhost.":
+        address = "127.0.0.1"
+    fake_dns(monkeypatch, {"jwks.rp.example": address})
+    with pytest.raises(OutboundError, match=r"internal address|does not resolve"):
+        check_url("https://jwks.rp.example/jwks.json", PRODUCTION)
+
+
+def test_one_internal_address_among_public_ones_is_enough_to_refuse(monkeypatch) -> None:
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host == "mixed.rp.example":
+            return real("93.184.216.34", port, *args, **kwargs) + real(
+                "10.0.0.5", port, *args, **kwargs
+            )
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    with pytest.raises(OutboundError, match="internal address"):
+        check_url("https://mixed.rp.example/", PRODUCTION)
+
+
+def test_public_addresses_pass_and_are_what_is_dialled(monkeypatch) -> None:
+    fake_dns(monkeypatch, {"jwks.rp.example": "93.184.216.34"})
+    target = check_url("https://jwks.rp.example:8443/k?x=1", PRODUCTION)
+    assert target.addresses == ("93.184.216.34",)
+    assert target.host_header == "jwks.rp.example:8443"
+    assert target.path == "/k?x=1"
+
+
+def test_the_allow_list_opens_chosen_internal_networks_only() -> None:
+    policy = OutboundPolicy(
+        check_addresses=True, require_https=True, allowed=(ipaddress.ip_network("10.0.0.0/24"),)
+    )
+    assert check_url("https://10.0.0.5/bcl", policy).addresses == ("10.0.0.5",)
+    with pytest.raises(OutboundError):
+        check_url("https://10.0.1.5/bcl", policy)
+
+
+def test_production_requires_https_and_development_resolves_nothing(monkeypatch) -> None:
+    with pytest.raises(OutboundError, match="https"):
+        check_url("http://93.184.216.34/", PRODUCTION)
+    with pytest.raises(OutboundError, match="https"):
+        check_url("http://93.184.216.34/", PRODUCTION_LOOPBACK_ALLOWED)
+    # A receiver the operator allowed may be plain http (the loopback deployment's case).
+    assert check_url("http://127.0.0.1:5001/bcl", PRODUCTION_LOOPBACK_ALLOWED).addresses
+    asked = fake_dns(monkeypatch, {})
+    assert check_url("http://127.0.0.1:9/", OutboundPolicy()).addresses == ("127.0.0.1",)
+    assert asked == []
+
+
+def test_dns_answer_is_checked_at_connect_time_and_nothing_is_sent(monkeypatch, serve) -> None:
+    server = serve(ok())
+    # Registered while the name was public; now it answers with loopback.
+    fake_dns(monkeypatch, {"jwks.rp.example": "127.0.0.1"})
+    url = f"https://jwks.rp.example:{server.port}/"
+    with pytest.raises(OutboundError, match="internal address"):
+        send("GET", url, policy=PRODUCTION, deadline_seconds=2)
+    assert server.paths == []
+
+
+def test_the_checked_address_is_dialled_with_the_original_host(monkeypatch, serve) -> None:
+    server = serve(ok(b"hello"))
+    asked = fake_dns(monkeypatch, {"rp.example": "127.0.0.1"})
+    response = send(
+        "GET",
+        f"http://rp.example:{server.port}/jwks.json",
+        policy=PRODUCTION_LOOPBACK_ALLOWED,
+        deadline_seconds=2,
+        max_bytes=100,
+    )
+    assert (response.status, response.body) == (200, b"hello")
+    assert server.hosts == [f"rp.example:{server.port}"]
+    # Resolved once, by the check: the connection used the checked address, not a new lookup.
+    assert asked.count("rp.example") == 1
+
+
+def drip_body(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Length", "30")
+    handler.end_headers()
+    for _ in range(30):
+        handler.wfile.write(b"x")
+        handler.wfile.flush()
+        time.sleep(1)
+
+
+def drip_headers(handler: BaseHTTPRequestHandler) -> None:
+    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"y" * 30:
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("respond", [drip_body, drip_headers], ids=["body", "headers"])
+def test_a_server_sending_one_byte_at_a_time_is_cut_at_the_deadline(serve, respond) -> None:
+    server = serve(respond)
+    started = time.monotonic()
+    with pytest.raises(OutboundError, match="deadline exceeded"):
+        send("GET", server.url + "/", policy=OutboundPolicy(), deadline_seconds=1, max_bytes=100)
+    assert time.monotonic() - started < 3  # the deadline is 1 s; the old fetch took 20 s
+
+
+def test_a_body_over_the_cap_is_refused_with_or_without_content_length(serve) -> None:
+    big = b"x" * 70_000
+    server = serve(ok(big))
+    with pytest.raises(OutboundError, match="too large"):
+        send("GET", server.url, policy=OutboundPolicy(), deadline_seconds=2, max_bytes=65536)
+
+    def no_length(handler: BaseHTTPRequestHandler) -> None:
+        handler.protocol_version = "HTTP/1.0"
+        handler.send_response(200)
+        handler.end_headers()
+        handler.wfile.write(big)
+
+    unannounced = serve(no_length)
+    with pytest.raises(OutboundError, match="too large"):
+        send("GET", unannounced.url, policy=OutboundPolicy(), deadline_seconds=2, max_bytes=65536)
+
+
+def test_a_redirect_is_not_followed(serve) -> None:
+    def redirect(handler: BaseHTTPRequestHandler) -> None:
+        if handler.path == "/target":
+            ok()(handler)
+            return
+        handler.send_response(302)
+        handler.send_header("Location", "/target")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    server = serve(redirect)
+    response = send(
+        "GET", server.url + "/start", policy=OutboundPolicy(), deadline_seconds=2, max_bytes=100
+    )
+    assert response.status == 302
+    assert server.paths == ["/start"]
+
+
+def self_signed(tmp_path, name: str) -> tuple[str, str]:
+    """A certificate for ``name`` and its key, as PEM files."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+@pytest.mark.parametrize("served_name", ["rp.example", "other.example"])
+def test_https_dials_the_checked_address_and_verifies_the_urls_host(
+    tmp_path, monkeypatch, serve, served_name
+) -> None:
+    import ssl
+
+    cert_file, key_file = self_signed(tmp_path, served_name)
+    server = serve(ok(b"tls"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    monkeypatch.setenv("SSL_CERT_FILE", cert_file)  # the default trust store, for this test
+    fake_dns(monkeypatch, {"rp.example": "127.0.0.1"})
+    policy = OutboundPolicy(
+        check_addresses=True, require_https=True, allowed=(ipaddress.ip_network("127.0.0.1"),)
+    )
+    url = f"https://rp.example:{server.port}/jwks.json"
+    if served_name == "rp.example":
+        response = send("GET", url, policy=policy, deadline_seconds=3, max_bytes=100)
+        assert (response.status, response.body) == (200, b"tls")
+    else:
+        with pytest.raises(OutboundError):
+            send("GET", url, policy=policy, deadline_seconds=3, max_bytes=100)
+
+
+def test_a_malformed_allow_list_stops_the_start(database_url, outbox_dir) -> None:
+    from config import ConfigError
+    from tests.conftest import make_test_app
+
+    with pytest.raises(ConfigError, match="OUTBOUND_ALLOW"):
+        make_test_app(database_url, outbox_dir, OUTBOUND_ALLOW=("10.0.0.0/33",))
+
+
+def test_a_slow_dns_answer_counts_against_the_deadline(monkeypatch) -> None:
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host == "slow.rp.example":
+            time.sleep(3)  # a resolver the client controls, answering late on purpose
+            return real("93.184.216.34", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    started = time.monotonic()
+    with pytest.raises(OutboundError, match="deadline exceeded"):
+        send("GET", "https://slow.rp.example/", policy=PRODUCTION, deadline_seconds=0.5)
+    assert time.monotonic() - started < 2
