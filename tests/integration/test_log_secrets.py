@@ -108,7 +108,7 @@ def test_a_whole_journey_logs_no_secret(
     }
     logout_tokens: list[str] = []
 
-    def refuse(uri: str, token: str, timeout_seconds: float) -> str | None:
+    def refuse(uri: str, token: str, timeout_seconds: float, policy: object) -> str | None:
         logout_tokens.append(token)
         return "HTTP 503"  # a failed delivery: logged, retried later
 
