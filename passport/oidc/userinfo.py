@@ -16,7 +16,9 @@ from passport.oidc.claims import SUBJECT_COLUMNS
 from passport.oidc.claims import USERS
 from passport.oidc.claims import Subject
 from passport.oidc.claims import userinfo_claims
+from passport.oidc.models import OAuthClient
 from passport.oidc.models import OAuthToken
+from passport.oidc.revocation import current_scopes
 from passport.oidc.tokens import hash_secret
 
 
@@ -38,13 +40,22 @@ class BearerError(Exception):
         )
 
 
-# One round trip for the token and its user, Core columns only (no ORM entities): the token
-# columns the checks read, then the user's claim fields. Built once.
+# One round trip for the token, its client and its user, Core columns only (no ORM entities):
+# the token and client columns the checks read, then the user's claim fields. Built once.
 TOKENS = cast(Table, OAuthToken.__table__)
-BEARER_COLUMNS = [TOKENS.c.revoked_at, TOKENS.c.access_expires_at, TOKENS.c.scope, TOKENS.c.claims]
+CLIENTS = cast(Table, OAuthClient.__table__)
+BEARER_COLUMNS = [
+    TOKENS.c.revoked_at,
+    TOKENS.c.access_expires_at,
+    TOKENS.c.scope,
+    TOKENS.c.claims,
+    CLIENTS.c.scopes,
+    CLIENTS.c.is_disabled,
+]
 BEARER_GRANT = (
     select(*BEARER_COLUMNS, *SUBJECT_COLUMNS)
     .join_from(TOKENS, USERS, USERS.c.id == TOKENS.c.user_id)
+    .join(CLIENTS, CLIENTS.c.id == TOKENS.c.client_pk)
     .where(TOKENS.c.access_token_hash == bindparam("digest"))
 )
 
@@ -67,15 +78,18 @@ def authenticate_bearer(token: str | None) -> BearerGrant:
     found = db.session.execute(BEARER_GRANT, {"digest": hash_secret(token)}).first()
     if found is None:
         raise BearerError("invalid_token", "The access token is invalid.")
-    revoked_at, expires_at, scope, claims = found[: len(BEARER_COLUMNS)]
+    revoked_at, expires_at, scope, claims, client_scopes, client_disabled = found[
+        : len(BEARER_COLUMNS)
+    ]
     user = Subject(*found[len(BEARER_COLUMNS) :])
     if revoked_at is not None:
         raise BearerError("invalid_token", "The access token is invalid.")
     if expires_at <= utcnow():
         raise BearerError("invalid_token", "The access token expired.")
-    if not user.is_active:
+    if not user.is_active or client_disabled:
         raise BearerError("invalid_token", "The access token is invalid.")
-    scopes = scope.split()
+    # A scope withdrawn from the client since the token was issued releases nothing more.
+    scopes = current_scopes(scope.split(), client_scopes or ())
     if "openid" not in scopes:
         raise BearerError("insufficient_scope", "The openid scope is required.", status=403)
     return BearerGrant(user=user, scopes=scopes, claims=claims)
