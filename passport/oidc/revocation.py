@@ -62,6 +62,24 @@ def current_scopes(granted: Iterable[str], allowed: Iterable[str]) -> list[str]:
     return [scope for scope in dict.fromkeys(granted) if scope in still]
 
 
+def outlived_session(
+    is_offline: bool,
+    sid: str | None,
+    session_ended_at: datetime | None,
+    session_expires_at: datetime | None,
+    now: datetime,
+) -> bool:
+    """A non-offline token whose SSO session ended, passed its absolute end or is gone.
+
+    Userinfo and introspection apply it to the token row with its session outer-joined; the
+    refresh grant applies the same rule in SQL (passport.oidc.server.ROTATE_REFRESH_TOKEN).
+    Tokens without a session (client_credentials) and offline ones are not bound to one.
+    """
+    if is_offline or sid is None:
+        return False
+    return session_ended_at is not None or session_expires_at is None or session_expires_at <= now
+
+
 # --- Primitives (no commit) ------------------------------------------------------------
 
 

@@ -60,6 +60,7 @@ from passport.oidc.models import ClientAssertionJti
 from passport.oidc.models import OAuthClient
 from passport.oidc.models import OAuthToken
 from passport.oidc.revocation import current_scopes
+from passport.oidc.revocation import outlived_session
 from passport.oidc.revocation import session_lapsed
 from passport.oidc.tokens import hash_secret
 
@@ -278,8 +279,10 @@ ROTATE_REFRESH_TOKEN = (
         TOKEN_TABLE.c.refresh_expires_at > NOW,
         # Bound to its SSO session unless offline_access (passport.oidc.revocation): refused
         # once the session ended or passed its absolute end, even if a revocation was missed.
+        # revocation.outlived_session, in SQL.
         or_(
             TOKEN_TABLE.c.is_offline.is_(True),
+            TOKEN_TABLE.c.sid.is_(None),
             exists().where(SESSIONS.c.sid == TOKEN_TABLE.c.sid, *live_conditions(NOW, None)),
         ),
     )
@@ -433,6 +436,7 @@ class TokenRecord:
     is_user_active: bool
     client_scopes: tuple[str, ...] = ()
     is_client_disabled: bool = False
+    has_outlived_session: bool = False
 
     def check_client(self, client: RegisteredClient) -> bool:
         """Whether this client may see or revoke the token."""
@@ -448,8 +452,9 @@ class TokenRecord:
         return expires is None or expires <= utcnow()
 
     def is_revoked(self) -> bool:
-        """Revoked, or a refresh token already rotated."""
-        if self.row.revoked_at is not None:
+        """Revoked, a refresh token already rotated, or a non-offline token whose session is
+        over (a revocation missed in a race with the logout still holds)."""
+        if self.row.revoked_at is not None or self.has_outlived_session:
             return True
         return self.kind == "refresh_token" and self.row.refresh_used_at is not None
 
@@ -469,9 +474,12 @@ TOKEN_LOOKUP = (
         CLIENTS.c.is_disabled.label("owner_disabled"),
         USERS.c.sub.label("user_sub"),
         USERS.c.status.label("user_status"),
+        SESSIONS.c.ended_at.label("session_ended_at"),
+        SESSIONS.c.expires_at.label("session_expires_at"),
     )
     .join_from(TOKEN_TABLE, CLIENTS, CLIENTS.c.id == TOKEN_TABLE.c.client_pk)
     .outerjoin(USERS, USERS.c.id == TOKEN_TABLE.c.user_id)
+    .outerjoin(SESSIONS, SESSIONS.c.sid == TOKEN_TABLE.c.sid)
     .where(
         or_(
             TOKEN_TABLE.c.access_token_hash == bindparam("digest"),
@@ -501,6 +509,9 @@ def find_token(value: str, hint: str | None) -> TokenRecord | None:
         found.user_status is UserStatus.ACTIVE,
         client_scopes=tuple(found.owner_scopes or ()),
         is_client_disabled=bool(found.owner_disabled),
+        has_outlived_session=outlived_session(
+            found.is_offline, found.sid, found.session_ended_at, found.session_expires_at, utcnow()
+        ),
     )
 
 

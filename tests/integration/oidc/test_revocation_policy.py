@@ -139,13 +139,25 @@ def test_a_refresh_token_outliving_its_session_is_refused(
 ) -> None:
     sid = sign_in(app, client, user)
     tokens = code_flow(client, rp, "openid")
-    # A token issued while the logout committed keeps no revocation: the session check holds.
+    offline = code_flow(client, rp, "openid offline_access")
+    # A token issued while the logout committed keeps no revocation: the session check holds
+    # at userinfo, introspection and the refresh grant alike.
     end_sso_session(session_of(sid), "logout")
     db.session.execute(update(OAuthToken).values(revoked_at=None))
     db.session.commit()
+    assert userinfo(client, tokens["access_token"]).status_code == 401
+    assert introspect(client, rp, tokens["access_token"]) == {"active": False}
+    assert introspect(client, rp, tokens["refresh_token"]) == {"active": False}
+    assert userinfo(client, offline["access_token"]).status_code == 200
+    assert introspect(client, rp, offline["refresh_token"])["active"] is True
     assert refresh(client, rp, tokens["refresh_token"]).get_json()["error"] == "invalid_grant"
     db.session.expire_all()
-    assert db.session.scalar(select(OAuthToken.revoked_at)) is not None
+    stored = db.session.scalar(
+        select(OAuthToken.revoked_at).where(
+            OAuthToken.refresh_token_hash == hash_secret(tokens["refresh_token"])
+        )
+    )
+    assert stored is not None
 
 
 def test_a_refresh_token_past_its_sessions_absolute_end_is_refused(
