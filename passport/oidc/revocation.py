@@ -26,9 +26,10 @@ client's registration now, so a scope withdrawn from a client stops working at o
 refresh grant, userinfo, introspection and the admin API (a JWT access token already issued
 keeps its ``scope`` claim until it expires, ACCESS_TOKEN_TTL_SECONDS at most).
 
-A non-offline refresh token is refused once its session is ended or past its absolute end,
-even if some revocation was missed (a code redeemed while the logout committed); idleness
-does not count there, since an app refreshing is not the person visiting Passport.
+A non-offline token is refused by the refresh grant, userinfo and introspection once its
+session is ended or past its absolute end (``outlived_session``), even if a revocation was
+missed (a token issued while the logout committed); idleness does not count there, since an
+app calling is not the person visiting Passport.
 """
 
 from __future__ import annotations
