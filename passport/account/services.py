@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
-from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import update
 
 from passport.account.errors import UnknownConnectedApp
 from passport.account.errors import WrongCurrentPassword
@@ -21,10 +18,11 @@ from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.login.services import RequestInfo
 from passport.login.sessions import end_user_sessions
-from passport.oidc.models import AuthorizationCode
-from passport.oidc.models import Consent
 from passport.oidc.models import OAuthClient
-from passport.oidc.models import OAuthToken
+from passport.oidc.revocation import LiveGrant
+from passport.oidc.revocation import live_grants
+from passport.oidc.revocation import password_changed
+from passport.oidc.revocation import revoke_grant
 from passport.security.passwords import hash_password
 from passport.security.passwords import verify_password
 
@@ -48,11 +46,12 @@ def _audit(event: str, session: SSOSession, info: RequestInfo, **fields: object)
 def change_password(
     session: SSOSession, current: str, new: str, confirmation: str, info: RequestInfo
 ) -> int:
-    """Set a new password; end the other sessions and their tokens; return how many ended.
+    """Set a new password; end the other sessions; return how many ended.
 
-    Raises ``WrongCurrentPassword`` or ``PasswordRejectedError`` having changed nothing. Refresh
-    tokens not bound to this session are revoked too, except offline ones (offline_access is
-    a grant the person made to an app, revoked from "Aplicaciones conectadas").
+    Raises ``WrongCurrentPassword`` or ``PasswordRejectedError`` having changed nothing. Every
+    token not issued in this session is revoked, offline ones too: a person changes a password
+    they fear is known, and an offline grant obtained with it must not outlive it
+    (passport.oidc.revocation.password_changed).
     """
     user = session.user
     if not verify_password(user.password_hash, current):
@@ -65,20 +64,9 @@ def change_password(
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     user.link_generation += 1  # a reset link mailed earlier must not undo this change
-    db.session.execute(
-        update(OAuthToken)
-        .where(
-            OAuthToken.user_id == user.id,
-            OAuthToken.is_offline.is_(False),
-            OAuthToken.revoked_at.is_(None),
-            or_(OAuthToken.sid.is_(None), OAuthToken.sid != session.sid),
-        )
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
     _audit("password.change", session, info)
-    # Ends the other sessions (their end hooks revoke their tokens) and commits all of it.
-    return end_user_sessions(user.id, "password_changed", except_session_id=session.id)
+    # Revokes the tokens, ends the other sessions and commits all of it.
+    return password_changed(user.id, session)
 
 
 def end_other_sessions(session: SSOSession, info: RequestInfo) -> int:
@@ -87,72 +75,31 @@ def end_other_sessions(session: SSOSession, info: RequestInfo) -> int:
     return end_user_sessions(session.user_id, "ended_by_user", except_session_id=session.id)
 
 
-@dataclass(frozen=True)
-class ConnectedApp:
-    """A client the person consented to, and what it may read."""
-
-    client_id: str
-    name: str
-    description: str | None
-    scopes: list[str]
-    granted_at: datetime
-
-
-def connected_apps(user_id: int) -> list[ConnectedApp]:
-    """Every client with a remembered consent of the user, by name."""
-    rows = db.session.execute(
-        select(Consent, OAuthClient)
-        .join(OAuthClient, OAuthClient.id == Consent.client_pk)
-        .where(Consent.user_id == user_id)
-        .order_by(OAuthClient.name)
-    ).all()
-    return [
-        ConnectedApp(
-            client.client_id,
-            client.name,
-            client.description,
-            list(consent.scopes),
-            consent.updated_at,
-        )
-        for consent, client in rows
-    ]
+def connected_apps(user_id: int) -> list[LiveGrant]:
+    """ "Aplicaciones conectadas": every app with access now (a consent or live tokens, so
+    apps that skip consent too), by name; the console lists a person's apps the same way."""
+    return live_grants(user_id)
 
 
 def revoke_app(session: SSOSession, client_id: str, info: RequestInfo) -> str:
-    """Forget the consent to ``client_id`` and revoke its tokens and codes; return its name.
+    """End ``client_id``'s access: consent, tokens (offline too), codes; return its name.
 
-    Offline tokens go too: revoking access means the app reads nothing more. Commits.
+    ``UnknownConnectedApp`` when it had none. Commits.
     """
     client = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
-    consent = (
-        db.session.scalar(
-            select(Consent).where(
-                Consent.user_id == session.user_id, Consent.client_pk == client.id
-            )
-        )
-        if client is not None
-        else None
-    )
-    if client is None or consent is None:
+    if client is None:
         raise UnknownConnectedApp()
-    db.session.delete(consent)
-    db.session.execute(
-        update(OAuthToken)
-        .where(
-            OAuthToken.user_id == session.user_id,
-            OAuthToken.client_pk == client.id,
-            OAuthToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session=False)
+    revoked = revoke_grant(session.user_id, client.id)
+    if not revoked.anything:
+        db.session.rollback()
+        raise UnknownConnectedApp()
+    _audit(
+        "consent.revoked",
+        session,
+        info,
+        client_id=client.client_id,
+        details={"tokens_revoked": revoked.tokens},
     )
-    db.session.execute(
-        delete(AuthorizationCode).where(
-            AuthorizationCode.user_id == session.user_id,
-            AuthorizationCode.client_pk == client.id,
-        )
-    )
-    _audit("consent.revoked", session, info, client_id=client.client_id)
     db.session.commit()
     return client.name
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy import select
 
 from passport.accounts import services
@@ -328,9 +327,8 @@ def force_password_reset(
     """
     from passport.accounts.links import LinkPurpose
     from passport.accounts.notifications import send_link_mail
-    from passport.login.sessions import end_user_sessions
     from passport.mail import MailDeliveryError
-    from passport.oidc.revocation import revoke_user_tokens
+    from passport.oidc.revocation import password_reset
 
     user, why = target("force_password_reset", dni_or_user, actor, reason)
     if user.status is not UserStatus.ACTIVE:
@@ -342,8 +340,7 @@ def force_password_reset(
     except (MailDeliveryError, UnverifiedEmailError):
         db.session.rollback()
         raise
-    revoke_user_tokens(user.id)
-    end_user_sessions(user.id, "password_reset_forced")  # commits everything above
+    password_reset(user.id, "password_reset_forced")  # commits everything above
 
 
 def end_session(
@@ -377,25 +374,21 @@ def revoke_app(
     client_id: str | None = None,
     ip_address: str | None = None,
 ) -> bool:
-    """Forget the user's consent to an app and revoke that app's tokens for the user.
+    """End an app's access to the user: consent, tokens (offline ones too) and codes.
 
-    False when there was no consent to that app.
+    Apps that skip consent count too, through their tokens. False when the app had no access.
     """
-    from passport.oidc.models import Consent
     from passport.oidc.models import OAuthClient
-    from passport.oidc.revocation import revoke_user_tokens
+    from passport.oidc.revocation import revoke_grant
 
     user, why = target("revoke_app", dni_or_user, actor, reason)
     client = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == app_client_id))
     if client is None:
         return False
-    removed = db.session.execute(
-        delete(Consent).where(Consent.user_id == user.id, Consent.client_pk == client.id)
-    )
-    if not removed.rowcount:  # type: ignore[attr-defined]
+    revoked = revoke_grant(user.id, client.id)
+    if not revoked.anything:
         db.session.rollback()
         return False
-    revoked = revoke_user_tokens(user.id, client_pk=client.id)
     record_event(
         "consent.revoked",
         actor_user_id=actor.id if actor else None,
@@ -404,7 +397,7 @@ def revoke_app(
         subject_dni=user.dni,
         ip_address=ip_address,
         details={
-            "tokens_revoked": revoked,
+            "tokens_revoked": revoked.tokens,
             **({"reason": why} if why else {}),
             **({"by_client": client_id} if client_id else {}),
         },

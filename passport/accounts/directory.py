@@ -70,7 +70,7 @@ def count_users(*, actor: User | None) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class AppAccess:
-    """An app a person allowed: its client id and name, and the scopes granted."""
+    """An app with access to a person: its client id and name, and the scopes it holds."""
 
     client_id: str
     client_name: str
@@ -86,19 +86,13 @@ def user_sessions(user: User) -> list[Any]:
 
 
 def user_apps(user: User) -> list[AppAccess]:
-    """The apps the user consented to, by name."""
-    from passport.oidc.models import Consent
-    from passport.oidc.models import OAuthClient
+    """The apps with access to the user now (consent or live tokens), by name: the rule Mi
+    cuenta uses too (passport.oidc.revocation.live_grants)."""
+    from passport.oidc.revocation import live_grants
 
-    rows = db.session.execute(
-        select(Consent, OAuthClient)
-        .join(OAuthClient, OAuthClient.id == Consent.client_pk)
-        .where(Consent.user_id == user.id)
-        .order_by(OAuthClient.name)
-    )
     return [
-        AppAccess(client.client_id, client.name, list(consent.scopes or []), consent.created_at)
-        for consent, client in rows
+        AppAccess(grant.client_id, grant.name, grant.scopes, grant.granted_at)
+        for grant in live_grants(user.id)
     ]
 
 

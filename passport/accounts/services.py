@@ -265,16 +265,12 @@ def set_password_from_link(
         ip_address=ip_address,
         user_agent=user_agent,
     )
-    _end_sessions(user, "password_reset" if purpose is LinkPurpose.RESET else "password_set")
-    db.session.commit()
+    # Every session ends and every app is cut off, offline grants too: whoever knew the old
+    # password (or the link) keeps nothing. Commits with our changes.
+    from passport.oidc.revocation import password_reset
+
+    password_reset(user.id, "password_reset" if purpose is LinkPurpose.RESET else "password_set")
     return user
-
-
-def _end_sessions(user: User, reason: str) -> None:
-    """End every SSO session of ``user`` (the login capability commits with our changes)."""
-    from passport.login.sessions import end_user_sessions
-
-    end_user_sessions(user.id, reason)
 
 
 def request_password_link(
@@ -364,7 +360,7 @@ def disable_user(
     """Disable the user: no login, links dead, SSO sessions ended, every token revoked (offline
     ones too). True when it changed."""
     from passport.accounts.links import issue_link_token
-    from passport.oidc.revocation import revoke_user_tokens
+    from passport.oidc.revocation import user_disabled
 
     user = _existing_user(dni)
     if user.status is UserStatus.DISABLED:
@@ -381,9 +377,7 @@ def disable_user(
         ip_address=ip_address,
         details={"previous_status": previous.value, **_why(reason)},
     )
-    revoke_user_tokens(user.id)
-    _end_sessions(user, "user_disabled")
-    db.session.commit()
+    user_disabled(user.id)  # commits with our changes
     return True
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from passport.logs import note
 from passport.oidc.client_validation import ADMIN_SCOPES
 from passport.oidc.clients import find_client
+from passport.oidc.revocation import current_scopes
 from passport.oidc.server import find_token
 from passport.oidc.userinfo import BearerError
 
@@ -59,7 +60,7 @@ def authenticate_caller(authorization: str | None, needed_scope: str) -> ApiCall
     if client is None:  # disabled or deleted since the token was issued
         raise BearerError("invalid_token", "The access token is invalid.")
     # The client's current scopes bound the token: withdrawing a scope takes effect at once.
-    scopes = frozenset(record.row.scope.split()) & frozenset(client.scopes) & set(ADMIN_SCOPES)
+    scopes = frozenset(current_scopes(record.row.scope.split(), client.scopes)) & set(ADMIN_SCOPES)
     if needed_scope not in scopes:
         raise BearerError("insufficient_scope", f"The {needed_scope} scope is required.", 403)
     note(client_id=client.client_id)

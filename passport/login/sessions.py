@@ -26,6 +26,7 @@ from flask import has_request_context
 from flask import request
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
+from sqlalchemy import ColumnElement
 from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import select
@@ -135,6 +136,20 @@ def _schedule_touch(session: SSOSession | SessionFacts, now: datetime) -> None:
         _state()["touch"] = session.id
 
 
+def live_conditions(now: Any, idle_cutoff: Any | None) -> tuple[ColumnElement[bool], ...]:
+    """The liveness rule of ``_is_live`` as SQL conditions on sso_sessions (user status aside).
+
+    ``now`` and ``idle_cutoff`` (now minus ``idle_timeout()``) are values or bind parameters,
+    so statements built once at import can use them. ``idle_cutoff=None`` leaves idleness out:
+    a refresh token is used by an app, not by a visit, so the session's idle clock says nothing
+    about it (passport.oidc.revocation).
+    """
+    conditions = [_SESSIONS.c.ended_at.is_(None), _SESSIONS.c.expires_at > now]
+    if idle_cutoff is not None:
+        conditions.append(_SESSIONS.c.last_seen_at > idle_cutoff)
+    return tuple(conditions)
+
+
 def live_sessions(user_id: int) -> list[SSOSession]:
     """The user's live sessions (not ended, expired or idle), most recently seen first.
 
@@ -144,12 +159,7 @@ def live_sessions(user_id: int) -> list[SSOSession]:
     return list(
         db.session.scalars(
             select(SSOSession)
-            .where(
-                SSOSession.user_id == user_id,
-                SSOSession.ended_at.is_(None),
-                SSOSession.expires_at > now,
-                SSOSession.last_seen_at > now - idle_timeout(),
-            )
+            .where(SSOSession.user_id == user_id, *live_conditions(now, now - idle_timeout()))
             .order_by(SSOSession.last_seen_at.desc())
         )
     )

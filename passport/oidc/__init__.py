@@ -98,7 +98,7 @@ def init_app(app: Flask) -> None:
     """Register the blueprint, the Authlib server and the hooks other capabilities call."""
     from passport.extensions import csrf
     from passport.oidc.backchannel import deliver_after_request
-    from passport.oidc.backchannel import on_session_end
+    from passport.oidc.revocation import end_session
     from passport.oidc.server import build_server
     from passport.oidc.views import bp
     from passport.security.outbound import init_outbound
@@ -111,7 +111,7 @@ def init_app(app: Flask) -> None:
         csrf.exempt(f"passport.oidc.views.{view}")
     app.extensions["passport.oidc.server"] = build_server(app)
     app.extensions["passport.pending_authorization"] = lookup_pending_authorization
-    app.extensions.setdefault("passport.session_end_hooks", []).append(on_session_end)
+    app.extensions.setdefault("passport.session_end_hooks", []).append(end_session)
     app.extensions.setdefault("passport.json_endpoints", set()).update(JSON_ENDPOINTS)
     app.extensions.setdefault("passport.unlimited_endpoints", set()).update(UNLIMITED_ENDPOINTS)
     app.extensions["passport.post_upgrade"].append(create_first_keys)

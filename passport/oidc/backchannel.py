@@ -20,7 +20,6 @@ from flask import current_app
 from flask import g
 from flask import has_request_context
 from sqlalchemy import select
-from sqlalchemy import update
 
 from passport.database import utcnow
 from passport.extensions import db
@@ -64,19 +63,12 @@ def build_logout_token(client: RegisteredClient, sub: str | None, sid: str | Non
     return key_ring().sign(claims, client.id_token_signed_response_alg, typ="logout+jwt")
 
 
-def on_session_end(session: SSOSession, reason: str) -> None:
-    """Session end hook: revoke non-offline tokens, queue back-channel logouts (no commit)."""
+def queue_backchannel_logouts(session: SSOSession) -> None:
+    """Queue one logout token per client of the ending session (no commit).
+
+    Called by passport.oidc.revocation.end_session, which also withdraws the session's grants.
+    """
     now = utcnow()
-    db.session.execute(
-        update(OAuthToken)
-        .where(
-            OAuthToken.sid == session.sid,
-            OAuthToken.is_offline.is_(False),
-            OAuthToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
     client_pks = set(
         db.session.scalars(select(OAuthToken.client_pk).where(OAuthToken.sid == session.sid))
     ) | set(

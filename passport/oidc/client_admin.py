@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy import select
-from sqlalchemy import update
 
 from passport.audit.services import Action
 from passport.database import utcnow
@@ -26,6 +25,7 @@ from passport.oidc.models import InitialAccessToken
 from passport.oidc.models import OAuthClient
 from passport.oidc.models import OAuthToken
 from passport.oidc.models import PendingAuthorization
+from passport.oidc.revocation import client_disabled
 
 # Every table whose rows belong to one client (``client_pk``).
 CLIENT_CHILDREN = (
@@ -46,20 +46,12 @@ class UnknownInitialToken(OIDCError):  # noqa: N818
 
 
 def set_client_disabled(client_id: str, disabled: bool, *, action: Action) -> bool:
-    """Disable (revoking its live tokens at once) or enable a client; True when it changed."""
+    """Disable (revoking its tokens and codes at once) or enable a client; True when changed."""
     row = get_client_row(client_id)
     if row.is_disabled == disabled:
         return False
     row.is_disabled = disabled
-    revoked = 0
-    if disabled:
-        result = db.session.execute(
-            update(OAuthToken)
-            .where(OAuthToken.client_pk == row.id, OAuthToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        revoked = result.rowcount  # type: ignore[attr-defined]
+    revoked = client_disabled(row.id) if disabled else 0
     action.record(
         "client.disabled" if disabled else "client.enabled",
         client_id=client_id,

@@ -78,8 +78,9 @@ class AuthorizationCode(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    sid: Mapped[str | None] = mapped_column(String(64))
+    # Indexed: a logout voids its session's codes, a reset or "Revocar acceso" a person's.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sid: Mapped[str | None] = mapped_column(String(64), index=True)
     redirect_uri: Mapped[str] = mapped_column(String(2000))
     scope: Mapped[str] = mapped_column(String(1000))
     nonce: Mapped[str | None] = mapped_column(String(512))
@@ -111,7 +112,10 @@ class OAuthToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Indexed: Mi cuenta lists a person's live grants; a reset revokes them all.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     scope: Mapped[str] = mapped_column(String(1000))

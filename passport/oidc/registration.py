@@ -28,6 +28,7 @@ from passport.oidc.clients import validate_metadata
 from passport.oidc.errors import InvalidClientMetadata
 from passport.oidc.models import InitialAccessToken
 from passport.oidc.models import OAuthClient
+from passport.oidc.revocation import client_deleted
 from passport.oidc.tokens import hash_secret
 from passport.oidc.tokens import new_secret
 from passport.oidc.tokens import secret_matches
@@ -201,10 +202,14 @@ def replace_client(client_id: str, token: str | None, body: Any) -> dict[str, An
 
 
 def delete_client(client_id: str, token: str | None) -> None:
-    """RFC 7592 §2.3: deregister (disable, keeping the audit trail); commits."""
+    """RFC 7592 §2.3: deregister (disable, keeping the audit trail); commits.
+
+    Its tokens, codes and consents go with it (passport.oidc.revocation.client_deleted).
+    """
     row = managed_client(client_id, token)
     row.is_disabled = True
     row.registration_token_hash = None
-    Action().record("client.deleted", client_id=client_id)
+    revoked = client_deleted(row.id)
+    Action().record("client.deleted", client_id=client_id, details={"tokens_revoked": revoked})
     db.session.commit()
     forget_client(client_id)

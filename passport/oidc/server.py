@@ -32,6 +32,7 @@ from joserfc import jwk
 from sqlalchemy import Row
 from sqlalchemy import Table
 from sqlalchemy import bindparam
+from sqlalchemy import exists
 from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -43,6 +44,9 @@ from passport.accounts.models import UserStatus
 from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
+from passport.login.models import SSOSession
+from passport.login.sessions import idle_timeout
+from passport.login.sessions import live_conditions
 from passport.logs import note
 from passport.oidc.claims import Subject
 from passport.oidc.claims import load_subject
@@ -57,6 +61,9 @@ from passport.oidc.models import AuthorizationCode
 from passport.oidc.models import ClientAssertionJti
 from passport.oidc.models import OAuthClient
 from passport.oidc.models import OAuthToken
+from passport.oidc.revocation import current_scopes
+from passport.oidc.revocation import outlived_session
+from passport.oidc.revocation import session_lapsed
 from passport.oidc.tokens import hash_secret
 
 CONFIDENTIAL_METHODS = [m for m in AUTH_METHODS if m != "none"]
@@ -135,7 +142,9 @@ class RedeemedCode:
 
 
 CODE_TABLE = cast(Table, AuthorizationCode.__table__)
+SESSIONS = cast(Table, SSOSession.__table__)
 REDEEMED_COLUMNS = [CODE_TABLE.c[name] for name in RedeemedCode.__dataclass_fields__]
+NOW = bindparam("now", type_=CODE_TABLE.c.expires_at.type)
 # Built once: a statement object reused across requests skips construction and cache-key work.
 REDEEM_CODE = (
     update(CODE_TABLE)
@@ -143,7 +152,13 @@ REDEEM_CODE = (
         CODE_TABLE.c.code_hash == bindparam("digest"),
         CODE_TABLE.c.client_pk == bindparam("client"),
         CODE_TABLE.c.used_at.is_(None),
-        CODE_TABLE.c.expires_at > bindparam("now", type_=CODE_TABLE.c.expires_at.type),
+        CODE_TABLE.c.expires_at > NOW,
+        # The SSO session the code came from is still live (a logout voids its codes too;
+        # this also catches a session that lapsed): checked in the same round trip.
+        exists().where(
+            SESSIONS.c.sid == CODE_TABLE.c.sid,
+            *live_conditions(NOW, bindparam("idle_cutoff", type_=CODE_TABLE.c.expires_at.type)),
+        ),
     )
     .values(used_at=bindparam("now", type_=CODE_TABLE.c.used_at.type))
     .returning(*REDEEMED_COLUMNS)
@@ -162,11 +177,17 @@ def redeem_code(code: str, client: RegisteredClient) -> RedeemedCode | None:
     # One round trip: the winner of a race gets its row back, every other request gets none.
     # Core, not ORM: this is the hottest statement of the code flow.
     won = db.session.execute(
-        REDEEM_CODE, {"digest": digest, "client": client.pk, "now": now}
+        REDEEM_CODE,
+        {"digest": digest, "client": client.pk, "now": now, "idle_cutoff": now - idle_timeout()},
     ).first()
     if won is not None:
         return RedeemedCode(**won._mapping)
     row = db.session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == digest))
+    if row is not None and row.client_pk == client.pk and row.used_at is None:
+        if row.expires_at > now:
+            # Unused and unexpired, so its session is over: end it as a logout would.
+            session_lapsed(row.sid)
+        return None
     if row is not None and row.client_pk == client.pk and row.used_at is not None:
         families = db.session.scalars(
             select(OAuthToken.family_id).where(OAuthToken.authorization_code_id == row.id)
@@ -215,7 +236,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         user = self.authenticate_user(code)
         if user is None:
             raise InvalidGrantError("The user of this code is no longer active.")
-        scopes = code.scope.split()
+        scopes = current_scopes(code.scope.split(), client.scopes)
         body = issue_tokens(
             client,
             user,
@@ -259,8 +280,15 @@ ROTATE_REFRESH_TOKEN = (
         TOKEN_TABLE.c.client_pk == bindparam("client"),
         TOKEN_TABLE.c.refresh_used_at.is_(None),
         TOKEN_TABLE.c.revoked_at.is_(None),
-        TOKEN_TABLE.c.refresh_expires_at
-        > bindparam("now", type_=TOKEN_TABLE.c.refresh_expires_at.type),
+        TOKEN_TABLE.c.refresh_expires_at > NOW,
+        # Bound to its SSO session unless offline_access (passport.oidc.revocation): refused
+        # once the session ended or passed its absolute end, even if a revocation was missed.
+        # revocation.outlived_session, in SQL.
+        or_(
+            TOKEN_TABLE.c.is_offline.is_(True),
+            TOKEN_TABLE.c.sid.is_(None),
+            exists().where(SESSIONS.c.sid == TOKEN_TABLE.c.sid, *live_conditions(NOW, None)),
+        ),
     )
     .values(refresh_used_at=bindparam("now", type_=TOKEN_TABLE.c.refresh_used_at.type))
     .returning(*ROTATED_COLUMNS)
@@ -286,6 +314,18 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         if won is not None:
             return RotatedToken(**won._mapping)
         row = db.session.scalar(select(OAuthToken).where(OAuthToken.refresh_token_hash == digest))
+        if (
+            row is not None
+            and row.client_pk == client.pk
+            and row.refresh_used_at is None
+            and row.revoked_at is None
+            and not row.is_offline
+            and row.refresh_expires_at is not None
+            and row.refresh_expires_at > now
+        ):
+            # Usable but for its session, which is over: end it as a logout would.
+            session_lapsed(row.sid)
+            raise InvalidGrantError("Invalid refresh token.")
         if row is not None and row.client_pk == client.pk and row.refresh_used_at is not None:
             # A rotated token came back: someone holds a copy. End the whole family.
             revoke_families([row.family_id])
@@ -309,7 +349,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         user = self.authenticate_user(old)
         if user is None:
             raise InvalidGrantError("The user of this token is no longer active.")
-        scopes = scope_to_list(self.request.payload.scope) or old.scope.split()
+        requested = scope_to_list(self.request.payload.scope) or old.scope.split()
+        # Never more than the client is registered for now (a scope withdrawn from it stays
+        # withdrawn), nor than the grant (Authlib checked the request against it).
+        scopes = current_scopes(requested, client.scopes)
+        if not scopes:
+            raise InvalidScopeError("The client may no longer use the scopes of this grant.")
         body = issue_tokens(
             client,
             user,
@@ -419,6 +464,9 @@ class TokenRecord:
     client_id: str
     user_sub: str | None
     is_user_active: bool
+    client_scopes: tuple[str, ...] = ()
+    is_client_disabled: bool = False
+    has_outlived_session: bool = False
 
     def check_client(self, client: RegisteredClient) -> bool:
         """Whether this client may see or revoke the token."""
@@ -434,14 +482,15 @@ class TokenRecord:
         return expires is None or expires <= utcnow()
 
     def is_revoked(self) -> bool:
-        """Revoked, or a refresh token already rotated."""
-        if self.row.revoked_at is not None:
+        """Revoked, a refresh token already rotated, or a non-offline token whose session is
+        over (a revocation missed in a race with the logout still holds)."""
+        if self.row.revoked_at is not None or self.has_outlived_session:
             return True
         return self.kind == "refresh_token" and self.row.refresh_used_at is not None
 
     def get_scope(self) -> str:
-        """Authlib: the granted scope."""
-        return str(self.row.scope)
+        """Authlib: the granted scope, as far as the client is still registered for it."""
+        return " ".join(current_scopes(str(self.row.scope).split(), self.client_scopes))
 
 
 USERS = cast(Table, User.__table__)
@@ -451,11 +500,16 @@ TOKEN_LOOKUP = (
     select(
         TOKEN_TABLE,
         CLIENTS.c.client_id.label("owner_client_id"),
+        CLIENTS.c.scopes.label("owner_scopes"),
+        CLIENTS.c.is_disabled.label("owner_disabled"),
         USERS.c.sub.label("user_sub"),
         USERS.c.status.label("user_status"),
+        SESSIONS.c.ended_at.label("session_ended_at"),
+        SESSIONS.c.expires_at.label("session_expires_at"),
     )
     .join_from(TOKEN_TABLE, CLIENTS, CLIENTS.c.id == TOKEN_TABLE.c.client_pk)
     .outerjoin(USERS, USERS.c.id == TOKEN_TABLE.c.user_id)
+    .outerjoin(SESSIONS, SESSIONS.c.sid == TOKEN_TABLE.c.sid)
     .where(
         or_(
             TOKEN_TABLE.c.access_token_hash == bindparam("digest"),
@@ -478,7 +532,16 @@ def find_token(value: str, hint: str | None) -> TokenRecord | None:
         return None
     kind = "access_token" if found.access_token_hash == digest else "refresh_token"
     return TokenRecord(
-        found, kind, found.owner_client_id, found.user_sub, found.user_status is UserStatus.ACTIVE
+        found,
+        kind,
+        found.owner_client_id,
+        found.user_sub,
+        found.user_status is UserStatus.ACTIVE,
+        client_scopes=tuple(found.owner_scopes or ()),
+        is_client_disabled=bool(found.owner_disabled),
+        has_outlived_session=outlived_session(
+            found.is_offline, found.sid, found.session_ended_at, found.session_expires_at, utcnow()
+        ),
     )
 
 
@@ -547,10 +610,12 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         row = token.row
         if row.user_id is not None and not token.is_user_active:
             return {"active": False}
+        if token.is_client_disabled:
+            return {"active": False}
         expires = row.access_expires_at if token.kind == "access_token" else row.refresh_expires_at
         payload: dict[str, Any] = {
             "active": True,
-            "scope": row.scope,
+            "scope": token.get_scope(),
             "client_id": token.client_id,
             "token_type": "Bearer" if token.kind == "access_token" else "refresh_token",
             "exp": int(expires.timestamp()) if expires else None,

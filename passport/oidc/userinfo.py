@@ -12,12 +12,16 @@ from sqlalchemy import select
 
 from passport.database import utcnow
 from passport.extensions import db
+from passport.login.models import SSOSession
 from passport.logs import note
 from passport.oidc.claims import SUBJECT_COLUMNS
 from passport.oidc.claims import USERS
 from passport.oidc.claims import Subject
 from passport.oidc.claims import userinfo_claims
+from passport.oidc.models import OAuthClient
 from passport.oidc.models import OAuthToken
+from passport.oidc.revocation import current_scopes
+from passport.oidc.revocation import outlived_session
 from passport.oidc.tokens import hash_secret
 
 
@@ -39,13 +43,28 @@ class BearerError(Exception):
         )
 
 
-# One round trip for the token and its user, Core columns only (no ORM entities): the token
-# columns the checks read, then the user's claim fields. Built once.
+# One round trip for the token, its client, its session and its user, Core columns only (no
+# ORM entities): the columns the checks read, then the user's claim fields. Built once.
 TOKENS = cast(Table, OAuthToken.__table__)
-BEARER_COLUMNS = [TOKENS.c.revoked_at, TOKENS.c.access_expires_at, TOKENS.c.scope, TOKENS.c.claims]
+CLIENTS = cast(Table, OAuthClient.__table__)
+SESSIONS = cast(Table, SSOSession.__table__)
+BEARER_COLUMNS = [
+    TOKENS.c.revoked_at,
+    TOKENS.c.access_expires_at,
+    TOKENS.c.scope,
+    TOKENS.c.claims,
+    TOKENS.c.is_offline,
+    TOKENS.c.sid,
+    CLIENTS.c.scopes.label("client_scopes"),
+    CLIENTS.c.is_disabled.label("client_disabled"),
+    SESSIONS.c.ended_at.label("session_ended_at"),
+    SESSIONS.c.expires_at.label("session_expires_at"),
+]
 BEARER_GRANT = (
     select(*BEARER_COLUMNS, *SUBJECT_COLUMNS)
     .join_from(TOKENS, USERS, USERS.c.id == TOKENS.c.user_id)
+    .join(CLIENTS, CLIENTS.c.id == TOKENS.c.client_pk)
+    .outerjoin(SESSIONS, SESSIONS.c.sid == TOKENS.c.sid)
     .where(TOKENS.c.access_token_hash == bindparam("digest"))
 )
 
@@ -68,16 +87,31 @@ def authenticate_bearer(token: str | None) -> BearerGrant:
     found = db.session.execute(BEARER_GRANT, {"digest": hash_secret(token)}).first()
     if found is None:
         raise BearerError("invalid_token", "The access token is invalid.")
-    revoked_at, expires_at, scope, claims = found[: len(BEARER_COLUMNS)]
+    (
+        revoked_at,
+        expires_at,
+        scope,
+        claims,
+        is_offline,
+        sid,
+        client_scopes,
+        client_disabled,
+        session_ended_at,
+        session_expires_at,
+    ) = found[: len(BEARER_COLUMNS)]
     user = Subject(*found[len(BEARER_COLUMNS) :])
+    now = utcnow()
     if revoked_at is not None:
         raise BearerError("invalid_token", "The access token is invalid.")
-    if expires_at <= utcnow():
+    if expires_at <= now:
         raise BearerError("invalid_token", "The access token expired.")
-    if not user.is_active:
+    if not user.is_active or client_disabled:
+        raise BearerError("invalid_token", "The access token is invalid.")
+    if outlived_session(is_offline, sid, session_ended_at, session_expires_at, now):
         raise BearerError("invalid_token", "The access token is invalid.")
     note(sub=user.sub)
-    scopes = scope.split()
+    # A scope withdrawn from the client since the token was issued releases nothing more.
+    scopes = current_scopes(scope.split(), client_scopes or ())
     if "openid" not in scopes:
         raise BearerError("insufficient_scope", "The openid scope is required.", status=403)
     return BearerGrant(user=user, scopes=scopes, claims=claims)

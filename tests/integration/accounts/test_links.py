@@ -158,3 +158,29 @@ def test_an_activation_link_dies_when_the_account_is_no_longer_pending(
     user.status = UserStatus.DISABLED
     db.session.commit()
     assert failure_of(token) is LinkFailure.USED
+
+
+def test_a_reset_through_a_link_revokes_every_refresh_token_offline_ones_too(
+    app: Flask, client: FlaskClient, outbox: Outbox
+) -> None:
+    """Issue 9, item 11: whoever knew the old password keeps no app access after a reset."""
+    from tests.integration.oidc.conftest import code_flow
+    from tests.integration.oidc.conftest import refresh
+    from tests.integration.oidc.conftest import register_client
+    from tests.integration.oidc.conftest import sign_in
+
+    rp = register_client(skip_consent=True)
+    user = make_user()
+    browser = app.test_client()
+    sign_in(app, browser, user)
+    offline = code_flow(browser, rp, "openid offline_access")
+    online = code_flow(browser, rp, "openid")
+    send_reset_mail(user)
+    response = set_password(client, f"http://x/verificacion/{token_of(outbox)}", "Kusi8Wayra")
+    assert response.status_code == 303
+    for tokens in (offline, online):
+        assert refresh(browser, rp, tokens["refresh_token"]).get_json()["error"] == "invalid_grant"
+    userinfo = browser.get(
+        "/userinfo", headers={"Authorization": f"Bearer {offline['access_token']}"}
+    )
+    assert userinfo.status_code == 401

@@ -247,3 +247,37 @@ def test_an_app_is_shown_in_words_and_can_be_revoked(
     post(admin_client, f"{page}/aplicaciones/{rp.client_id}/revocar", page, reason="Pedido")
     assert "Acceso de la aplicación revocado" in text(admin_client.get(page))
     assert db.session.scalar(select(Consent).where(Consent.user_id == teacher.id)) is None
+
+
+def test_an_app_that_skips_consent_is_listed_from_its_tokens_and_can_be_revoked(
+    app: Flask, admin_client: FlaskClient, teacher: User
+) -> None:
+    """Issue 9, item 11: the person page lists live grants, not only consent rows."""
+    from passport.oidc.models import Consent
+    from passport.oidc.models import OAuthToken
+    from tests.integration.oidc.conftest import code_flow
+    from tests.integration.oidc.conftest import refresh
+    from tests.integration.oidc.conftest import register_client
+    from tests.integration.oidc.conftest import sign_in as browser_sign_in
+
+    rp = register_client(name="SIAGIE", skip_consent=True)
+    browser = app.test_client()
+    browser_sign_in(app, browser, teacher)
+    tokens = code_flow(browser, rp, "openid email offline_access")
+    assert db.session.scalar(select(Consent.id)) is None
+    page = f"/admin/usuarios/{teacher.dni}"
+    body = text(admin_client.get(page))
+    assert "SIAGIE" in body
+    assert "Su correo electrónico" in body
+    post(admin_client, f"{page}/aplicaciones/{rp.client_id}/revocar", page, reason="Pedido")
+    body = text(admin_client.get(page))
+    assert "Acceso de la aplicación revocado" in body
+    assert "No ha autorizado aplicaciones." in body
+    assert refresh(browser, rp, tokens["refresh_token"]).get_json()["error"] == "invalid_grant"
+    db.session.expire_all()
+    assert all(row.revoked_at is not None for row in db.session.scalars(select(OAuthToken)))
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.event == "consent.revoked")
+    ).one()
+    assert event.client_id == rp.client_id
+    assert event.details["tokens_revoked"] == 1

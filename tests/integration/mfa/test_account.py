@@ -128,7 +128,8 @@ def test_changing_the_password_ends_other_sessions_and_their_refresh_tokens(
     }
     assert revoked[hash_secret(other_tokens["refresh_token"])] is True
     assert revoked[hash_secret(mine["refresh_token"])] is False
-    assert revoked[hash_secret(offline["refresh_token"])] is False
+    # Offline grants obtained elsewhere end too (issue 9, item 11): the old password let them in.
+    assert revoked[hash_secret(offline["refresh_token"])] is True
     assert "Su contraseña fue cambiada" in client.get("/mi-cuenta").get_data(as_text=True)
 
 
@@ -229,6 +230,47 @@ def test_revoking_an_app_deletes_the_consent_and_revokes_its_tokens(
         .client_id
         == rp.client_id
     )
+
+
+def test_an_app_that_skips_consent_is_listed_from_its_tokens_and_can_be_revoked(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Issue 9, item 11: "Aplicaciones conectadas" lists live grants, not only consents."""
+    first_party = register_client(name="SIAGIE", skip_consent=True)
+    user = make_user()
+    password_step(client, user.dni)
+    offline = code_flow(client, first_party, "openid email offline_access")
+    assert db.session.scalar(select(Consent.id)) is None  # no consent row to list
+    body = client.get("/mi-cuenta").get_data(as_text=True)
+    assert "SIAGIE" in body
+    assert "Su correo electrónico" in body
+    response = client.post(
+        "/mi-cuenta/aplicaciones/revocar",
+        data={"csrf_token": csrf_of(client, "/mi-cuenta"), "client_id": first_party.client_id},
+    )
+    assert response.status_code == 303
+    body = client.get("/mi-cuenta").get_data(as_text=True)
+    assert "SIAGIE ya no tiene acceso a sus datos." in body
+    assert "Ninguna aplicación tiene acceso a sus datos." in body
+    db.session.expire_all()
+    row = db.session.scalar(
+        select(OAuthToken).where(
+            OAuthToken.refresh_token_hash == hash_secret(offline["refresh_token"])
+        )
+    )
+    assert row is not None
+    assert row.revoked_at is not None
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.event == "consent.revoked")
+    ).one()
+    assert event.client_id == first_party.client_id
+    assert event.actor_user_id == user.id
+    # Nothing left to revoke: a second attempt is the clear refusal.
+    again = client.post(
+        "/mi-cuenta/aplicaciones/revocar",
+        data={"csrf_token": csrf_of(client, "/mi-cuenta"), "client_id": first_party.client_id},
+    )
+    assert "Esa aplicación no tiene acceso a su cuenta." in again.get_data(as_text=True)
 
 
 def test_revoking_an_unknown_app_is_a_clear_refusal(app: Flask, client: FlaskClient) -> None:
