@@ -104,6 +104,8 @@ class BaseConfig:
     LOGIN_RATE_LIMIT: str = "30 per minute"
     TRUSTED_RATE_LIMIT: str = "600 per minute"
     ACCOUNT_RATE_LIMIT: str = "10 per 10 minutes"  # generar / olvidé contraseña
+    # /authorize from a browser without a session: each one stores a pending request.
+    AUTHORIZE_RATE_LIMIT: str = "60 per minute"
     TRUSTED_NETWORKS: tuple[str, ...] = ()
     TRUSTED_PROXY_COUNT: int = 0  # X-Forwarded-For hops to trust (0 = behind no proxy)
 

@@ -10,6 +10,11 @@ send is retried after ``MAIL_QUEUE_RETRY_SECONDS``, doubling, up to
 ``MAIL_QUEUE_MAX_ATTEMPTS``; then the row is ``failed`` and the person can still use
 "Generar contraseña". Delivery is at least once: a crash between the SMTP hand-off and the
 commit sends that one mail again (with a fresh link; the first link then no longer works).
+
+"Generar contraseña" and "¿Olvidaste la contraseña?" queue a ``self_service`` row naming only
+the typed DNI: the request makes the same insert for every DNI and answers, and the sender
+decides whether an account exists and which mail (if any) it gets. Doing that in the request
+made a known DNI measurably slower (the mail was built and handed to SMTP there).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from datetime import timedelta
 from typing import cast
 
 from flask import Flask
+from flask import Response
+from flask import after_this_request
 from flask import current_app
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -32,10 +39,13 @@ from sqlalchemy import update
 from passport.accounts.links import LinkPurpose
 from passport.accounts.models import OutgoingMail
 from passport.accounts.models import User
+from passport.accounts.models import UserStatus
 from passport.accounts.notifications import send_link_mail
+from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.logs import bound_request_id
+from passport.logs import carrying_request_id
 from passport.logs import current_request_id
 from passport.mail import MailDeliveryError
 
@@ -49,6 +59,8 @@ CANCELLED = "cancelled"  # the account left the state the mail was for (activate
 STATUSES = (PENDING, SENDING, SENT, FAILED, CANCELLED)
 # How long a claimed row stays reserved for its sender before another may take it.
 LEASE = timedelta(minutes=5)
+# The kind of a self-service request: a typed DNI, resolved by the sender.
+SELF_SERVICE = "self_service"
 
 
 def enqueue_link_mails(
@@ -72,6 +84,14 @@ def enqueue_link_mails(
     ]
     db.session.add_all(rows)
     return len(rows)
+
+
+def enqueue_self_service_request(dni: str) -> None:
+    """Queue "mail the right link to this DNI" in the caller's transaction (no commit).
+
+    The same insert whatever the DNI: no lookup here, so known and unknown DNIs take one path.
+    """
+    db.session.add(OutgoingMail(dni=dni, kind=SELF_SERVICE, request_id=current_request_id()))
 
 
 @dataclass
@@ -129,22 +149,60 @@ def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=base * 2 ** max(attempts - 1, 0))
 
 
+def _self_service_recipient(row: OutgoingMail) -> tuple[User | None, LinkPurpose | None, str]:
+    """Who a self-service request reaches: a pending user gets "Generar tu contraseña", an
+    active one "Restablecer tu contraseña"; an unknown DNI or a disabled user nothing."""
+    user = db.session.scalar(select(User).where(User.dni == row.dni))
+    if user is None:
+        return None, None, "unknown_dni"
+    row.user_id = user.id
+    if user.status is UserStatus.DISABLED:
+        return user, None, "disabled"
+    purpose = LinkPurpose.ACTIVATION if user.status is UserStatus.PENDING else LinkPurpose.RESET
+    return user, purpose, f"sent_{purpose.value}"
+
+
+def _record_self_service(row: OutgoingMail, user: User | None, result: str) -> None:
+    """Audit what became of a self-service request (the request itself was audited)."""
+    record_event(
+        "password_link.processed",
+        outcome="failure" if result in ("mail_failed", "admin_email_unverified") else "success",
+        subject_user_id=user.id if user is not None else None,
+        subject_dni=row.dni,
+        details={"result": result},
+    )
+
+
 def _send(row: OutgoingMail, run: QueueRun) -> None:
     """Send one claimed row and record the outcome; commits."""
-    purpose = LinkPurpose(row.kind)
-    user = db.session.get(User, row.user_id)
+    self_service = row.kind == SELF_SERVICE
+    user: User | None
+    purpose: LinkPurpose | None
+    if self_service:
+        user, purpose, result = _self_service_recipient(row)
+    else:
+        purpose = LinkPurpose(row.kind)
+        user = db.session.get(User, row.user_id)
+        result = "sent"
     # An admin's link never goes to an unverified address (notifications.send_link_mail).
+    admin_unverified = user is not None and user.is_admin and not user.email_verified
+    if admin_unverified:
+        result = "admin_email_unverified"
     if (
         user is None
+        or purpose is None
         or user.status is not purpose.required_status
-        or (user.is_admin and not user.email_verified)
+        or admin_unverified
     ):
+        if self_service:
+            _record_self_service(row, user, result)
         row.status = CANCELLED
         run.cancelled += 1
         db.session.commit()
         return
     try:
-        send_link_mail(user, purpose, actor_user_id=row.actor_user_id, via="queue")
+        via = "self_service" if self_service else "queue"
+        send_link_mail(user, purpose, actor_user_id=row.actor_user_id, via=via)
     except MailDeliveryError as error:
         db.session.rollback()  # the link issued for this mail dies with the transaction
         row = cast(OutgoingMail, db.session.get(OutgoingMail, row.id))
@@ -152,6 +210,8 @@ def _send(row: OutgoingMail, run: QueueRun) -> None:
         if row.attempts >= current_app.config["MAIL_QUEUE_MAX_ATTEMPTS"]:
             row.status = FAILED
             run.failed += 1
+            if self_service:
+                _record_self_service(row, user, "mail_failed")
         else:
             row.status = PENDING
             row.next_attempt_at = utcnow() + _retry_delay(row.attempts)
@@ -160,6 +220,8 @@ def _send(row: OutgoingMail, run: QueueRun) -> None:
         log.warning("queued %s mail %s for user %s failed: %s", row.kind, row.id, user.id, error)
         db.session.commit()
         return
+    if self_service:
+        _record_self_service(row, user, result)
     row.status = SENT
     row.sent_at = utcnow()
     run.sent += 1
@@ -199,6 +261,16 @@ def start_drain(app: Flask) -> threading.Thread | None:
     thread = threading.Thread(target=drain, args=(app,), name="passport-mail-queue", daemon=True)
     thread.start()
     return thread
+
+
+def drain_after_response() -> None:
+    """Send the queued mails once the response is out (a thread, see start_drain)."""
+    app = cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+
+    @after_this_request
+    def schedule(response: Response) -> Response:
+        response.call_on_close(carrying_request_id(lambda: start_drain(app)))
+        return response
 
 
 def batch_progress(batch: str) -> dict[str, int]:

@@ -96,7 +96,9 @@ class OutgoingMail(Base):
     """A link mail waiting to be sent (passport/accounts/mail_queue.py).
 
     It names the person and the kind of mail, never a link: the link is issued when the mail
-    is sent, so the table holds no secret and a retried mail carries a fresh link.
+    is sent, so the table holds no secret and a retried mail carries a fresh link. A
+    self-service request names only the DNI that was typed (``kind`` ``self_service``, no
+    ``user_id`` yet): the sender decides whether an account exists and which mail it gets.
     """
 
     __tablename__ = "outgoing_mails"
@@ -105,8 +107,13 @@ class OutgoingMail(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # a LinkPurpose value: activation | reset
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    # The DNI typed in "Generar contraseña" / "¿Olvidaste la contraseña?" (self_service rows).
+    dni: Mapped[str | None] = mapped_column(String(8))
+    # A LinkPurpose value (activation | reset), or self_service.
+    kind: Mapped[str] = mapped_column(String(16))
     # Groups the mails of one bulk import, for its progress page.
     batch: Mapped[str | None] = mapped_column(String(32), index=True)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -28,6 +28,7 @@ from passport.accounts.errors import UserNotFoundError
 from passport.accounts.importing import import_users
 from passport.accounts.links import LinkPurpose
 from passport.accounts.links import resolve_link
+from passport.accounts.mail_queue import enqueue_self_service_request
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.accounts.notifications import send_activation_mail
@@ -276,36 +277,19 @@ def set_password_from_link(
 def request_password_link(
     dni: str, *, ip_address: str | None = None, user_agent: str | None = None
 ) -> None:
-    """Self-service ("Generar contraseña", "¿Olvidaste la contraseña?"): mail the right link.
+    """Self-service ("Generar contraseña", "¿Olvidaste la contraseña?"): queue the request.
 
-    A pending user gets "Generar tu contraseña", an active one "Restablecer tu contraseña";
-    an unknown DNI or a disabled user gets nothing, nor does an admin whose address is not
-    verified (audited). It never raises for any of these (nor for a mail failure), so the
-    caller can answer the same way whatever the DNI.
+    The same two inserts and one commit whatever the DNI: the mail queue's sender decides,
+    after the response, whether an account exists and which link it gets (mail_queue.py). A
+    lookup or a mail here would make a known DNI answer measurably slower than an unknown one.
     """
-    user = find_user_by_dni(dni)
-    result = "unknown_dni"
-    if user is not None and user.status is UserStatus.DISABLED:
-        result = "disabled"
-    elif user is not None:
-        purpose = LinkPurpose.ACTIVATION if user.status is UserStatus.PENDING else LinkPurpose.RESET
-        try:
-            send_link_mail(user, purpose, via="self_service")
-            result = f"sent_{purpose.value}"
-        except UnverifiedEmailError:
-            result = "admin_email_unverified"
-        except MailDeliveryError:
-            db.session.rollback()
-            log.exception("self-service %s mail for user %s failed", purpose.value, user.id)
-            result = "mail_failed"
+    enqueue_self_service_request(dni)
     record_event(
         "password_link.requested",
-        outcome="failure" if result in ("mail_failed", "admin_email_unverified") else "success",
-        subject_user_id=user.id if user is not None else None,
         subject_dni=dni,
         ip_address=ip_address,
         user_agent=user_agent,
-        details={"result": result},
+        details={"result": "queued"},
     )
     db.session.commit()
 

@@ -18,6 +18,7 @@ from passport.accounts.errors import PasswordRejectedError
 from passport.accounts.forms import DniRequestForm
 from passport.accounts.forms import SetPasswordForm
 from passport.accounts.links import resolve_link
+from passport.accounts.mail_queue import drain_after_response
 from passport.accounts.services import record_rejected_link
 from passport.accounts.services import request_password_link
 from passport.accounts.services import set_password_from_link
@@ -89,6 +90,7 @@ def _link_request_page(kind: str) -> ResponseReturnValue:
             captcha_error = _("El código de la imagen no es correcto. Escriba el nuevo código.")
         if is_captcha_solved and is_form_valid:
             request_password_link(form.dni.data, ip_address=client_ip(), user_agent=_user_agent())
+            drain_after_response()  # the mail, if any, is decided and sent outside the request
             # The same page, whatever the DNI: it must not tell whether an account exists.
             return render_template("passport/accounts/link_requested.html")
     status = 400 if request.method == "POST" else 200

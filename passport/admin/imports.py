@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
-
-from flask import Flask
-from flask import Response
 from flask import abort
-from flask import after_this_request
 from flask import current_app
 from flask import redirect
 from flask import render_template
@@ -22,7 +17,7 @@ from passport.accounts.administration import is_reason_required
 from passport.accounts.errors import InvalidImportError
 from passport.accounts.errors import ReasonRequiredError
 from passport.accounts.errors import RowError
-from passport.accounts.mail_queue import start_drain
+from passport.accounts.mail_queue import drain_after_response
 from passport.accounts.territory import Refusal
 from passport.admin import staging
 from passport.admin.blueprint import bp
@@ -31,7 +26,6 @@ from passport.admin.forms import ReasonForm
 from passport.admin.guard import current_admin
 from passport.admin.users import FIELD_MESSAGES
 from passport.errors import render_error
-from passport.logs import carrying_request_id
 from passport.security.network import client_ip
 
 # Spanish for the import parser's file-level reasons (matched by their English start).
@@ -117,16 +111,6 @@ def users_import() -> ResponseReturnValue:
         report=preview.report,
         form=ReasonForm(),
     )
-
-
-def drain_after_response() -> None:
-    """Send the queued mails once the response is out (a thread, see mail_queue)."""
-    app = cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
-
-    @after_this_request
-    def schedule(response: Response) -> Response:
-        response.call_on_close(carrying_request_id(lambda: start_drain(app)))
-        return response
 
 
 @bp.post("/usuarios/importar/<token>/confirmar")

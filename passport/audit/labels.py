@@ -25,6 +25,7 @@ EVENT_LABELS: dict[str, LazyString] = {
     "password.reset": _l("Contraseña restablecida"),
     "password.change": _l("Contraseña cambiada"),
     "password_link.requested": _l("Enlace de contraseña solicitado"),
+    "password_link.processed": _l("Solicitud de enlace de contraseña atendida"),
     "password_link.rejected": _l("Enlace de contraseña rechazado"),
     "mail.sent": _l("Correo enviado"),
     # Second factor

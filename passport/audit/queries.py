@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -30,8 +31,9 @@ PAGE_SIZE = 50
 EVENT_TYPES_TTL_SECONDS = 60.0
 _event_types_cache: list[Any] = []  # [valid until (monotonic), names]
 EXPORT_BATCH = 500
-# A spreadsheet runs a cell starting with these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with these, or with any control character, as a formula
+# (CSV injection). AYNI's exports apply the same rule (relying_party_demo/exports/cells.py).
+FORMULA_PREFIXES = ("=", "+", "-", "@")
 CSV_COLUMNS = (
     "id",
     "occurred_at",
@@ -176,7 +178,10 @@ def iter_events(audit_filter: AuditFilter) -> Iterator[AuditRow]:
 def safe_cell(value: Any) -> str:
     """Text for a CSV cell that a spreadsheet shows rather than runs."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    runnable = text.startswith(FORMULA_PREFIXES) or (
+        bool(text) and unicodedata.category(text[0]) == "Cc"
+    )
+    return "'" + text if runnable else text
 
 
 def csv_lines(rows: Iterator[AuditRow]) -> Iterator[str]:

@@ -7,6 +7,7 @@ back to the client with its RFC code, `state` and `iss` (RFC 9207).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from dataclasses import field
@@ -31,7 +32,10 @@ from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.login.sessions import SessionFacts
 from passport.logs import note
+from passport.mfa.assurance import ACR_VALUES
+from passport.oidc.claims import MAX_CLAIMS_PARAMETER_LENGTH
 from passport.oidc.claims import parse_claims_parameter
+from passport.oidc.client_validation import MAX_URI_LENGTH
 from passport.oidc.clients import RegisteredClient
 from passport.oidc.clients import find_client
 from passport.oidc.keys import key_ring
@@ -59,10 +63,32 @@ SINGLE_PARAMETERS = (
     "login_hint",
     "ui_locales",
 )
-# What a pending request keeps: every parameter that shapes the outcome.
-KEPT_PARAMETERS = (*SINGLE_PARAMETERS, "acr_values", "claims_locales", "display")
+# Every parameter Passport acts on; the rest is ignored and never stored.
+KEPT_PARAMETERS = (*SINGLE_PARAMETERS, "acr_values")
 MAX_PARAMETER_LENGTH = 4000
 MAX_NONCE_LENGTH = 512  # the column that binds it to the code
+# The longest value each parameter may have; longer is invalid_request (a page for client_id
+# and redirect_uri). What a pending request stores is rebuilt from the validated request
+# (pending_params), so these limits also bound its row, with MAX_PENDING_LENGTH as the last word.
+MAX_LENGTHS = {
+    "client_id": 255,
+    "redirect_uri": MAX_URI_LENGTH,
+    "response_type": 64,
+    "scope": 2048,
+    "state": 2048,
+    "nonce": MAX_NONCE_LENGTH,
+    "prompt": 128,
+    "max_age": 64,
+    "code_challenge": 128,
+    "code_challenge_method": 16,
+    "response_mode": 32,
+    "claims": MAX_CLAIMS_PARAMETER_LENGTH,
+    "id_token_hint": MAX_PARAMETER_LENGTH,
+    "login_hint": 254,
+    "ui_locales": 256,
+    "acr_values": 512,
+}
+MAX_PENDING_LENGTH = 16_384  # characters of a pending request's stored JSON
 PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url(SHA-256), RFC 7636 §4.2
 DNI_PATTERN = re.compile(r"^\d{8}$")
 KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
@@ -130,6 +156,41 @@ class AuthorizationRequest:
             error, description, self.redirect_uri, self.state, self.response_mode
         )
 
+    def pending_params(self) -> dict[str, str]:
+        """What a pending request stores: the validated values Passport acts on, normalised.
+
+        Parsing them again (on resume and consent) gives back this request; nothing else the
+        client sent (unknown parameters, scopes it may not have, unknown prompts, locales or
+        acr values, a login_hint that is not a DNI) is kept.
+        """
+        params = {
+            "client_id": self.client.client_id,
+            "redirect_uri": self.redirect_uri,
+            "response_type": "code",
+            "scope": " ".join(self.scopes),
+        }
+        optional = {
+            "state": self.state,
+            "nonce": self.nonce,
+            "code_challenge": self.code_challenge,
+            "code_challenge_method": "S256" if self.code_challenge is not None else None,
+            "response_mode": self.response_mode if self.response_mode != "query" else None,
+            "prompt": " ".join(sorted(self.prompts)) or None,
+            "max_age": str(self.max_age) if self.max_age is not None else None,
+            "claims": (
+                json.dumps(self.claims, separators=(",", ":"), ensure_ascii=False)
+                if self.claims
+                else None
+            ),
+            # A hint we signed, checked above: no bigger than the ID tokens Passport issues.
+            "id_token_hint": self.raw.get("id_token_hint") if self.hinted_sub else None,
+            "login_hint": self.login_hint,
+            "ui_locales": " ".join(self.ui_locales) or None,
+            "acr_values": " ".join(known_acr_values(self.raw.get("acr_values"))) or None,
+        }
+        params.update({name: value for name, value in optional.items() if value is not None})
+        return params
+
 
 def single_values(params: MultiDict[str, str]) -> dict[str, str]:
     """First value of each kept parameter; a repeated client_id/redirect_uri is a page error."""
@@ -139,15 +200,28 @@ def single_values(params: MultiDict[str, str]) -> dict[str, str]:
     return {name: params[name] for name in KEPT_PARAMETERS if name in params}
 
 
+def known_acr_values(value: str | None) -> list[str]:
+    """The acr_values Passport knows, in the client's order (the others cannot be met and
+    change no decision: acr.py)."""
+    return [acr for acr in dict.fromkeys((value or "").split()) if acr in ACR_VALUES]
+
+
 def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationRequest:
     """Validate an authorization request; raise AuthorizationPageError or AuthorizationError."""
     raw = single_values(params)
-    client = find_client(raw.get("client_id"))
+    client_id = raw.get("client_id")
+    if client_id is None or len(client_id) > MAX_LENGTHS["client_id"]:
+        raise AuthorizationPageError("unknown_client")
+    client = find_client(client_id)
     if client is None:
         raise AuthorizationPageError("unknown_client")
     note(client_id=client.client_id)
     redirect_uri = raw.get("redirect_uri")
-    if not redirect_uri or not client.check_redirect_uri(redirect_uri):
+    if (
+        not redirect_uri
+        or len(redirect_uri) > MAX_LENGTHS["redirect_uri"]
+        or not client.check_redirect_uri(redirect_uri)
+    ):
         raise AuthorizationPageError("invalid_redirect_uri")
     state = raw.get("state")
     response_mode = raw.get("response_mode") or "query"
@@ -164,10 +238,9 @@ def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationReq
     for name in SINGLE_PARAMETERS:
         if len(params.getlist(name)) > 1:
             raise fail("invalid_request", f"Repeated parameter {name}.")
-    if any(len(value) > MAX_PARAMETER_LENGTH for value in raw.values()):
-        raise fail("invalid_request", "A parameter is too long.")
-    if len(raw.get("nonce") or "") > MAX_NONCE_LENGTH:
-        raise fail("invalid_request", "nonce is too long.")
+    for name, value in raw.items():
+        if len(value) > MAX_LENGTHS[name]:
+            raise fail("invalid_request", f"{name} is too long.")
     # OIDC Core §6: request objects are not supported (advertised as false in discovery).
     if "request" in params:
         raise fail("request_not_supported", "Request objects are not supported.")
@@ -216,7 +289,7 @@ def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationReq
         if hinted_sub is None:
             raise fail("invalid_request", "Invalid id_token_hint.")
     login_hint = raw.get("login_hint")
-    return AuthorizationRequest(
+    request = AuthorizationRequest(
         client=client,
         redirect_uri=redirect_uri,
         scopes=scopes,
@@ -232,6 +305,10 @@ def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationReq
         response_mode=response_mode,
         raw=raw,
     )
+    # Measured as the JSON column stores it (non-ASCII escaped).
+    if len(json.dumps(request.pending_params())) > MAX_PENDING_LENGTH:
+        raise fail("invalid_request", "The request is too large.")
+    return request
 
 
 def parse_ui_locales(value: str | None) -> list[str]:
@@ -339,7 +416,7 @@ def save_pending(request: AuthorizationRequest, requires_auth_after: datetime | 
         PendingAuthorization(
             authz_id=authz_id,
             client_pk=request.client.pk,
-            params=request.raw,
+            params=request.pending_params(),
             requires_auth_after=requires_auth_after,
             created_at=now,
             expires_at=now + ttl,

@@ -56,6 +56,8 @@ ADDRESS_FIELDS = (
     "country",
 )
 MAX_CLAIMS_PARAMETER_LENGTH = 4000
+REQUESTABLE_CLAIMS = frozenset((*USER_CLAIMS, *ID_TOKEN_CLAIMS))
+CLAIM_REQUEST_MEMBERS = ("essential", "value", "values")
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,20 @@ def parse_claims_parameter(raw: str | None) -> dict[str, Any] | None:
         for name, request in requested.items():
             if request is not None and not isinstance(request, dict):
                 raise ValueError(f"claims.{member}.{name} must be null or an object")
-        result[member] = {name: request for name, request in requested.items()}
+        # Only what Passport can act on is kept (pending requests and codes store the result):
+        # claims it can state, and the members of a request that mean something (§5.5.1).
+        result[member] = {
+            name: _known_members(request)
+            for name, request in requested.items()
+            if name in REQUESTABLE_CLAIMS
+        }
     return result or None
+
+
+def _known_members(request: dict[str, Any] | None) -> dict[str, Any] | None:
+    if request is None:
+        return None
+    return {key: value for key, value in request.items() if key in CLAIM_REQUEST_MEMBERS}
 
 
 def allowed_claims(scopes: set[str] | list[str]) -> set[str]:

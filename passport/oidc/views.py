@@ -43,6 +43,7 @@ from passport.oidc.scope_labels import SCOPE_DESCRIPTIONS
 from passport.oidc.userinfo import BearerError
 from passport.oidc.userinfo import userinfo_response
 from passport.security.headers import allow_form_action
+from passport.security.ratelimits import spend_anonymous_authorize
 
 bp = Blueprint("oidc", __name__)
 
@@ -176,6 +177,9 @@ def process_authorization(params: MultiDict[str, str], pending: Any | None) -> R
         return error_to_client(error)
     use_ui_locales(req.ui_locales)
     session = current_session_facts()
+    if session is None and pending is None:
+        # Anyone can make Passport store a pending request: throttled per address.
+        spend_anonymous_authorize()
     satisfied_after = pending.requires_auth_after if pending is not None else None
     if authz.needs_login(req, session, satisfied_after):
         if "none" in req.prompts:

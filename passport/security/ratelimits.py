@@ -10,8 +10,12 @@ Protocol endpoints (token, userinfo, JWKS...) carry no per-IP limit; a capabilit
 ``app.extensions["passport.unlimited_endpoints"]`` so the limiter skips its per-request
 bookkeeping there. An endpoint in that set must not be given a limit of its own.
 
+The authorization endpoint is one of them, with one exception the view applies itself: a
+request from a browser without a session stores a pending request, so those are counted
+(``AUTHORIZE_RATE_LIMIT``, ``spend_anonymous_authorize``).
+
 Settings: ``LOGIN_RATE_LIMIT`` (POST /ingresar), ``ACCOUNT_RATE_LIMIT`` (POSTs of generar /
-olvidé contraseña, one shared budget), ``CAPTCHA_AUDIO_RATE_LIMIT`` and
+olvidé contraseña, one shared budget), ``AUTHORIZE_RATE_LIMIT``, ``CAPTCHA_AUDIO_RATE_LIMIT`` and
 ``CAPTCHA_REFRESH_RATE_LIMIT`` (the CAPTCHA's own URLs), ``TRUSTED_RATE_LIMIT``, ``REDIS_URL``,
 ``RATELIMIT_KEY_PREFIX`` (namespace in a shared Redis).
 """
@@ -22,6 +26,7 @@ from collections.abc import Callable
 
 from flask import Flask
 from flask import current_app
+from flask import g
 from flask import request
 
 from passport.extensions import limiter
@@ -69,9 +74,39 @@ captcha_refresh_rate_limit = limiter.limit(
 )
 
 
+def _authorize_limit() -> str:
+    config = current_app.config
+    if is_trusted_client():
+        return str(config["TRUSTED_RATE_LIMIT"])
+    return str(config["AUTHORIZE_RATE_LIMIT"])
+
+
+_anonymous_authorize_limit = limiter.limit(
+    _authorize_limit, key_func=client_ip, scope="authorize-anonymous"
+)
+# Set while a view applies a limit itself on an endpoint the middleware skips.
+_COUNTING_IN_VIEW = "passport_rate_limit_in_view"
+
+
+def spend_anonymous_authorize() -> None:
+    """Count one /authorize from a browser without a session against its address's budget.
+
+    Raises RateLimitExceeded (429, with Retry-After) once AUTHORIZE_RATE_LIMIT is spent.
+    """
+    setattr(g, _COUNTING_IN_VIEW, True)
+    try:
+        with _anonymous_authorize_limit:
+            pass
+    finally:
+        g.pop(_COUNTING_IN_VIEW, None)
+
+
 @limiter.request_filter
 def _skip_unlimited_endpoint() -> bool:
-    """Endpoints listed in ``passport.unlimited_endpoints`` carry no limit: skip the work."""
+    """Endpoints listed in ``passport.unlimited_endpoints`` carry no limit: skip the work
+    (except for a limit the view applies itself, spend_anonymous_authorize)."""
+    if g.get(_COUNTING_IN_VIEW):
+        return False
     return request.endpoint in current_app.extensions.get("passport.unlimited_endpoints", ())
 
 

@@ -110,7 +110,6 @@ def start_session(
         email=identity.email,
         sid=identity.sid,
         id_token=token.get("id_token"),
-        access_token=token.get("access_token"),
         refresh_token=token.get("refresh_token"),
         access_token_expires_at=token_expiry(token),
         authenticated_at=now,
@@ -158,12 +157,13 @@ def refresh_if_expired(record: LocalSession) -> None:
     expires_at = record.access_token_expires_at
     if expires_at is None or expires_at > utcnow() + timedelta(seconds=10):
         return
-    if not record.refresh_token:
+    refresh_token = record.refresh_token
+    if not refresh_token:
         # Nothing to refresh with: the local session lives on until its own expiry.
         return
     try:
         token = provider().fetch_access_token(
-            grant_type="refresh_token", refresh_token=record.refresh_token
+            grant_type="refresh_token", refresh_token=refresh_token
         )
     except OAuthError as error:
         # invalid_grant: the SSO session ended at Passport (RFC 6749 §5.2).
@@ -181,7 +181,6 @@ def refresh_if_expired(record: LocalSession) -> None:
             end_session(record)
             raise SessionEnded("invalid id_token") from None
         record.id_token = token["id_token"]
-    record.access_token = token.get("access_token")
     if token.get("refresh_token"):
         record.refresh_token = token["refresh_token"]
     record.access_token_expires_at = token_expiry(token)

@@ -1,4 +1,7 @@
-"""Exportar en Excel: the filtered boletas as a real ``.xlsx`` (openpyxl, write-only mode)."""
+"""Exportar en Excel: the filtered boletas as a real ``.xlsx`` (openpyxl, write-only mode).
+
+Every text goes through ``cell()``: a string cell, neutralised (cells.py), never a formula.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from relying_party_demo.boletas.models import Boleta
 from relying_party_demo.boletas.money import to_decimal
 from relying_party_demo.boletas.periods import period_label
+from relying_party_demo.exports.cells import neutralise
 from relying_party_demo.exports.titles import ExportTitle
 
 # Excel shows "S/ 4,220.77" (the reader's locale decides the separators on screen).
@@ -52,7 +56,12 @@ def boletas_workbook(boletas: Sequence[Boleta], title: ExportTitle) -> bytes:
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
     def cell(value: object, *, font: Font | None = None, soles: bool = False) -> WriteOnlyCell:
-        written = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            # Always a string cell, never a formula, whatever the text (cells.py).
+            written = WriteOnlyCell(sheet, value=neutralise(value))
+            written.data_type = "s"
+        else:
+            written = WriteOnlyCell(sheet, value=value)
         if font is not None:
             written.font = font
         if soles:
@@ -72,12 +81,12 @@ def boletas_workbook(boletas: Sequence[Boleta], title: ExportTitle) -> bytes:
     for boleta in boletas:
         sheet.append(
             [
-                period_label(boleta.anio, boleta.mes),
-                boleta.anio,
-                boleta.mes,
-                boleta.regimen,
-                boleta.entidad,
-                boleta.cargo,
+                cell(period_label(boleta.anio, boleta.mes)),
+                cell(boleta.anio),
+                cell(boleta.mes),
+                cell(boleta.regimen),
+                cell(boleta.entidad),
+                cell(boleta.cargo),
                 cell(to_decimal(boleta.total_ingresos), soles=True),
                 cell(to_decimal(boleta.total_descuentos), soles=True),
                 cell(to_decimal(boleta.neto), soles=True),
@@ -91,7 +100,7 @@ def boletas_workbook(boletas: Sequence[Boleta], title: ExportTitle) -> bytes:
             totals.append(cell(to_decimal(total), font=BOLD, soles=True))
         sheet.append(totals)
     else:
-        sheet.append(["No se encontraron boletas."])
+        sheet.append([cell("No se encontraron boletas.")])
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()

@@ -256,7 +256,6 @@ def sign_in(ayni_app: Flask, ayni_client: FlaskClient) -> SignIn:
             "family_name": "Quispe Huamán",
             "sid": sid or f"sid-{dni}",
             "id_token": "header.payload.signature",
-            "access_token": "access-" + dni,
             "access_token_expires_at": now + timedelta(minutes=10),
             "authenticated_at": now,
             "created_at": now,

@@ -155,3 +155,45 @@ def test_every_seeded_boleta_pdf_fits_on_one_page(
         identifier = boleta_id("40000003", 2025, 12, regimen)
         reader = PdfReader(io.BytesIO(ayni_client.get(f"/boletas/{identifier}.pdf").data))
         assert len(reader.pages) == 1
+
+
+def test_excel_text_that_looks_like_a_formula_is_written_as_a_neutralised_string(
+    ayni_client: FlaskClient, seeded: dict[str, int], sign_in: SignIn
+) -> None:
+    """Imported text is written as text: a spreadsheet never runs it (OWASP CSV injection)."""
+    from sqlalchemy import select
+
+    from relying_party_demo.boletas.models import Boleta
+    from relying_party_demo.extensions import db
+
+    boleta = db.session.scalars(
+        select(Boleta).where(Boleta.dni == "40000001", Boleta.anio == 2025, Boleta.mes == 12)
+    ).first()
+    assert boleta is not None
+    boleta.cargo = '=HYPERLINK("http://x","y")'
+    boleta.entidad = "@SUM(A1)\x01UGEL"  # a control character openpyxl cannot even store
+    boleta.regimen = "\tLey"
+    db.session.commit()
+    sign_in("40000001")
+    response = ayni_client.get("/boletas/export.xlsx?anio=2025&mes=12")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    row = list(sheet[5])
+    assert (row[5].data_type, row[5].value) == ("s", '\'=HYPERLINK("http://x","y")')
+    assert (row[4].data_type, row[4].value) == ("s", "'@SUM(A1)\ufffdUGEL")
+    assert (row[3].data_type, row[3].value) == ("s", "'\tLey")
+    formulas = [cell.coordinate for line in sheet.iter_rows() for cell in line]
+    assert not [c for c in formulas if sheet[c].data_type == "f"]
+    # Numbers stay numbers.
+    assert row[1].data_type == row[2].data_type == "n"
+    assert all(cell.data_type == "n" for cell in row[6:9])
+
+
+def test_neutralise_quotes_every_formula_sign_and_control_character() -> None:
+    from relying_party_demo.exports.cells import neutralise
+
+    for raw in ("=1+1", "+51", "-2", "@SUM(A1)", "\tx", "\rx", "\nx", "\x00x", "\x7fx"):
+        assert neutralise(raw).startswith("'"), repr(raw)
+    assert neutralise("UGEL LAMBAYEQUE") == "UGEL LAMBAYEQUE"
+    assert neutralise("Ley Nro 29944 - 2") == "Ley Nro 29944 - 2"
+    assert neutralise("") == ""

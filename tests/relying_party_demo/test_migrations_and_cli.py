@@ -40,7 +40,7 @@ def test_db_upgrade_is_idempotent_and_keeps_its_own_version_table(ayni_app: Flas
         assert "database is up to date" in result.output
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-        assert context.get_current_heads() == ("0001",)
+        assert context.get_current_heads() == ("0002",)
 
 
 def test_seed_demo_command_prints_one_json_object_and_is_idempotent(ayni_app: Flask) -> None:

@@ -47,20 +47,41 @@ def id_token(issuer: StandInIssuer, expected_nonce: str, **overrides: Any) -> st
     return issuer.sign({k: v for k, v in claims.items() if v is not None})
 
 
+# The tokens the stand-in issuer handed out, to look for in the session table.
+ISSUED: list[str] = []
+
+
 def queue_tokens(issuer: StandInIssuer, expected_nonce: str, **overrides: Any) -> None:
-    issuer.token_responses.append(
-        (
-            200,
-            {
-                "access_token": secrets.token_urlsafe(16),
-                "token_type": "Bearer",
-                "expires_in": 600,
-                "refresh_token": secrets.token_urlsafe(16),
-                "id_token": id_token(issuer, expected_nonce, **overrides),
-            },
-        )
-    )
+    tokens = {
+        "access_token": secrets.token_urlsafe(16),
+        "token_type": "Bearer",
+        "expires_in": 600,
+        "refresh_token": secrets.token_urlsafe(16),
+        "id_token": id_token(issuer, expected_nonce, **overrides),
+    }
+    ISSUED[:] = [tokens["access_token"], tokens["refresh_token"], tokens["id_token"]]
+    issuer.token_responses.append((200, tokens))
     issuer.userinfo = {"sub": "sub-rosa", "dni": "40000001", "email": "rosa@example.edu.pe"}
+
+
+def assert_no_token_in_clear(session_id: int) -> None:
+    """The session row, read as stored, holds none of the issued tokens (nor a piece of one)."""
+    from sqlalchemy import text
+
+    from relying_party_demo.extensions import db
+
+    row = db.session.execute(
+        text("SELECT * FROM local_sessions WHERE id = :id"), {"id": session_id}
+    ).one()
+    stored = " ".join(str(value) for value in row)
+    assert ISSUED
+    for token in ISSUED:
+        for piece in token.split("."):  # an ID token's parts, each base64url
+            assert piece not in stored
+    mapping = row._mapping
+    assert mapping["sealed_id_token"]
+    assert mapping["sealed_refresh_token"]
+    assert "access_token" not in mapping
 
 
 def callback(client: FlaskClient, issuer: StandInIssuer, **params: str):  # type: ignore[no-untyped-def]
@@ -106,6 +127,7 @@ def test_a_full_sign_in_starts_a_server_side_session_with_a_new_cookie(
     assert (record.subject, record.dni, record.sid) == ("sub-rosa", "40000001", "sid-rosa-1")
     assert record.email == "rosa@example.edu.pe"
     assert record.refresh_token
+    assert_no_token_in_clear(record.id)
     (request,) = stand_in_issuer.token_requests
     assert request["grant_type"] == "authorization_code"
     assert len(request["code_verifier"]) >= 43
@@ -251,8 +273,8 @@ def test_an_expired_access_token_is_refreshed(
     assert request["refresh_token"] == "refresh-1"
     record = find_session(key)
     assert record is not None
-    assert record.access_token == "access-2"
     assert record.access_token_expires_at > utcnow()
+    assert record.refresh_token == "refresh-1"  # Passport sent no new one: the old one stays
 
 
 def test_a_refused_refresh_ends_the_local_session(

@@ -41,11 +41,17 @@ def csrf_token(client: FlaskClient, path: str) -> str:
 def request_link(
     client: FlaskClient, path: str, dni: str, *, captcha: str | None = CAPTCHA, **environ: Any
 ) -> TestResponse:
-    """Open "Generar contraseña" or "¿Olvidaste la contraseña?" and post a DNI."""
+    """Open "Generar contraseña" or "¿Olvidaste la contraseña?" and post a DNI.
+
+    The response is closed, as a server does once it is sent: that runs the mail queue's
+    after-response sender, which decides whether the DNI gets a mail.
+    """
     data = {"csrf_token": csrf_token(client, path), "dni": dni}
     if captcha is not None:
         data["captcha"] = captcha
-    return client.post(path, data=data, **environ)
+    response = client.post(path, data=data, **environ)
+    response.close()
+    return response
 
 
 def set_password(

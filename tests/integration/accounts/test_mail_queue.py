@@ -215,3 +215,43 @@ def test_a_queued_mail_is_logged_and_audited_under_the_id_of_the_request_that_qu
     [line] = [json.loads(text) for text in stream.getvalue().splitlines()]
     assert line["message"] == f"activation mail sent to user {user.id}"
     assert line["request_id"] == "import-request-1"
+
+
+def test_a_self_service_request_is_resolved_by_the_sender(app: Flask, outbox: Any) -> None:
+    """The request queues only the typed DNI; the sender (here cron's send-pending) decides."""
+    pending = make_user(password=None)
+    active = make_user()
+    disabled = make_user(status=UserStatus.DISABLED)
+    for dni in (pending.dni, active.dni, disabled.dni, "49999999"):
+        mail_queue.enqueue_self_service_request(dni)
+    db.session.commit()
+    rows = list(db.session.scalars(db.select(OutgoingMail).order_by(OutgoingMail.id)))
+    assert {(row.kind, row.user_id) for row in rows} == {("self_service", None)}
+
+    result = mail_queue.send_pending()
+
+    assert result.as_dict() == {"sent": 2, "retried": 0, "failed": 0, "cancelled": 2}
+    rows = [reload(row) for row in rows]
+    assert [(row.status, row.user_id) for row in rows] == [
+        ("sent", pending.id),
+        ("sent", active.id),
+        ("cancelled", disabled.id),
+        ("cancelled", None),
+    ]
+    subjects = {message["To"]: message["Subject"] for message in outbox.messages()}
+    assert subjects[pending.email].endswith("Generar tu contraseña")
+    assert subjects[active.email].endswith("Restablecer tu contraseña")
+
+
+def test_a_failed_self_service_mail_is_retried(
+    app: Flask, outbox: Any, failing_transport: list[int]
+) -> None:
+    user = make_user()
+    mail_queue.enqueue_self_service_request(user.dni)
+    db.session.commit()
+
+    result = mail_queue.send_pending()
+
+    row = db.session.scalars(db.select(OutgoingMail)).one()
+    assert result.retried == 1
+    assert (row.status, row.attempts, row.user_id) == ("pending", 1, None)

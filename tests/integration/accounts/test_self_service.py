@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+import statistics
+import time
 
 import pytest
 from flask import Flask
+from flask import has_request_context
+from flask import request
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
@@ -15,6 +20,7 @@ from passport.audit.models import AuditEvent
 from passport.extensions import db
 from tests.conftest import Outbox
 from tests.factories import make_user
+from tests.integration.accounts.conftest import CAPTCHA
 from tests.integration.accounts.conftest import CSRF_PATTERN
 from tests.integration.accounts.conftest import csrf_token
 from tests.integration.accounts.conftest import request_link
@@ -83,16 +89,110 @@ def test_the_request_is_audited_without_telling_the_visitor(
     user = make_user(password=None)
     request_link(client, "/generar-contrasena", user.dni)
     request_link(client, "/generar-contrasena", "49999999")
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.event == "password_link.requested")
-        .order_by(AuditEvent.id)
-    ).all()
-    assert [(e.subject_dni, e.subject_user_id, e.details) for e in events] == [
+
+    def audited(event: str) -> list[tuple[str | None, int | None, object]]:
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.event == event).order_by(AuditEvent.id)
+        ).all()
+        return [(e.subject_dni, e.subject_user_id, e.details) for e in rows]
+
+    # The request records the same thing for every DNI; the sender records what became of it.
+    assert audited("password_link.requested") == [
+        (user.dni, None, {"result": "queued"}),
+        ("49999999", None, {"result": "queued"}),
+    ]
+    assert audited("password_link.processed") == [
         (user.dni, user.id, {"result": "sent_activation"}),
         ("49999999", None, {"result": "unknown_dni"}),
     ]
-    assert events[0].ip_address == "127.0.0.1"
+    requested = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.event == "password_link.requested")
+    ).first()
+    assert requested is not None
+    assert requested.ip_address == "127.0.0.1"
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_known_and_unknown_dnis_take_the_same_path_in_the_request(
+    app: Flask, client: FlaskClient, outbox: Outbox, path: str
+) -> None:
+    """The request runs the same SQL for every DNI and never builds or sends a mail: a known
+    DNI used to answer ~18 ms slower (the mail was rendered and handed to SMTP in the request)."""
+    pending = make_user(password=None)
+    active = make_user()
+    disabled = make_user(status=UserStatus.DISABLED)
+    statements: list[str] = []
+    sends: list[bool] = []  # per mail handed to the transport: was a request being served?
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if has_request_context() and request.method == "POST":
+            statements.append(statement)
+
+    transport = app.extensions["passport.mail_transport"]
+    original_send = transport.send
+
+    def send(message: object) -> None:
+        sends.append(has_request_context())
+        original_send(message)
+
+    paths = {}
+    event.listen(db.engine, "before_cursor_execute", record)
+    transport.send = send
+    try:
+        for dni in (pending.dni, active.dni, disabled.dni, "49999999"):
+            statements.clear()
+            assert request_link(client, path, dni).status_code == 200
+            paths[dni] = list(statements)
+    finally:
+        transport.send = original_send
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert paths[pending.dni]  # the listener saw the request's statements
+    assert paths[pending.dni] == paths[active.dni] == paths[disabled.dni] == paths["49999999"]
+    assert not any("FROM users" in statement for statement in paths["49999999"])
+    # Both live accounts got their mail, sent after the response.
+    assert sends == [False, False]
+    assert len(outbox.messages()) == 2
+
+
+def test_known_and_unknown_dnis_answer_in_comparable_time(
+    app: Flask, client: FlaskClient, outbox: Outbox
+) -> None:
+    """A loose check of the timing itself (the statement test above is the precise one), with
+    a transport as slow as an SMTP round trip."""
+    known = make_user()
+    timings: dict[str, list[float]] = {known.dni: [], "49999999": []}
+    transport = app.extensions["passport.mail_transport"]
+    original_send = transport.send
+
+    def slow_send(message: object) -> None:
+        time.sleep(0.03)
+        original_send(message)
+
+    transport.send = slow_send
+    try:
+        measure(client, timings)
+    finally:
+        transport.send = original_send
+    known_median = statistics.median(timings[known.dni])
+    unknown_median = statistics.median(timings["49999999"])
+    # Generous bounds for a loaded test machine; a mail sent in the request costs 30 ms.
+    assert known_median <= unknown_median * 1.5 + 0.01
+    assert len(outbox.messages()) == 12
+
+
+def measure(client: FlaskClient, timings: dict[str, list[float]]) -> None:
+    """Post each DNI in turn, 12 times, recording how long the answer took."""
+    for round_number in range(12):
+        for number, dni in enumerate(timings):
+            data = {"csrf_token": csrf_token(client, "/olvide-contrasena"), "dni": dni}
+            data["captcha"] = CAPTCHA
+            # One address per request: the per-address limit is not what is measured here.
+            address = {"REMOTE_ADDR": f"10.9.{round_number}.{number + 1}"}
+            started = time.perf_counter()
+            response = client.post("/olvide-contrasena", data=data, environ_overrides=address)
+            timings[dni].append(time.perf_counter() - started)
+            response.close()  # the sender's work happens here, outside the measured answer
+            assert response.status_code == 200
 
 
 def test_the_reset_mail_has_a_working_link_and_the_help_desk(
@@ -132,8 +232,12 @@ def test_the_captcha_is_single_use(app: Flask, client: FlaskClient, outbox: Outb
     user = make_user(password=None)
     token = csrf_token(client, "/generar-contrasena")
     data = {"csrf_token": token, "dni": user.dni, "captcha": "K7MPX"}
-    assert client.post("/generar-contrasena", data=data).status_code == 200
-    assert client.post("/generar-contrasena", data=data).status_code == 400
+    first = client.post("/generar-contrasena", data=data)
+    first.close()  # the mail is sent after the response, as a server does
+    assert first.status_code == 200
+    again = client.post("/generar-contrasena", data=data)
+    again.close()
+    assert again.status_code == 400
     assert len(outbox.messages()) == 1
 
 

@@ -159,7 +159,7 @@ def test_export_with_bad_filters_exports_nothing(admin_client: FlaskClient) -> N
 
 
 def test_safe_cell_defuses_formulas() -> None:
-    for raw in ("=1+1", "+51", "-2", "@SUM(A1)", "\tx", "\rx"):
+    for raw in ("=1+1", "+51", "-2", "@SUM(A1)", "\tx", "\rx", "\nx", "\x00x", "\x1bx"):
         assert safe_cell(raw) == "'" + raw
     assert safe_cell("user.created") == "user.created"
     assert safe_cell(None) == ""

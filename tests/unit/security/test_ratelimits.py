@@ -9,6 +9,7 @@ from config import ConfigError
 from passport.security.network import is_in_networks
 from passport.security.network import parse_networks
 from passport.security.ratelimits import _account_limit
+from passport.security.ratelimits import _authorize_limit
 from passport.security.ratelimits import _login_limit
 
 
@@ -39,8 +40,10 @@ def test_the_limit_depends_on_the_address(app: Flask) -> None:
         with app.test_request_context("/", environ_base={"REMOTE_ADDR": "10.20.1.1"}):
             assert _login_limit() == app.config["TRUSTED_RATE_LIMIT"]
             assert _account_limit() == app.config["TRUSTED_RATE_LIMIT"]
+            assert _authorize_limit() == app.config["TRUSTED_RATE_LIMIT"]
         with app.test_request_context("/", environ_base={"REMOTE_ADDR": "198.51.100.1"}):
             assert _login_limit() == app.config["LOGIN_RATE_LIMIT"]
             assert _account_limit() == app.config["ACCOUNT_RATE_LIMIT"]
+            assert _authorize_limit() == app.config["AUTHORIZE_RATE_LIMIT"]
     finally:
         app.extensions["passport.trusted_networks"] = ()
