@@ -57,7 +57,7 @@ def test_no_reset_link_for_an_admin_whose_email_is_unverified(
     assert outbox.messages() == []
     event = db.session.scalar(
         select(AuditEvent)
-        .where(AuditEvent.event == "password_link.requested")
+        .where(AuditEvent.event == "password_link.processed")
         .order_by(AuditEvent.id.desc())
     )
     assert event is not None
