@@ -25,6 +25,7 @@ from passport.oidc.models import InitialAccessToken
 from passport.oidc.models import OAuthClient
 from passport.oidc.models import OAuthToken
 from passport.oidc.models import PendingAuthorization
+from passport.oidc.revocation import client_deleted
 from passport.oidc.revocation import client_disabled
 
 # Every table whose rows belong to one client (``client_pk``).
@@ -66,11 +67,15 @@ def remove_client(client_id: str, *, action: Action) -> None:
     """Delete a client with its codes, tokens and consents (the audit log keeps its id)."""
     row = get_client_row(client_id)
     name = row.name
+    # The shared path first (what any deregistration revokes), then the rows themselves.
+    revoked = client_deleted(row.id)
     # Children first: SQLite does not enforce ON DELETE CASCADE unless told to.
     for child in CLIENT_CHILDREN:
         db.session.execute(delete(child).where(child.client_pk == row.id))
     db.session.execute(delete(OAuthClient).where(OAuthClient.id == row.id))
-    action.record("client.deleted", client_id=client_id, details={"name": name})
+    action.record(
+        "client.deleted", client_id=client_id, details={"name": name, "tokens_revoked": revoked}
+    )
     db.session.commit()
     forget_client(client_id)
 

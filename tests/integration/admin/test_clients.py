@@ -229,6 +229,7 @@ def test_delete_needs_the_confirmation_reason(app: Flask, admin_client: FlaskCli
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "client.deleted"))
     assert event is not None
     assert event.details["reason"] == "Sistema dado de baja"
+    assert event.details["tokens_revoked"] == 1  # through the shared path (oidc.revocation)
     assert admin_client.get(detail).status_code == 404
 
 
