@@ -104,6 +104,12 @@ class BaseConfig:
     TRUSTED_NETWORKS: tuple[str, ...] = ()
     TRUSTED_PROXY_COUNT: int = 0  # X-Forwarded-For hops to trust (0 = behind no proxy)
 
+    # --- Operations (passport/operations) ---
+    # Networks (CIDRs) that may read /metrics; everybody else gets a 404.
+    METRICS_ALLOW: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    # Seconds a client is asked to wait (Retry-After) when the database does not answer.
+    UNAVAILABLE_RETRY_AFTER_SECONDS: int = 10
+
     # --- Login, CAPTCHA, SSO session (passport/login, passport/captcha; login capability) ---
     # When set, every CAPTCHA challenge's text is this value (tests, the browser test).
     # create_app refuses it in production.

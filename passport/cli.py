@@ -46,16 +46,22 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
-@cli.command("serve")
+# Not in an app context: the metrics folder must exist before the app (and its metrics) does.
+@cli.command("serve", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Run Passport under gunicorn (no debugger, no reloader, in every environment)."""
+    from passport.serving import metrics_folder
     from passport.serving import run_gunicorn
 
-    run_gunicorn("passport:create_app()", host=host, port=port, workers=workers, threads=threads)
+    with metrics_folder():
+        build_app()  # unsafe or broken settings stop here, in one line, before any worker
+        run_gunicorn(
+            "passport:create_app()", host=host, port=port, workers=workers, threads=threads
+        )
 
 
 def register_groups() -> None:

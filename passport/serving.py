@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -25,6 +31,36 @@ class GunicornApplication(BaseApplication):  # type: ignore[misc]
         return import_app(self.app_uri)
 
 
+def child_exit(server: Any, worker: Any) -> None:
+    """Gunicorn hook (in the arbiter): drop the live gauges of a worker that exited."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+@contextlib.contextmanager
+def metrics_folder() -> Iterator[str]:
+    """A fresh ``PROMETHEUS_MULTIPROC_DIR`` for this server's workers, removed at the end.
+
+    Every worker writes its counters to files there, so a scrape answered by any worker
+    reports the sum of all of them; values of an earlier run are never mixed in. It must be
+    set before the first metric is created (prometheus_client picks its value class then),
+    so ``passport serve`` enters this before it builds the app.
+    """
+    if "passport.operations.metrics" in sys.modules:
+        raise RuntimeError("metrics were created before PROMETHEUS_MULTIPROC_DIR was set")
+    folder = tempfile.mkdtemp(prefix="passport-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    if "prometheus_client.values" in sys.modules:  # imported, but no metric made yet
+        from prometheus_client import values
+
+        values.ValueClass = values.get_value_class()
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def run_gunicorn(app_uri: str, *, host: str, port: int, workers: int, threads: int) -> None:
     """Serve ``app_uri`` (``module:factory()``) until interrupted."""
     options = {
@@ -38,5 +74,6 @@ def run_gunicorn(app_uri: str, *, host: str, port: int, workers: int, threads: i
         "graceful_timeout": 10,
         # Fail at start-up, not per request, when settings are unsafe or broken.
         "preload_app": False,
+        "child_exit": child_exit,
     }
     GunicornApplication(app_uri, options).run()
