@@ -35,7 +35,7 @@ def child_exit(server: Any, worker: Any) -> None:
     """Gunicorn hook (in the arbiter): drop the live gauges of a worker that exited."""
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 @contextlib.contextmanager
@@ -54,7 +54,7 @@ def metrics_folder() -> Iterator[str]:
     if "prometheus_client.values" in sys.modules:  # imported, but no metric made yet
         from prometheus_client import values
 
-        values.ValueClass = values.get_value_class()
+        values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
     try:
         yield folder
     finally:

@@ -50,7 +50,7 @@ from sqlalchemy.orm import object_session
 from passport.audit.models import AuditEvent
 
 # The *_created series double the output and no alert or dashboard reads them.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 # Latency buckets (seconds): a sign-in costs one Argon2 verification (~0.1-0.3 s).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -352,7 +352,7 @@ def exposition() -> bytes:
     registry = CollectorRegistry()
     folder = multiprocess_dir()
     if folder:
-        MultiProcessCollector(registry, path=folder)
+        MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]
     else:
         registry.register(_Forward(REGISTRY))
     registry.register(ScrapeCollector(current_app._get_current_object()))  # type: ignore[attr-defined]
