@@ -39,6 +39,8 @@ class BaseConfig:
     REDIS_URL: str | None = None
     # A pooled PostgreSQL connection idle longer than this is pinged before use (not every one).
     DATABASE_PING_IDLE_SECONDS: int = 10
+    # Seconds to wait for a new PostgreSQL connection before the request is answered 503.
+    DATABASE_CONNECT_TIMEOUT_SECONDS: int = 5
     # Browsers share cookies between ports of one host: prefix ours (CONTRACT.md).
     SESSION_COOKIE_NAME: str = "passport_session"
     SESSION_COOKIE_HTTPONLY: bool = True

@@ -102,7 +102,12 @@ def fill_instance_defaults(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'passport.db'}"
     if not app.config.get("MAIL_OUTBOX"):
         app.config["MAIL_OUTBOX"] = str(instance / "outbox")
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # An unreachable server (not a refusing one) must fail fast into a 503, not hold
+        # the worker until the kernel gives up on the TCP handshake.
+        connect_args = options.setdefault("connect_args", {})
+        connect_args.setdefault("connect_timeout", app.config["DATABASE_CONNECT_TIMEOUT_SECONDS"])
 
 
 def is_loopback_http(url: str) -> bool:

@@ -316,3 +316,46 @@ def test_other_errors_are_still_a_500(make_app: Any) -> None:
         raise IntegrityError("INSERT", {}, Exception("duplicate"))
 
     assert app.test_client().get("/_test_bug").status_code == 500
+
+
+def test_second_factor_outcomes_are_counted(app: Flask, make_app: Any) -> None:
+    import pyotp
+
+    from tests.integration.mfa.conftest import code_step
+    from tests.integration.mfa.conftest import enrol
+    from tests.integration.mfa.conftest import password_step
+
+    passport = make_app()
+    with passport.app_context():
+        user = make_user()
+        dni = user.dni
+        secret, _ = enrol(user)
+    client = passport.test_client()
+    before = scrape(client)
+
+    def delta(outcome: str) -> float:
+        now = metric_value(scrape(client), "passport_logins_total", outcome=outcome)
+        return now - metric_value(before, "passport_logins_total", outcome=outcome)
+
+    assert password_step(client, dni).status_code == 302
+    assert delta("success") == 0  # the password alone is not a sign-in yet
+    totp = pyotp.TOTP(secret)
+    valid = {totp.at(time.time() + drift) for drift in (-30, 0, 30, 60)}
+    code_step(client, next(c for c in ("000000", "111111", "222222") if c not in valid))
+    assert delta("second_factor_failed") == 1
+    # The next step's code: the current one was spent by the enrolment (a replay otherwise).
+    next_code = pyotp.TOTP(secret).at(time.time() + 30)
+    assert code_step(client, next_code).status_code == 302
+    assert delta("success") == 1
+
+
+def test_postgresql_connections_give_up_after_the_connect_timeout(make_app: Any) -> None:
+    app = make_app(DEAD_POSTGRES_URL, DATABASE_CONNECT_TIMEOUT_SECONDS=3)
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["connect_timeout"] == 3
+    # psycopg's keyword: a new connection really carries it.
+    with app.app_context():
+        seen: dict[str, Any] = {}
+        sa.event.listen(db.engine, "do_connect", lambda d, r, a, k: seen.update(k) or None)
+        with pytest.raises(OperationalError):
+            db.engine.connect()
+    assert seen["connect_timeout"] == 3
