@@ -78,5 +78,17 @@ def register_groups() -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point."""
+    from passport.database import describe_unavailable
+    from passport.database import is_database_unavailable
+
     register_groups()
-    return cli.main(args=argv, prog_name="passport")
+    try:
+        return cli.main(args=argv, prog_name="passport")
+    except Exception as error:
+        # A cron job run while PostgreSQL is down: one line, not a traceback (CONTRACT.md).
+        if not is_database_unavailable(error):
+            raise
+        click.echo(
+            f"passport: the database does not answer ({describe_unavailable(error)})", err=True
+        )
+        sys.exit(1)

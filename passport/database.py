@@ -115,6 +115,16 @@ def is_database_unavailable(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
+def describe_unavailable(error: BaseException) -> str:
+    """One line for a log or a terminal: the driver's error class and first message line.
+
+    Not ``str(error)``: SQLAlchemy appends the SQL statement and its parameters.
+    """
+    cause = getattr(error, "orig", None) or error
+    first_line = (str(cause).strip().splitlines() or [""])[0][:200]
+    return f"{type(cause).__name__}: {first_line}"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:

@@ -30,6 +30,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 
+from passport.database import describe_unavailable
 from passport.database import is_database_unavailable
 
 log = logging.getLogger(__name__)
@@ -222,14 +223,11 @@ def answer_database_unavailable(error: BaseException) -> ResponseReturnValue:
 
     with contextlib.suppress(Exception):  # the connection may be gone already
         db.session.rollback()
-    cause = getattr(error, "orig", None) or error
-    first_line = (str(cause).strip().splitlines() or [""])[0][:200]
     log.warning(
-        "database unavailable on %s %s: %s: %s",
+        "database unavailable on %s %s: %s",
         request.method,
         request.path,
-        type(cause).__name__,
-        first_line,
+        describe_unavailable(error),
     )
     count_database_unavailable()
     response = current_app.make_response(render_error(503))

@@ -107,6 +107,8 @@ LOGIN_FAILURE_REASONS = {
 }
 _PENDING_OUTCOMES = "passport.metrics.login_outcomes"
 _START = "passport.metrics.start"
+# Any token is a valid HTTP method: only these become label values (bounded series).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Endpoint label of a URL that matched no route (a 404): one value, not the raw path.
 NO_ROUTE = "none"
 
@@ -129,7 +131,8 @@ def observe_request(response: Response) -> Response:
     started = request.environ.get(_START)
     endpoint = request.endpoint or NO_ROUTE
     status = str(response.status_code)
-    labels = (endpoint, request.method, status)
+    method = request.method if request.method in KNOWN_METHODS else "other"
+    labels = (endpoint, method, status)
     HTTP_REQUESTS.labels(*labels).inc()
     if started is not None:
         HTTP_LATENCY.labels(*labels).observe(time.perf_counter() - started)

@@ -359,3 +359,13 @@ def test_postgresql_connections_give_up_after_the_connect_timeout(make_app: Any)
         with pytest.raises(OperationalError):
             db.engine.connect()
     assert seen["connect_timeout"] == 3
+
+
+def test_hostile_methods_and_paths_do_not_add_series(client: FlaskClient) -> None:
+    for n in range(3):
+        client.open(f"/ingresar/{n}", method=f"BREW{n}")
+        client.open("/ingresar", method=f"PROPFIND{n}")
+    text = scrape(client)
+    assert "BREW" not in text
+    assert "PROPFIND" not in text
+    assert metric_value(text, "passport_http_requests_total", method="other") >= 6
