@@ -369,3 +369,33 @@ def test_hostile_methods_and_paths_do_not_add_series(client: FlaskClient) -> Non
     assert "BREW" not in text
     assert "PROPFIND" not in text
     assert metric_value(text, "passport_http_requests_total", method="other") >= 6
+
+
+def test_a_lockout_by_wrong_codes_of_a_signed_in_person_is_audited_and_counted(
+    app: Flask, make_app: Any
+) -> None:
+    from passport.audit.models import AuditEvent
+    from passport.login.services import RequestInfo
+    from passport.mfa.errors import AccountLocked
+    from passport.mfa.errors import InvalidCode
+    from passport.mfa.services import check_signed_in_code
+    from tests.integration.mfa.conftest import enrol
+
+    passport = make_app(LOCKOUT_FAILURES=2)
+    client = passport.test_client()
+    before = metric_value(scrape(client), "passport_lockouts_total")
+    with passport.app_context():
+        user = make_user()
+        enrol(user)
+        info = RequestInfo(ip_address="127.0.0.1")
+        with pytest.raises(InvalidCode):
+            check_signed_in_code(user, "not-a-code", info, "mfa.step_up")
+        with pytest.raises(AccountLocked):
+            check_signed_in_code(user, "not-a-code", info, "mfa.step_up")
+        locked = db.session.scalars(
+            sa.select(AuditEvent).where(
+                AuditEvent.event == "account_locked", AuditEvent.subject_user_id == user.id
+            )
+        ).all()
+    assert len(locked) == 1
+    assert metric_value(scrape(client), "passport_lockouts_total") - before == 1
