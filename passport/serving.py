@@ -47,8 +47,9 @@ def metrics_folder() -> Iterator[str]:
     set before the first metric is created (prometheus_client picks its value class then),
     so ``passport serve`` enters this before it builds the app.
     """
-    if "passport.operations.metrics" in sys.modules:
-        raise RuntimeError("metrics were created before PROMETHEUS_MULTIPROC_DIR was set")
+    made_already = sys.modules.get("passport.operations.metrics")
+    if made_already is not None and made_already.defined():
+        raise RuntimeError("metrics were made before PROMETHEUS_MULTIPROC_DIR was set")
     folder = tempfile.mkdtemp(prefix="passport-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     if "prometheus_client.values" in sys.modules:  # imported, but no metric made yet

@@ -55,44 +55,72 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 # Latency buckets (seconds): a sign-in costs one Argon2 verification (~0.1-0.3 s).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-HTTP_REQUESTS = Counter(
-    "passport_http_requests_total",
-    "HTTP requests answered, by route endpoint, method and status.",
-    ["endpoint", "method", "status"],
-)
-HTTP_LATENCY = Histogram(
-    "passport_http_request_duration_seconds",
-    "Time to answer an HTTP request, by route endpoint, method and status.",
-    ["endpoint", "method", "status"],
-    buckets=LATENCY_BUCKETS,
-)
-LOGINS = Counter(
-    "passport_logins_total",
-    "Sign-in attempts by outcome (success, wrong_password, locked, captcha_failed, "
-    "second_factor_failed, unknown_user, inactive_account, other).",
-    ["outcome"],
-)
-LOCKOUTS = Counter("passport_lockouts_total", "Accounts locked by too many failures.")
-TOKENS_ISSUED = Counter(
-    "passport_tokens_issued_total",
-    "Token responses issued by the token endpoint, by grant type and client.",
-    ["grant_type", "client_id"],
-)
-TOKEN_ERRORS = Counter(
-    "passport_token_errors_total",
-    "Error answers of the token endpoint, by OAuth error code.",
-    ["error"],
-)
-UNAVAILABLE = Counter(
-    "passport_database_unavailable_total",
-    "Requests answered 503 because the database did not answer.",
-)
-# livesum: each worker adds its own pool; a dead worker's share is dropped (child_exit).
-DB_POOL_IN_USE = Gauge(
-    "passport_db_pool_connections_in_use",
-    "Database connections checked out of the pool (all workers).",
-    multiprocess_mode="livesum",
-)
+
+class Instruments:
+    """Every counter, histogram and gauge Passport updates per event.
+
+    Made by the first app (``defined()``), not at import: prometheus_client picks its
+    per-process or multiprocess storage when a metric is made, and ``passport serve`` sets
+    ``PROMETHEUS_MULTIPROC_DIR`` only once its command runs (passport/serving.py), after
+    modules that import this one may already be loaded.
+    """
+
+    def __init__(self) -> None:
+        self.http_requests = Counter(
+            "passport_http_requests_total",
+            "HTTP requests answered, by route endpoint, method and status.",
+            ["endpoint", "method", "status"],
+        )
+        self.http_latency = Histogram(
+            "passport_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route endpoint, method and status.",
+            ["endpoint", "method", "status"],
+            buckets=LATENCY_BUCKETS,
+        )
+        self.logins = Counter(
+            "passport_logins_total",
+            "Sign-in attempts by outcome (success, wrong_password, locked, captcha_failed, "
+            "second_factor_failed, unknown_user, inactive_account, other).",
+            ["outcome"],
+        )
+        self.lockouts = Counter("passport_lockouts_total", "Accounts locked by too many failures.")
+        self.tokens_issued = Counter(
+            "passport_tokens_issued_total",
+            "Token responses issued by the token endpoint, by grant type and client.",
+            ["grant_type", "client_id"],
+        )
+        self.token_errors = Counter(
+            "passport_token_errors_total",
+            "Error answers of the token endpoint, by OAuth error code.",
+            ["error"],
+        )
+        self.unavailable = Counter(
+            "passport_database_unavailable_total",
+            "Requests answered 503 because the database did not answer.",
+        )
+        # livesum: each worker adds its own pool; a dead worker's share is dropped (child_exit).
+        self.db_pool_in_use = Gauge(
+            "passport_db_pool_connections_in_use",
+            "Database connections checked out of the pool (all workers).",
+            multiprocess_mode="livesum",
+        )
+
+
+_instruments: Instruments | None = None
+
+
+def instruments() -> Instruments:
+    """The process's instruments, made on first use."""
+    global _instruments
+    if _instruments is None:
+        _instruments = Instruments()
+    return _instruments
+
+
+def defined() -> bool:
+    """Whether any metric was made in this process yet."""
+    return _instruments is not None
+
 
 # Audit events that are sign-in outcomes; login_failed is split by its reason.
 LOGIN_EVENTS = {"login_succeeded": "success", "captcha_failed": "captcha_failed"}
@@ -133,9 +161,10 @@ def observe_request(response: Response) -> Response:
     status = str(response.status_code)
     method = request.method if request.method in KNOWN_METHODS else "other"
     labels = (endpoint, method, status)
-    HTTP_REQUESTS.labels(*labels).inc()
+    made = instruments()
+    made.http_requests.labels(*labels).inc()
     if started is not None:
-        HTTP_LATENCY.labels(*labels).observe(time.perf_counter() - started)
+        made.http_latency.labels(*labels).observe(time.perf_counter() - started)
     if endpoint == "oidc.token" and response.status_code >= 400:
         count_token_error(response)
     return response
@@ -146,7 +175,7 @@ def count_token_error(response: Response) -> None:
     body = response.get_json(silent=True) if response.is_json else None
     code = body.get("error") if isinstance(body, dict) else None
     # Only the registered codes become label values (a hostile body cannot add series).
-    TOKEN_ERRORS.labels(code if code in TOKEN_ERROR_CODES else "other").inc()
+    instruments().token_errors.labels(code if code in TOKEN_ERROR_CODES else "other").inc()
 
 
 TOKEN_ERROR_CODES = frozenset(
@@ -168,12 +197,12 @@ TOKEN_ERROR_CODES = frozenset(
 
 def count_tokens_issued(grant_type: str, client_id: str) -> None:
     """One token response issued (called by each grant after its commit)."""
-    TOKENS_ISSUED.labels(grant_type, client_id).inc()
+    instruments().tokens_issued.labels(grant_type, client_id).inc()
 
 
 def count_database_unavailable() -> None:
     """One request answered 503 because the database was down."""
-    UNAVAILABLE.inc()
+    instruments().unavailable.inc()
 
 
 # --- Sign-ins, from the audit log ------------------------------------------------------------
@@ -205,9 +234,9 @@ def _remember_audit_event(mapper: Any, connection: Any, target: AuditEvent) -> N
 def _count_committed(session: Session) -> None:
     for outcome in session.info.pop(_PENDING_OUTCOMES, ()):
         if outcome == "__lockout__":
-            LOCKOUTS.inc()
+            instruments().lockouts.inc()
         else:
-            LOGINS.labels(outcome).inc()
+            instruments().logins.labels(outcome).inc()
 
 
 def _forget_rolled_back(session: Session, transaction: Any) -> None:
@@ -233,11 +262,11 @@ def install_audit_hooks() -> None:
 
 
 def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-    DB_POOL_IN_USE.inc()
+    instruments().db_pool_in_use.inc()
 
 
 def _checked_in(dbapi_connection: Any, record: Any) -> None:
-    DB_POOL_IN_USE.dec()
+    instruments().db_pool_in_use.dec()
 
 
 def track_pool(engine: Engine) -> None:
