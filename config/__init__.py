@@ -40,6 +40,8 @@ class BaseConfig:
     REDIS_URL: str | None = None
     # A pooled PostgreSQL connection idle longer than this is pinged before use (not every one).
     DATABASE_PING_IDLE_SECONDS: int = 10
+    # Seconds to wait for a new PostgreSQL connection before the request is answered 503.
+    DATABASE_CONNECT_TIMEOUT_SECONDS: int = 5
     # Browsers share cookies between ports of one host: prefix ours (CONTRACT.md).
     SESSION_COOKIE_NAME: str = "passport_session"
     SESSION_COOKIE_HTTPONLY: bool = True
@@ -108,6 +110,12 @@ class BaseConfig:
     AUTHORIZE_RATE_LIMIT: str = "60 per minute"
     TRUSTED_NETWORKS: tuple[str, ...] = ()
     TRUSTED_PROXY_COUNT: int = 0  # X-Forwarded-For hops to trust (0 = behind no proxy)
+
+    # --- Operations (passport/operations) ---
+    # Networks (CIDRs) that may read /metrics; everybody else gets a 404.
+    METRICS_ALLOW: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    # Seconds a client is asked to wait (Retry-After) when the database does not answer.
+    UNAVAILABLE_RETRY_AFTER_SECONDS: int = 10
 
     # --- Login, CAPTCHA, SSO session (passport/login, passport/captcha; login capability) ---
     # When set, every CAPTCHA challenge's text is this value (tests, the browser test).

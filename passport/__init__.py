@@ -38,6 +38,7 @@ def create_app(
     from passport import logs
     from passport import mfa
     from passport import oidc
+    from passport import operations
     from passport import security
     from passport.database import tune_engine
     from passport.extensions import babel
@@ -70,7 +71,8 @@ def create_app(
     babel.init_app(app, locale_selector=select_locale)
     # Hooks run by `passport db upgrade` after the schema is current (e.g. the first key).
     app.extensions["passport.post_upgrade"] = []
-    for capability in (security, audit, accounts, login, mfa, account, oidc, admin, api):
+    capabilities = (security, audit, accounts, login, mfa, account, oidc, admin, api, operations)
+    for capability in capabilities:
         init = getattr(capability, "init_app", None)
         if init is not None:
             init(app)
@@ -103,9 +105,15 @@ def fill_instance_defaults(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'passport.db'}"
     if not app.config.get("MAIL_OUTBOX"):
         app.config["MAIL_OUTBOX"] = str(instance / "outbox")
+    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     # A database error's message would otherwise quote its parameters (a DNI, an e-mail) into
     # the logged traceback.
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("hide_parameters", True)
+    options.setdefault("hide_parameters", True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # An unreachable server (not a refusing one) must fail fast into a 503, not hold
+        # the worker until the kernel gives up on the TCP handshake.
+        connect_args = options.setdefault("connect_args", {})
+        connect_args.setdefault("connect_timeout", app.config["DATABASE_CONNECT_TIMEOUT_SECONDS"])
 
 
 def is_loopback_http(url: str) -> bool:

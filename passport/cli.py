@@ -46,16 +46,22 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
-@cli.command("serve")
+# Not in an app context: the metrics folder must exist before the app (and its metrics) does.
+@cli.command("serve", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Run Passport under gunicorn (no debugger, no reloader, in every environment)."""
+    from passport.serving import metrics_folder
     from passport.serving import run_gunicorn
 
-    run_gunicorn("passport:create_app()", host=host, port=port, workers=workers, threads=threads)
+    with metrics_folder():
+        build_app()  # unsafe or broken settings stop here, in one line, before any worker
+        run_gunicorn(
+            "passport:create_app()", host=host, port=port, workers=workers, threads=threads
+        )
 
 
 def register_groups() -> None:
@@ -72,5 +78,17 @@ def register_groups() -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point."""
+    from passport.database import describe_unavailable
+    from passport.database import is_database_unavailable
+
     register_groups()
-    return cli.main(args=argv, prog_name="passport")
+    try:
+        return cli.main(args=argv, prog_name="passport")
+    except Exception as error:
+        # A cron job run while PostgreSQL is down: one line, not a traceback (CONTRACT.md).
+        if not is_database_unavailable(error):
+            raise
+        click.echo(
+            f"passport: the database does not answer ({describe_unavailable(error)})", err=True
+        )
+        sys.exit(1)

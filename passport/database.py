@@ -12,7 +12,11 @@ from sqlalchemy import DateTime
 from sqlalchemy import Engine
 from sqlalchemy import MetaData
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
@@ -96,6 +100,29 @@ def tune_engine(engine: Engine, ping_idle_seconds: float) -> None:
 
     event.listen(engine, "checkin", remember_checkin)
     event.listen(engine, "checkout", ping_if_idle)
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """True when ``error`` means the database cannot answer now (not a bug of ours).
+
+    Refused or dropped connections, a server shutting down or starting up, a statement
+    cancelled by a timeout (DBAPI ``OperationalError`` / ``InterfaceError``), a connection
+    SQLAlchemy found dead, or a pool with no free connection in time. Such a request is
+    answered 503; the pool reconnects by itself once the database is back.
+    """
+    if isinstance(error, (OperationalError, InterfaceError, PoolTimeoutError)):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def describe_unavailable(error: BaseException) -> str:
+    """One line for a log or a terminal: the driver's error class and first message line.
+
+    Not ``str(error)``: SQLAlchemy appends the SQL statement and its parameters.
+    """
+    cause = getattr(error, "orig", None) or error
+    first_line = (str(cause).strip().splitlines() or [""])[0][:200]
+    return f"{type(cause).__name__}: {first_line}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:

@@ -13,6 +13,7 @@ longer than its field allows is answered 400 by the form itself (``TooLong``), w
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
@@ -29,6 +30,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+
+from passport.database import describe_unavailable
+from passport.database import is_database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,13 @@ PAGES = {
         _l("Error del sistema"),
         _l("Ocurrió un error inesperado. Vuelva a intentarlo más tarde."),
     ),
+    503: (
+        _l("Servicio no disponible por el momento"),
+        _l(
+            "El servicio no está disponible en este momento. Sus datos no se perdieron: "
+            "vuelva a intentarlo en unos minutos."
+        ),
+    ),
 }
 
 # Status -> RFC 6749 §5.2 / §4.1.2.1 error code for JSON clients.
@@ -66,6 +77,7 @@ JSON_CODES = {
     413: "invalid_request",
     429: "temporarily_unavailable",
     500: "server_error",
+    503: "temporarily_unavailable",
 }
 JSON_DESCRIPTIONS = {
     400: "malformed request",
@@ -76,6 +88,7 @@ JSON_DESCRIPTIONS = {
     413: "request body too large",
     429: "too many requests",
     500: "internal error",
+    503: "the service is temporarily unavailable, retry later",
 }
 
 
@@ -176,6 +189,10 @@ def render_error(status: int, message: str | None = None) -> ResponseReturnValue
 
 def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     """Werkzeug/Flask HTTP errors (400, 404, 405, 413, 429 ...)."""
+    # An exception in an after-request hook reaches here wrapped in a 500.
+    original = getattr(error, "original_exception", None)
+    if original is not None and is_database_unavailable(original):
+        return answer_database_unavailable(original)
     status = error.code or 500
     message = None
     if isinstance(error, CSRFError):
@@ -199,11 +216,36 @@ def handle_unexpected_error(error: Exception) -> ResponseReturnValue:
     if isinstance(error, HTTPException):
         return handle_http_error(error)
     original = getattr(error, "original_exception", error)
+    if is_database_unavailable(original):
+        return answer_database_unavailable(original)
     # The route pattern, not the path: a path may carry a link token (/verificacion/<token>).
     route = request.url_rule.rule if request.url_rule is not None else None
     log.exception("unhandled error on %s %s", request.method, route, exc_info=original)
     db.session.rollback()
     return render_error(InternalServerError.code)
+
+
+def answer_database_unavailable(error: BaseException) -> ResponseReturnValue:
+    """503 with Retry-After when the database does not answer (never a 500 or a traceback).
+
+    The transaction is rolled back, so nothing half-done is committed later; the log line
+    names the driver's error class and message only (the SQL and its parameters stay out).
+    """
+    from passport.extensions import db
+    from passport.operations.metrics import count_database_unavailable
+
+    with contextlib.suppress(Exception):  # the connection may be gone already
+        db.session.rollback()
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        describe_unavailable(error),
+    )
+    count_database_unavailable()
+    response = current_app.make_response(render_error(503))
+    response.headers["Retry-After"] = str(current_app.config["UNAVAILABLE_RETRY_AFTER_SECONDS"])
+    return response
 
 
 def register_error_pages(app: Flask) -> None:

@@ -9,7 +9,13 @@ would share.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 from gunicorn import glogging
@@ -64,6 +70,39 @@ class GunicornApplication(BaseApplication):  # type: ignore[misc]
         return import_app(self.app_uri)
 
 
+def child_exit(server: Any, worker: Any) -> None:
+    """Gunicorn hook (in the arbiter): drop the live gauges of a worker that exited."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return  # AYNI_SERVIDOR, or metrics off: nothing was written per process
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+@contextlib.contextmanager
+def metrics_folder() -> Iterator[str]:
+    """A fresh ``PROMETHEUS_MULTIPROC_DIR`` for this server's workers, removed at the end.
+
+    Every worker writes its counters to files there, so a scrape answered by any worker
+    reports the sum of all of them; values of an earlier run are never mixed in. It must be
+    set before the first metric is created (prometheus_client picks its value class then),
+    so ``passport serve`` enters this before it builds the app.
+    """
+    made_already = sys.modules.get("passport.operations.metrics")
+    if made_already is not None and made_already.defined():
+        raise RuntimeError("metrics were made before PROMETHEUS_MULTIPROC_DIR was set")
+    folder = tempfile.mkdtemp(prefix="passport-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    if "prometheus_client.values" in sys.modules:  # imported, but no metric made yet
+        from prometheus_client import values
+
+        values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def gunicorn_options(*, host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
     """The settings of every ``serve`` command (Passport's and AYNI_SERVIDOR's)."""
     return {
@@ -81,6 +120,7 @@ def gunicorn_options(*, host: str, port: int, workers: int, threads: int) -> dic
         "graceful_timeout": 10,
         # Fail at start-up, not per request, when settings are unsafe or broken.
         "preload_app": False,
+        "child_exit": child_exit,
     }
 
 

@@ -185,6 +185,17 @@ def check_signed_in_code(user: User, code: str, info: RequestInfo, event: str) -
             user, LockoutPolicy.from_config(current_app.config), now
         )
         _audit(event, user, info, outcome="failure", details={"reason": "code"})
+        if locked_until is not None:
+            # Audited like the lockouts of the sign-in steps: the owner's activity page and
+            # passport_lockouts_total see every lockout.
+            record_event(
+                "account_locked",
+                subject_user_id=user.id,
+                subject_dni=user.dni,
+                ip_address=info.ip_address,
+                user_agent=info.user_agent,
+                details={"lockouts": user.lockouts, "locked_until": locked_until.isoformat()},
+            )
         db.session.commit()
         if locked_until is not None:
             raise AccountLocked(locked_until, user.id) from None

@@ -65,6 +65,7 @@ from passport.oidc.revocation import current_scopes
 from passport.oidc.revocation import outlived_session
 from passport.oidc.revocation import session_lapsed
 from passport.oidc.tokens import hash_secret
+from passport.operations.metrics import count_tokens_issued
 
 CONFIDENTIAL_METHODS = [m for m in AUTH_METHODS if m != "none"]
 
@@ -249,6 +250,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             authorization_code_id=code.id,
         )
         db.session.commit()
+        count_tokens_issued(self.GRANT_TYPE, client.client_id)
         return 200, body, self.TOKEN_RESPONSE_HEADER
 
 
@@ -370,6 +372,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             refresh_expires_at=old.refresh_expires_at,
         )
         db.session.commit()
+        count_tokens_issued(self.GRANT_TYPE, client.client_id)
         return 200, body, self.TOKEN_RESPONSE_HEADER
 
 
@@ -394,6 +397,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
             include_id_token=False,
         )
         db.session.commit()
+        count_tokens_issued(self.GRANT_TYPE, client.client_id)
         return 200, body, self.TOKEN_RESPONSE_HEADER
 
 

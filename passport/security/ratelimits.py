@@ -33,6 +33,9 @@ from passport.extensions import limiter
 from passport.security.network import client_ip
 from passport.security.network import is_trusted_client
 
+# Seconds a rate-limit call may wait for Redis before the in-memory fallback takes over.
+REDIS_TIMEOUT_SECONDS = 0.5
+
 
 def _login_limit() -> str:
     config = current_app.config
@@ -118,6 +121,13 @@ def init_ratelimits(app: Flask) -> None:
     config.setdefault("RATELIMIT_KEY_PREFIX", "passport")
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     config.setdefault("RATELIMIT_STRATEGY", "moving-window")
-    # If Redis goes away, keep throttling per process rather than failing every sign-in.
+    # If Redis goes away, keep throttling per process rather than failing every sign-in
+    # (why that is safe: passport/operations/health.py); the shared count resumes when
+    # Redis answers again (Flask-Limiter re-checks it with a backoff of up to 32 s).
     config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", bool(redis_url))
+    if redis_url:
+        # A hung Redis must fail fast into that fallback, not hold every sign-in.
+        options = config.setdefault("RATELIMIT_STORAGE_OPTIONS", {})
+        options.setdefault("socket_timeout", REDIS_TIMEOUT_SECONDS)
+        options.setdefault("socket_connect_timeout", REDIS_TIMEOUT_SECONDS)
     limiter.init_app(app)
