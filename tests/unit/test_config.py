@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from config import ConfigError
@@ -148,6 +150,8 @@ def test_passport_serve_refuses_the_test_settings_in_one_line(
 
     started: list[str] = []
     monkeypatch.setattr(passport.serving, "run_gunicorn", lambda uri, **_: started.append(uri))
+    # This process has made its metrics already; a real `serve` makes its folder first.
+    monkeypatch.setattr(passport.serving, "metrics_folder", contextlib.nullcontext)
     result = CliRunner().invoke(cli, ["serve"], env={"PASSPORT_ENV": "testing"})
     assert result.exit_code == 2
     assert started == []
@@ -166,6 +170,8 @@ def test_passport_serve_refuses_unsafe_production_settings_before_any_worker(
 
     started: list[str] = []
     monkeypatch.setattr(passport.serving, "run_gunicorn", lambda uri, **_: started.append(uri))
+    # This process has made its metrics already; a real `serve` makes its folder first.
+    monkeypatch.setattr(passport.serving, "metrics_folder", contextlib.nullcontext)
     env = {
         "PASSPORT_ENV": "production",
         "PASSPORT_DATABASE_URL": "sqlite://",
