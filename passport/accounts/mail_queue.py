@@ -3,10 +3,8 @@
 A bulk import adds one ``OutgoingMail`` row per new user in the import's own transaction (all
 or nothing, mails included), and answers at once. The rows are sent, one commit each, by a
 background thread started after the import's response, and by ``passport mail send-pending``
-(cron). A row is *claimed* with a compare-and-set and a lease (``next_attempt_at`` moves
-``LEASE`` ahead), so two senders never send the same row, and a row whose sender died
-mid-way is picked up again once the lease runs out: no mail is lost on a restart. A failed
-send is retried after ``MAIL_QUEUE_RETRY_SECONDS``, doubling, up to
+(cron). Claiming (lease, SKIP LOCKED), retries and giving up are passport/outbox.py's: a
+failed send is retried after ``MAIL_QUEUE_RETRY_SECONDS``, doubling, up to
 ``MAIL_QUEUE_MAX_ATTEMPTS``; then the row is ``failed`` and the person can still use
 "Generar contraseña". Delivery is at least once: a crash between the SMTP hand-off and the
 commit sends that one mail again (with a fresh link; the first link then no longer works).
@@ -22,9 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
-from dataclasses import field
-from datetime import timedelta
+from collections.abc import Sequence
 from typing import cast
 
 from flask import Flask
@@ -32,35 +28,41 @@ from flask import Response
 from flask import after_this_request
 from flask import current_app
 from sqlalchemy import func
-from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import update
 
+from passport import outbox
 from passport.accounts.links import LinkPurpose
 from passport.accounts.models import OutgoingMail
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.accounts.notifications import send_link_mail
 from passport.audit.services import record_event
-from passport.database import utcnow
 from passport.extensions import db
-from passport.logs import bound_request_id
 from passport.logs import carrying_request_id
 from passport.logs import current_request_id
 from passport.mail import MailDeliveryError
 
 log = logging.getLogger(__name__)
 
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-CANCELLED = "cancelled"  # the account left the state the mail was for (activated, disabled)
-STATUSES = (PENDING, SENDING, SENT, FAILED, CANCELLED)
-# How long a claimed row stays reserved for its sender before another may take it.
-LEASE = timedelta(minutes=5)
+# The statuses and the lease are the outbox's; named here too for this module's callers.
+PENDING = outbox.PENDING
+SENDING = outbox.SENDING
+SENT = outbox.SENT
+FAILED = outbox.FAILED
+CANCELLED = outbox.CANCELLED  # the account left the state the mail was for (activated, disabled)
+STATUSES = outbox.STATUSES
+LEASE = outbox.LEASE
 # The kind of a self-service request: a typed DNI, resolved by the sender.
 SELF_SERVICE = "self_service"
+MAILS = outbox.Outbox(
+    OutgoingMail,
+    max_attempts=outbox.setting("MAIL_QUEUE_MAX_ATTEMPTS"),
+    retry_seconds=outbox.setting("MAIL_QUEUE_RETRY_SECONDS"),
+    name="queued mail",
+    log=log,
+)
+# What one pass over the queue did.
+QueueRun = outbox.Tally
 
 
 def enqueue_link_mails(
@@ -94,61 +96,6 @@ def enqueue_self_service_request(dni: str) -> None:
     db.session.add(OutgoingMail(dni=dni, kind=SELF_SERVICE, request_id=current_request_id()))
 
 
-@dataclass
-class QueueRun:
-    """What one pass over the queue did."""
-
-    sent: int = 0
-    retried: int = 0  # failed this time, will be tried again
-    failed: int = 0  # failed for the last time
-    cancelled: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def tried(self) -> int:
-        return self.sent + self.retried + self.failed + self.cancelled
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "sent": self.sent,
-            "retried": self.retried,
-            "failed": self.failed,
-            "cancelled": self.cancelled,
-        }
-
-
-def _claim() -> OutgoingMail | None:
-    """Reserve the next due row for this sender (commits the reservation), or None."""
-    now = utcnow()
-    for _attempt in range(5):  # another sender may win a row; try the next one
-        candidate = db.session.execute(
-            select(OutgoingMail.id, OutgoingMail.attempts)
-            .where(
-                or_(OutgoingMail.status == PENDING, OutgoingMail.status == SENDING),
-                OutgoingMail.next_attempt_at <= now,
-            )
-            .order_by(OutgoingMail.next_attempt_at, OutgoingMail.id)
-            .limit(1)
-        ).first()
-        if candidate is None:
-            return None
-        claimed = db.session.execute(
-            update(OutgoingMail)
-            .where(OutgoingMail.id == candidate.id, OutgoingMail.attempts == candidate.attempts)
-            .values(status=SENDING, attempts=candidate.attempts + 1, next_attempt_at=now + LEASE)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-        if claimed.rowcount == 1:  # type: ignore[attr-defined]
-            return db.session.get(OutgoingMail, candidate.id, populate_existing=True)
-    return None
-
-
-def _retry_delay(attempts: int) -> timedelta:
-    base = current_app.config["MAIL_QUEUE_RETRY_SECONDS"]
-    return timedelta(seconds=base * 2 ** max(attempts - 1, 0))
-
-
 def _self_service_recipient(row: OutgoingMail) -> tuple[User | None, LinkPurpose | None, str]:
     """Who a self-service request reaches: a pending user gets "Generar tu contraseña", an
     active one "Restablecer tu contraseña"; an unknown DNI or a disabled user nothing."""
@@ -173,8 +120,9 @@ def _record_self_service(row: OutgoingMail, user: User | None, result: str) -> N
     )
 
 
-def _send(row: OutgoingMail, run: QueueRun) -> None:
-    """Send one claimed row and record the outcome; commits."""
+def _send(rows: Sequence[OutgoingMail]) -> list[outbox.Outcome]:
+    """Send one claimed row (the outbox settles and commits it)."""
+    (row,) = rows
     self_service = row.kind == SELF_SERVICE
     user: User | None
     purpose: LinkPurpose | None
@@ -196,49 +144,29 @@ def _send(row: OutgoingMail, run: QueueRun) -> None:
     ):
         if self_service:
             _record_self_service(row, user, result)
-        row.status = CANCELLED
-        run.cancelled += 1
-        db.session.commit()
-        return
+        return [outbox.CANCEL]
     try:
         via = "self_service" if self_service else "queue"
         send_link_mail(user, purpose, actor_user_id=row.actor_user_id, via=via)
     except MailDeliveryError as error:
         db.session.rollback()  # the link issued for this mail dies with the transaction
-        row = cast(OutgoingMail, db.session.get(OutgoingMail, row.id))
-        row.last_error = str(error)[:255] or type(error).__name__
-        if row.attempts >= current_app.config["MAIL_QUEUE_MAX_ATTEMPTS"]:
-            row.status = FAILED
-            run.failed += 1
-            if self_service:
-                _record_self_service(row, user, "mail_failed")
-        else:
-            row.status = PENDING
-            row.next_attempt_at = utcnow() + _retry_delay(row.attempts)
-            run.retried += 1
-        run.errors.append(row.last_error)
         log.warning("queued %s mail %s for user %s failed: %s", row.kind, row.id, user.id, error)
-        db.session.commit()
-        return
+        return [outbox.Failure(str(error) or type(error).__name__)]
     if self_service:
         _record_self_service(row, user, result)
-    row.status = SENT
-    row.sent_at = utcnow()
-    run.sent += 1
-    db.session.commit()
+    return [None]
+
+
+def _settled(row: OutgoingMail, outcome: outbox.Outcome) -> None:
+    """A self-service request that failed for good is audited as such."""
+    if row.kind == SELF_SERVICE and row.status == FAILED:
+        user = db.session.scalar(select(User).where(User.dni == row.dni))
+        _record_self_service(row, user, "mail_failed")
 
 
 def send_pending(limit: int | None = None) -> QueueRun:
     """Send the due mails, one commit each, until none is due (or ``limit`` were tried)."""
-    run = QueueRun()
-    while limit is None or run.tried < limit:
-        row = _claim()
-        if row is None:
-            break
-        # Logged and audited under the id of the request that queued the mail.
-        with bound_request_id(row.request_id):
-            _send(row, run)
-    return run
+    return MAILS.run(_send, limit=limit, on_settled=_settled)
 
 
 def drain(app: Flask) -> None:

@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import JSON
 from sqlalchemy import Enum
 from sqlalchemy import ForeignKey
-from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from passport.database import Base
 from passport.database import utcnow
+from passport.outbox import OutboxMixin
 
 
 class UserStatus(enum.StrEnum):
@@ -92,8 +92,8 @@ class User(Base):
         return f"<User {self.id} {self.status.value}>"
 
 
-class OutgoingMail(Base):
-    """A link mail waiting to be sent (passport/accounts/mail_queue.py).
+class OutgoingMail(OutboxMixin, Base):
+    """A link mail waiting to be sent (passport/accounts/mail_queue.py, through passport/outbox.py).
 
     It names the person and the kind of mail, never a link: the link is issued when the mail
     is sent, so the table holds no secret and a retried mail carries a fresh link. A
@@ -102,11 +102,6 @@ class OutgoingMail(Base):
     """
 
     __tablename__ = "outgoing_mails"
-    __table_args__ = (
-        Index("ix_outgoing_mails_status_next_attempt_at", "status", "next_attempt_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
@@ -117,16 +112,6 @@ class OutgoingMail(Base):
     # Groups the mails of one bulk import, for its progress page.
     batch: Mapped[str | None] = mapped_column(String(32), index=True)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(
-        String(16), default="pending"
-    )  # pending|sent|failed|cancelled
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
-    # The request that queued it: its sending is logged and audited under that id.
-    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class HeldUserRequest(Base):

@@ -5,26 +5,27 @@ session's non-offline tokens and queues one delivery per client with a
 ``backchannel_logout_uri``. Deliveries are POSTed after the commit (an after-request hook of
 the same request), in parallel, through the outbound policy (passport/security/outbound.py:
 no internal address in production, a total deadline, no redirect), so a logout waits at most
-about one BACKCHANNEL_TIMEOUT_MS whatever the clients do. A failure is retried with
-exponential backoff on later logouts and by ``passport clients retry-logouts`` (run it from
-cron every minute), at most BACKCHANNEL_MAX_ATTEMPTS times.
+about one BACKCHANNEL_TIMEOUT_MS whatever the clients do. Deliveries are rows of
+passport/outbox.py (claimed under a lease, so two runs never POST one token): a failure is
+retried with exponential backoff on later logouts and by ``passport clients retry-logouts``
+(run it from cron every minute), at most BACKCHANNEL_MAX_ATTEMPTS times.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 from flask import current_app
 from flask import g
 from flask import has_request_context
 from sqlalchemy import select
 
+from passport import outbox
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
-from passport.logs import bound_request_id
 from passport.logs import current_request_id
 from passport.oidc.clients import RegisteredClient
 from passport.oidc.clients import find_client
@@ -43,6 +44,13 @@ BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 RETRY_BASE_SECONDS = 30
 MAX_DELIVERIES_PER_RUN = 20
 MAX_PARALLEL_POSTS = 8
+DELIVERIES = outbox.Outbox(
+    BackchannelDelivery,
+    max_attempts=outbox.setting("BACKCHANNEL_MAX_ATTEMPTS"),
+    retry_seconds=lambda: RETRY_BASE_SECONDS,
+    name="back-channel logout",
+    log=log,
+)
 
 
 def build_logout_token(client: RegisteredClient, sub: str | None, sid: str | None) -> str:
@@ -123,22 +131,31 @@ def post_logout_token(
     return None if 200 <= response.status < 300 else f"HTTP {response.status}"
 
 
-def record_outcome(delivery: BackchannelDelivery, client_id: str, error: str | None) -> None:
-    """Mark delivered, schedule a retry with backoff, or give up (the caller commits)."""
-    now = utcnow()
-    delivery.attempts += 1
-    if error is None:
-        delivery.delivered_at = now
-        delivery.last_error = None
-        return
-    delivery.last_error = error
-    if delivery.attempts >= current_app.config["BACKCHANNEL_MAX_ATTEMPTS"]:
-        delivery.gave_up_at = now
-        log.warning("back-channel logout to client %s abandoned: %s", client_id, error)
-    else:
-        delay = RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1)
-        delivery.next_attempt_at = now + timedelta(seconds=delay)
-        log.info("back-channel logout to client %s failed (%s); will retry", client_id, error)
+def _post_all(deliveries: Sequence[BackchannelDelivery]) -> list[outbox.Outcome]:
+    """POST the logout tokens of claimed deliveries in parallel; one outcome each."""
+    outcomes: list[outbox.Outcome] = [outbox.Failure("unknown client", final=True)] * len(
+        deliveries
+    )
+    jobs: list[tuple[int, str, str]] = []
+    for index, delivery in enumerate(deliveries):
+        client_id = db.session.scalar(
+            select(OAuthClient.client_id).where(OAuthClient.id == delivery.client_pk)
+        )
+        client = find_client(client_id)
+        if client is not None:
+            # Signed at each attempt: a logout token lives only LOGOUT_TOKEN_TTL_SECONDS.
+            token = build_logout_token(client, delivery.sub, delivery.sid)
+            jobs.append((index, delivery.uri, token))
+    timeout = current_app.config["BACKCHANNEL_TIMEOUT_MS"] / 1000
+    policy = outbound.current_policy()  # read here: the pool's threads have no app context
+    if jobs:
+        with ThreadPoolExecutor(max_workers=min(len(jobs), MAX_PARALLEL_POSTS)) as pool:
+            errors = list(
+                pool.map(lambda job: post_logout_token(job[1], job[2], timeout, policy), jobs)
+            )
+        for (index, _uri, _token), error in zip(jobs, errors, strict=True):
+            outcomes[index] = None if error is None else outbox.Failure(error)
+    return outcomes
 
 
 def deliver_due_logouts(limit: int = MAX_DELIVERIES_PER_RUN) -> tuple[int, int]:
@@ -147,52 +164,8 @@ def deliver_due_logouts(limit: int = MAX_DELIVERIES_PER_RUN) -> tuple[int, int]:
     The POSTs run concurrently, so one run lasts about one BACKCHANNEL_TIMEOUT_MS however
     many relying parties are slow or down.
     """
-    now = utcnow()
-    due = list(
-        db.session.scalars(
-            select(BackchannelDelivery)
-            .where(
-                BackchannelDelivery.delivered_at.is_(None),
-                BackchannelDelivery.gave_up_at.is_(None),
-                BackchannelDelivery.next_attempt_at <= now,
-            )
-            .order_by(BackchannelDelivery.id)
-            .limit(limit)
-        )
-    )
-    jobs: list[tuple[BackchannelDelivery, str, str]] = []
-    failed = 0
-    for delivery in due:
-        client_id = db.session.scalar(
-            select(OAuthClient.client_id).where(OAuthClient.id == delivery.client_pk)
-        )
-        client = find_client(client_id)
-        if client is None:
-            delivery.gave_up_at = now
-            failed += 1
-            continue
-        # Signed at each attempt: a logout token lives only LOGOUT_TOKEN_TTL_SECONDS.
-        jobs.append(
-            (delivery, client.client_id, build_logout_token(client, delivery.sub, delivery.sid))
-        )
-    timeout = current_app.config["BACKCHANNEL_TIMEOUT_MS"] / 1000
-    policy = outbound.current_policy()  # read here: the pool's threads have no app context
-    delivered = 0
-    if jobs:
-        with ThreadPoolExecutor(max_workers=min(len(jobs), MAX_PARALLEL_POSTS)) as pool:
-            errors = list(
-                pool.map(lambda job: post_logout_token(job[0].uri, job[2], timeout, policy), jobs)
-            )
-        for (delivery, client_id, _), error in zip(jobs, errors, strict=True):
-            # Logged under the id of the logout that queued the delivery.
-            with bound_request_id(delivery.request_id):
-                record_outcome(delivery, client_id, error)
-            if error is None:
-                delivered += 1
-            else:
-                failed += 1
-    db.session.commit()
-    return delivered, failed
+    run = DELIVERIES.run(_post_all, limit=limit, batch=limit)
+    return run.sent, run.retried + run.failed
 
 
 def deliver_after_request(response: object) -> object:

@@ -17,9 +17,11 @@ from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import synonym
 
 from passport.database import Base
 from passport.database import utcnow
+from passport.outbox import OutboxMixin
 
 
 class OAuthClient(Base):
@@ -198,25 +200,18 @@ class PendingAuthorization(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
-class BackchannelDelivery(Base):
-    """A logout token to POST to a client (Back-Channel Logout 1.0 §2.5), retried a few times."""
+class BackchannelDelivery(OutboxMixin, Base):
+    """A logout token to POST to a client (Back-Channel Logout 1.0 §2.5), through
+    passport/outbox.py; the token is signed afresh at each attempt (it lives
+    LOGOUT_TOKEN_TTL_SECONDS), so the row holds no token."""
 
     __tablename__ = "oauth_backchannel_deliveries"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
     client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
     uri: Mapped[str] = mapped_column(String(2000))
-    # The logout token is signed afresh at each attempt (it lives LOGOUT_TOKEN_TTL_SECONDS).
     sub: Mapped[str | None] = mapped_column(String(64))
     sid: Mapped[str | None] = mapped_column(String(64))
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
-    delivered_at: Mapped[datetime | None]
-    gave_up_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The request (a logout) that queued it: its attempts are logged under that id.
-    request_id: Mapped[str | None] = mapped_column(String(64))
+    # The outbox's ``sent_at`` under the name of Back-Channel Logout.
+    delivered_at: Mapped[datetime | None] = synonym("sent_at")
 
 
 class InitialAccessToken(Base):

@@ -41,8 +41,6 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from sqlalchemy import event
-from sqlalchemy import func
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import object_session
@@ -311,35 +309,17 @@ class ScrapeCollector(Collector):
             yield up
 
     def _database_gauges(self) -> Iterator[GaugeMetricFamily]:
-        from passport.accounts.mail_queue import PENDING
-        from passport.accounts.mail_queue import SENDING
-        from passport.accounts.models import OutgoingMail
+        from passport.accounts.mail_queue import MAILS
         from passport.database import utcnow
         from passport.extensions import db
-        from passport.oidc.models import BackchannelDelivery
+        from passport.oidc.backchannel import DELIVERIES
 
         now = utcnow()
-        waiting = OutgoingMail.status.in_((PENDING, SENDING))
         with db.engine.connect() as connection:
-            depth, oldest = connection.execute(
-                select(func.count(OutgoingMail.id), func.min(OutgoingMail.created_at)).where(
-                    waiting
-                )
-            ).one()
-            failed_mail = connection.scalar(
-                select(func.count(OutgoingMail.id)).where(OutgoingMail.status == "failed")
-            )
-            pending = connection.scalar(
-                select(func.count(BackchannelDelivery.id)).where(
-                    BackchannelDelivery.delivered_at.is_(None),
-                    BackchannelDelivery.gave_up_at.is_(None),
-                )
-            )
-            gave_up = connection.scalar(
-                select(func.count(BackchannelDelivery.id)).where(
-                    BackchannelDelivery.gave_up_at.is_not(None)
-                )
-            )
+            mails = MAILS.gauges(connection)
+            deliveries = DELIVERIES.gauges(connection)
+        depth, oldest, failed_mail = mails.waiting, mails.oldest_waiting, mails.failed
+        pending, gave_up = deliveries.waiting, deliveries.failed
         if oldest is not None and oldest.tzinfo is None:  # SQLite through Core: naive UTC
             oldest = oldest.replace(tzinfo=now.tzinfo)
         age = (now - oldest).total_seconds() if oldest is not None else 0.0
