@@ -1,7 +1,9 @@
 """The OpenAPI 3.1 description of the admin API, served at ``/api/v1/openapi.json``.
 
-Hand-written and kept the truth by the test suite: schemathesis generates requests from it
-and checks every answer (status, media type, body) against it. Change both together.
+The bodies' schemas come from the pydantic models that check requests and shape answers
+(passport/api/schemas.py, which says why pydantic); the paths, answers and security are
+written here. Schemathesis generates requests from the document and checks every answer
+(status, media type, body) against it.
 """
 
 from __future__ import annotations
@@ -16,144 +18,11 @@ from passport.api.auth import READ_SCOPE
 from passport.api.auth import WRITE_SCOPE
 from passport.api.problems import API_PREFIX
 from passport.api.problems import PROBLEM_MEDIA_TYPE
+from passport.api.schemas import DNI_SCHEMA
+from passport.api.schemas import component_schemas
 
-DNI = {"type": "string", "pattern": "^[0-9]{8}$", "examples": ["12345678"]}
-TIMESTAMP = {"type": "string", "format": "date-time"}
-NULLABLE_TEXT = {"type": ["string", "null"]}
-
-SCHEMAS: dict[str, Any] = {
-    "UserCreate": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["dni", "email", "given_name", "family_name"],
-        "properties": {
-            "dni": DNI,
-            "email": {"type": "string", "format": "email", "maxLength": 254},
-            "given_name": {"type": "string", "minLength": 1, "maxLength": 100},
-            "family_name": {"type": "string", "minLength": 1, "maxLength": 100},
-            "phone": {
-                **NULLABLE_TEXT,
-                "maxLength": 40,
-                "description": "International form, e.g. +51987654321 (separators ignored).",
-            },
-            "dre": {**NULLABLE_TEXT, "maxLength": 120},
-            "ugel": {**NULLABLE_TEXT, "maxLength": 120},
-            "send_activation_email": {
-                "type": "boolean",
-                "default": True,
-                "description": 'Mail "Generar tu contraseña" to a new user.',
-            },
-        },
-    },
-    "Action": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "reason": {
-                "type": ["string", "null"],
-                "description": "Why, for the audit log (spaces collapsed, cut at 500).",
-            }
-        },
-    },
-    "User": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": [
-            "dni",
-            "sub",
-            "email",
-            "email_verified",
-            "given_name",
-            "family_name",
-            "phone",
-            "phone_verified",
-            "dre",
-            "ugel",
-            "status",
-            "created_at",
-            "updated_at",
-        ],
-        "properties": {
-            "dni": DNI,
-            "sub": {"type": "string", "description": "The OpenID Connect subject."},
-            "email": {"type": "string"},
-            "email_verified": {"type": "boolean"},
-            "given_name": {"type": "string"},
-            "family_name": {"type": "string"},
-            "phone": NULLABLE_TEXT,
-            "phone_verified": {"type": "boolean"},
-            "dre": NULLABLE_TEXT,
-            "ugel": NULLABLE_TEXT,
-            "status": {
-                "type": "string",
-                "enum": ["pending", "active", "disabled"],
-                "description": "pending: has not generated a password yet.",
-            },
-            "created_at": TIMESTAMP,
-            "updated_at": TIMESTAMP,
-        },
-    },
-    "Session": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": [
-            "sid",
-            "created_at",
-            "last_seen_at",
-            "expires_at",
-            "ip_address",
-            "user_agent",
-            "device",
-            "amr",
-        ],
-        "properties": {
-            "sid": {"type": "string", "description": "The OpenID Connect session id."},
-            "created_at": TIMESTAMP,
-            "last_seen_at": TIMESTAMP,
-            "expires_at": TIMESTAMP,
-            "ip_address": NULLABLE_TEXT,
-            "user_agent": NULLABLE_TEXT,
-            "device": {
-                "type": "string",
-                "description": 'Readable browser and system, e.g. "Chrome en Windows".',
-            },
-            "amr": {"type": "array", "items": {"type": "string"}},
-        },
-    },
-    "SessionList": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["sessions"],
-        "properties": {
-            "sessions": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}
-        },
-    },
-    "Problem": {
-        "type": "object",
-        "description": "RFC 9457 problem details.",
-        "required": ["type", "title", "status"],
-        "properties": {
-            "type": {"type": "string", "format": "uri-reference"},
-            "title": {"type": "string"},
-            "status": {"type": "integer", "minimum": 400, "maximum": 599},
-            "detail": {"type": "string"},
-            "errors": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["field", "pointer", "detail"],
-                    "properties": {
-                        "field": {"type": "string"},
-                        "pointer": {"type": "string", "description": "RFC 6901 JSON Pointer."},
-                        "detail": {"type": "string"},
-                    },
-                },
-            },
-            "conflicting_fields": {"type": "array", "items": {"type": "string"}},
-        },
-    },
-}
+# The bodies' schemas, written by the models that check requests and shape answers.
+SCHEMAS: dict[str, Any] = component_schemas()
 
 HEADERS = {
     "WWW-Authenticate": {
@@ -207,7 +76,7 @@ DNI_PARAMETER = {
     "in": "path",
     "required": True,
     "description": "The user's DNI (eight digits).",
-    "schema": DNI,
+    "schema": {"type": "string", **DNI_SCHEMA},
 }
 
 

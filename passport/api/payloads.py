@@ -1,8 +1,8 @@
-"""Reading and checking request bodies of the admin API (JSON objects, bounded in size)."""
+"""Reading request bodies of the admin API (JSON objects, bounded in size); their members are
+checked by the models of passport/api/schemas.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -12,24 +12,6 @@ from passport import json_input
 from passport.accounts.errors import FieldError
 from passport.api.problems import ApiError
 from passport.api.problems import FieldProblem
-
-
-@dataclass(frozen=True)
-class Member:
-    """One member of a request object: its JSON type and whether it must be present."""
-
-    kind: type
-    required: bool = False
-    nullable: bool = False
-
-    def problem_with(self, value: Any) -> str | None:
-        """Why ``value`` does not fit, or None."""
-        if value is None:
-            return None if self.nullable else "must not be null"
-        if type(value) is not self.kind:  # bool is an int subclass: compare exactly
-            name = {str: "a string", bool: "a boolean"}.get(self.kind, self.kind.__name__)
-            return f"must be {name}" + (" or null" if self.nullable else "")
-        return None
 
 
 def is_json_media_type(mimetype: str) -> bool:
@@ -56,21 +38,6 @@ def read_json_object() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "The body must be a JSON object.")
     return body
-
-
-def check_members(body: dict[str, Any], members: dict[str, Member]) -> None:
-    """Every required member present, none unknown, each of its type; else ApiError 422."""
-    problems = [FieldProblem(name, "is not a known member") for name in body if name not in members]
-    for name, member in members.items():
-        if name not in body:
-            if member.required:
-                problems.append(FieldProblem(name, "is required"))
-            continue
-        reason = member.problem_with(body[name])
-        if reason:
-            problems.append(FieldProblem(name, reason))
-    if problems:
-        raise ApiError(422, "The request has invalid members.", errors=problems)
 
 
 def invalid_fields(errors: list[FieldError]) -> ApiError:

@@ -19,6 +19,7 @@ from passport.accounts.models import User
 from passport.accounts.services import find_user_by_dni
 from passport.accounts.validation import UserData
 from passport.accounts.validation import clean_user_data
+from passport.api import schemas
 from passport.api.errors import ConflictingUserError
 from passport.extensions import db
 from passport.login.models import SSOSession
@@ -102,33 +103,37 @@ def iso(moment: Any) -> str | None:
 
 
 def user_json(user: User) -> dict[str, Any]:
-    """The public view of a user (schema ``User`` of the OpenAPI document)."""
-    return {
-        "dni": user.dni,
-        "sub": user.sub,
-        "email": user.email,
-        "email_verified": user.email_verified,
-        "given_name": user.given_name,
-        "family_name": user.family_name,
-        "phone": user.phone_number,
-        "phone_verified": user.phone_number_verified,
-        "dre": user.dre,
-        "ugel": user.ugel,
-        "status": user.status.value,
-        "created_at": iso(user.created_at),
-        "updated_at": iso(user.updated_at),
-    }
+    """The public view of a user, checked by the model that documents it."""
+    return schemas.User.model_validate(
+        {
+            "dni": user.dni,
+            "sub": user.sub,
+            "email": user.email,
+            "email_verified": user.email_verified,
+            "given_name": user.given_name,
+            "family_name": user.family_name,
+            "phone": user.phone_number,
+            "phone_verified": user.phone_number_verified,
+            "dre": user.dre,
+            "ugel": user.ugel,
+            "status": user.status.value,
+            "created_at": iso(user.created_at),
+            "updated_at": iso(user.updated_at),
+        }
+    ).model_dump()
 
 
 def session_json(session: SSOSession) -> dict[str, Any]:
-    """The public view of an SSO session (schema ``Session``): never its cookie hash."""
-    return {
-        "sid": session.sid,
-        "created_at": iso(session.created_at),
-        "last_seen_at": iso(session.last_seen_at),
-        "expires_at": iso(session.expires_at),
-        "ip_address": session.ip_address,
-        "user_agent": session.user_agent,
-        "device": describe_device(session.user_agent),  # as Mi cuenta names it
-        "amr": list(session.amr or []),
-    }
+    """The public view of an SSO session (model ``Session``): never its cookie hash."""
+    return schemas.Session.model_validate(
+        {
+            "sid": session.sid,
+            "created_at": iso(session.created_at),
+            "last_seen_at": iso(session.last_seen_at),
+            "expires_at": iso(session.expires_at),
+            "ip_address": session.ip_address,
+            "user_agent": session.user_agent,
+            "device": describe_device(session.user_agent),  # as Mi cuenta names it
+            "amr": list(session.amr or []),
+        }
+    ).model_dump()

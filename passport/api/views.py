@@ -29,8 +29,6 @@ from passport.api.auth import ApiCaller
 from passport.api.auth import authenticate_caller
 from passport.api.errors import ConflictingUserError
 from passport.api.openapi import openapi_document
-from passport.api.payloads import Member
-from passport.api.payloads import check_members
 from passport.api.payloads import invalid_fields
 from passport.api.payloads import read_json_object
 from passport.api.problems import API_PREFIX
@@ -38,6 +36,9 @@ from passport.api.problems import NO_STORE
 from passport.api.problems import ApiError
 from passport.api.problems import from_problem
 from passport.api.problems import problem_response
+from passport.api.schemas import Action
+from passport.api.schemas import UserCreate
+from passport.api.schemas import parse
 from passport.api.users import provision_user
 from passport.api.users import refreshed
 from passport.api.users import session_json
@@ -49,19 +50,6 @@ from passport.oidc.userinfo import BearerError
 from passport.security.network import client_ip
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
-
-CREATE_MEMBERS = {
-    "dni": Member(str, required=True),
-    "email": Member(str, required=True),
-    "given_name": Member(str, required=True),
-    "family_name": Member(str, required=True),
-    "phone": Member(str, nullable=True),
-    "dre": Member(str, nullable=True),
-    "ugel": Member(str, nullable=True),
-    "send_activation_email": Member(bool),
-}
-# The optional body of an action on a person: why, for the audit log.
-ACTION_MEMBERS = {"reason": Member(str, nullable=True)}
 
 
 def api_rate_limit() -> str:
@@ -126,10 +114,7 @@ def action_reason() -> str | None:
     """The ``reason`` of an optional JSON body (an empty body, whatever its type: none)."""
     if not request.get_data(cache=True):
         return None
-    body = read_json_object()
-    check_members(body, ACTION_MEMBERS)
-    reason = body.get("reason")
-    return reason if isinstance(reason, str) else None
+    return parse(Action, read_json_object()).reason
 
 
 def acting(caller: ApiCaller) -> dict[str, Any]:
@@ -149,13 +134,11 @@ def openapi() -> Response:
 @authorised(WRITE_SCOPE)
 def create(caller: ApiCaller) -> Response:
     """Create a user; the same DNI with the same data answers 200 with the existing user."""
-    body = read_json_object()
-    check_members(body, CREATE_MEMBERS)
-    send_mail = body.pop("send_activation_email", True)
+    body = parse(UserCreate, read_json_object())
     try:
         outcome = provision_user(
-            body,
-            send_activation_email=send_mail,
+            body.model_dump(exclude_unset=True, exclude={"send_activation_email"}),
+            send_activation_email=body.send_activation_email,
             client_id=caller.client_id,
             ip_address=client_ip(),
         )
