@@ -88,6 +88,15 @@ wait_until_up() {
   return 1
 }
 
+# migrate_and_serve APP PORT URL: `APP db upgrade`, then `APP serve` until URL answers.
+migrate_and_serve() {
+  timeout 120 "$VENV/bin/$1" db upgrade >"$WORK/$1-upgrade.log" 2>&1
+  say "ok: $1 db upgrade"
+  "$VENV/bin/$1" serve --port "$2" >"$WORK/$1-serve.log" 2>&1 &
+  PIDS+=("$!")
+  wait_until_up "$1" "$!" "$3"
+}
+
 if [[ "${TEST_DATABASE_URL:-}" == postgresql* ]]; then
   # libpq's URL: the server of TEST_DATABASE_URL, its maintenance database.
   SERVER_URL="$("$PYTHON" -c 'import sys, urllib.parse as u
@@ -126,13 +135,9 @@ say "ok: the packages come from the wheel; top-level names minedu_sso, passport,
 PASSPORT_PORT="$(free_port)"
 export PASSPORT_ISSUER="http://127.0.0.1:$PASSPORT_PORT"
 fresh_database passport PASSPORT_DATABASE_URL
-timeout 120 "$VENV/bin/passport" db upgrade >"$WORK/passport-upgrade.log" 2>&1
-say "ok: passport db upgrade"
-"$VENV/bin/passport" serve --port "$PASSPORT_PORT" >"$WORK/passport-serve.log" 2>&1 &
-PIDS+=("$!")
-wait_until_up passport "$!" "$PASSPORT_ISSUER/healthz"
+migrate_and_serve passport "$PASSPORT_PORT" "$PASSPORT_ISSUER/healthz"
 fetch "$PASSPORT_ISSUER/ingresar" 'name="username"'
-fetch "$PASSPORT_ISSUER/ingresar" 'Username' en
+fetch "$PASSPORT_ISSUER/ingresar" '<label for="username">Username</label>' en  # translations
 curl --silent --show-error --fail --max-time 10 "$PASSPORT_ISSUER/.well-known/openid-configuration" |
   "$VENV/bin/python" -c 'import json, sys; assert json.load(sys.stdin)["issuer"] == sys.argv[1]' \
     "$PASSPORT_ISSUER"
@@ -143,11 +148,7 @@ AYNI_PORT="$(free_port)"
 export AYNI_ISSUER="$PASSPORT_ISSUER"
 export AYNI_BASE_URL="http://127.0.0.1:$AYNI_PORT"
 fresh_database ayni AYNI_DATABASE_URL
-timeout 120 "$VENV/bin/ayni" db upgrade >"$WORK/ayni-upgrade.log" 2>&1
-say "ok: ayni db upgrade"
-"$VENV/bin/ayni" serve --port "$AYNI_PORT" >"$WORK/ayni-serve.log" 2>&1 &
-PIDS+=("$!")
-wait_until_up ayni "$!" "$AYNI_BASE_URL/"
+migrate_and_serve ayni "$AYNI_PORT" "$AYNI_BASE_URL/"
 fetch "$AYNI_BASE_URL/" 'Plataforma de Servicios para el Servidor Público'
 fetch "$AYNI_BASE_URL/static/ayni.css" '{'
 say "passed"
