@@ -2,9 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml setup.py | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint check-postgres
+.PHONY: install demo test lint typecheck check-wheel check-postgres
 
 install: $(STAMP) node_modules/.package-lock.json
 
@@ -12,7 +12,7 @@ install: $(STAMP) node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -27,8 +27,18 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# 2. The whole suite: lint, then the tests on SQLite, then again on PostgreSQL when
-#    TEST_DATABASE_URL names one (CI sets postgresql+psycopg://postgres@127.0.0.1:5432/test).
-test: lint
+# mypy --strict on the packages named in pyproject.toml ([tool.mypy] files).
+typecheck: install
+	$(BIN)/mypy
+
+# The wheel, installed outside the checkout, migrates and serves (scripts/check_wheel.sh).
+check-wheel: install
+	scripts/check_wheel.sh
+
+# 2. The whole suite: lint and types, then the tests on SQLite, then again on PostgreSQL when
+#    TEST_DATABASE_URL names one (CI sets postgresql+psycopg://postgres@127.0.0.1:5432/test),
+#    then the wheel check (on that PostgreSQL too, when named).
+test: lint typecheck
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest; fi
+	scripts/check_wheel.sh

@@ -57,7 +57,7 @@ def main() -> None:
 
     from flask_migrate import upgrade
 
-    from config import DevelopmentConfig
+    from minedu_sso.settings import DevelopmentConfig
     from passport import create_app
     from passport.extensions import db
 

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 from typing import get_type_hints
 
-from config.environment import ConfigError
-from config.environment import environment_name
-from config.environment import settings_from_env
+from minedu_sso.settings.environment import ConfigError
+from minedu_sso.settings.environment import environment_name
+from minedu_sso.settings.environment import settings_from_env
 
 __all__ = [
     "BaseConfig",

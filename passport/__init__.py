@@ -11,15 +11,13 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from config import DEVELOPMENT_SECRET_KEY
-from config import BaseConfig
-from config import ConfigError
-from config import config_from_env
+from minedu_sso.resources import resource_dir
+from minedu_sso.settings import DEVELOPMENT_SECRET_KEY
+from minedu_sso.settings import BaseConfig
+from minedu_sso.settings import ConfigError
+from minedu_sso.settings import config_from_env
 
 __version__ = "4.0.0"
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations" / "passport"
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +47,8 @@ def create_app(
 
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
+        # The checkout's templates/ (editable install) or the wheel's copy: one lookup.
+        template_folder=resource_dir("passport.templates"),
         static_folder="static",
         static_url_path="/static",
     )
@@ -66,7 +65,7 @@ def create_app(
     with app.app_context():
         for engine in db.engines.values():
             tune_engine(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    migrate.init_app(app, db, directory=resource_dir("passport.migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     # Hooks run by `passport db upgrade` after the schema is current (e.g. the first key).

@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 
 def build_app() -> Flask:
     """Create the app from the environment, reporting bad settings in one line."""
-    from config import ConfigError
+    from minedu_sso.settings import ConfigError
     from passport import create_app
 
     try:

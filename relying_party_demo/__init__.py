@@ -13,15 +13,13 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from config.ayni import AYNI_DEVELOPMENT_SECRET_KEY
-from config.ayni import AyniConfig
-from config.ayni import ConfigError
-from config.ayni import ayni_config_from_env
+from minedu_sso.resources import resource_dir
+from minedu_sso.settings.ayni import AYNI_DEVELOPMENT_SECRET_KEY
+from minedu_sso.settings.ayni import AyniConfig
+from minedu_sso.settings.ayni import ConfigError
+from minedu_sso.settings.ayni import ayni_config_from_env
 
 __version__ = "1.0.0"
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations" / "ayni"
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +28,7 @@ def create_app(
     config: type[AyniConfig] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Flask:
     """Build AYNI_SERVIDOR from a settings class (default: the ``AYNI_*`` environment)."""
-    from passport.logs import install_request_log
+    from minedu_sso.logs import install_request_log
     from relying_party_demo import auth
     from relying_party_demo import boletas
     from relying_party_demo import errors
@@ -42,12 +40,13 @@ def create_app(
     from relying_party_demo.extensions import db
     from relying_party_demo.extensions import migrate
 
+    # Flask's default instance folder: instance/ beside the checkout's packages, or
+    # <prefix>/var/relying_party_demo-instance for an installed wheel.
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
+        template_folder=resource_dir("relying_party_demo.templates"),
         static_folder="static",
         static_url_path="/static",
-        instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.update(ayni_config_from_env(base=config))
     if overrides:
@@ -64,7 +63,7 @@ def create_app(
     migrate.init_app(
         app,
         db,
-        directory=str(MIGRATIONS_DIR),
+        directory=resource_dir("relying_party_demo.migrations"),
         render_as_batch=True,
         version_table="ayni_alembic_version",
     )

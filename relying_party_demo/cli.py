@@ -22,7 +22,7 @@ def fail(message: str, code: int = 1) -> None:
 
 def build_app() -> Flask:
     """Create the app from the environment, reporting bad settings in one line."""
-    from config.ayni import ConfigError
+    from minedu_sso.settings.ayni import ConfigError
     from relying_party_demo import create_app
 
     try:

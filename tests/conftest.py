@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from config import TestingConfig
+from minedu_sso.settings import TestingConfig
 
 
 def pytest_report_header(config: pytest.Config) -> str:

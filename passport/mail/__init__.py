@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def init_app(app: Flask) -> None:
     """Set up Flask-Mail and pick the transport (smtp, outbox or console)."""
-    from config import ConfigError
+    from minedu_sso.settings import ConfigError
     from passport.extensions import mail
     from passport.mail.transports import transport_from_settings
 

@@ -82,7 +82,7 @@ class ConsoleTransport:
 
 def transport_from_settings(backend: str, outbox: str | None) -> MailTransport:
     """The transport named by MAIL_BACKEND."""
-    from config import ConfigError
+    from minedu_sso.settings import ConfigError
 
     if backend == "smtp":
         return SmtpTransport()

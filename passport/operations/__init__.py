@@ -16,7 +16,7 @@ from flask import Response
 from flask import abort
 from flask import current_app
 
-from config import ConfigError
+from minedu_sso.settings import ConfigError
 from passport.security.network import Network
 
 bp = Blueprint("operations", __name__)

@@ -17,7 +17,7 @@ from flask import has_request_context
 from flask import request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import ConfigError
+from minedu_sso.settings import ConfigError
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

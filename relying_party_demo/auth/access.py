@@ -12,7 +12,7 @@ from flask import redirect
 from flask import session
 from flask import url_for
 
-from passport.logs import note
+from minedu_sso.logs import note
 from relying_party_demo.auth.models import LocalSession
 from relying_party_demo.auth.sessions import ServerSession
 

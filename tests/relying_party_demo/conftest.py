@@ -161,7 +161,7 @@ def ayni_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
 def make_ayni_app(database_url: str, issuer_url: str, **overrides: Any) -> Flask:
     """Build AYNI_SERVIDOR for tests."""
-    from config.ayni import AyniTestingConfig
+    from minedu_sso.settings.ayni import AyniTestingConfig
     from relying_party_demo import create_app
 
     settings: dict[str, Any] = {

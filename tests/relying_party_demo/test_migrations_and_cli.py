@@ -93,8 +93,8 @@ def test_unsafe_production_settings_stop_the_command_in_one_line(tmp_path: Path)
 
 
 def test_production_refuses_a_plain_http_issuer(ayni_database_url: str) -> None:
-    from config.ayni import AyniProductionConfig
-    from config.ayni import ConfigError
+    from minedu_sso.settings.ayni import AyniProductionConfig
+    from minedu_sso.settings.ayni import ConfigError
     from relying_party_demo import create_app
 
     settings = {

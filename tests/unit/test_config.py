@@ -6,11 +6,11 @@ import contextlib
 
 import pytest
 
-from config import ConfigError
-from config import DevelopmentConfig
-from config import ProductionConfig
-from config import TestingConfig
-from config import config_from_env
+from minedu_sso.settings import ConfigError
+from minedu_sso.settings import DevelopmentConfig
+from minedu_sso.settings import ProductionConfig
+from minedu_sso.settings import TestingConfig
+from minedu_sso.settings import config_from_env
 
 
 def test_every_setting_is_overridable_by_its_environment_variable() -> None:
@@ -190,8 +190,8 @@ def test_ayni_cannot_pick_its_test_settings_from_the_environment(
     from click.testing import CliRunner
 
     import relying_party_demo.serving
-    from config.ayni import AyniTestingConfig
-    from config.ayni import ayni_config_from_env
+    from minedu_sso.settings.ayni import AyniTestingConfig
+    from minedu_sso.settings.ayni import ayni_config_from_env
     from relying_party_demo.cli import cli as ayni_cli
 
     with pytest.raises(ConfigError, match="AYNI_ENV=testing is only for the test suite"):

@@ -1,4 +1,4 @@
-"""passport/logs.py: request ids, the access line, the JSON formatter, the gunicorn logger."""
+"""minedu_sso/logs.py: request ids, the access line, the JSON formatter, the gunicorn logger."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from passport.logs import JsonFormatter
-from passport.logs import bound_request_id
-from passport.logs import carrying_request_id
-from passport.logs import choose_request_id
-from passport.logs import current_request_id
-from passport.logs import install_request_log
-from passport.logs import note
+from minedu_sso.logs import JsonFormatter
+from minedu_sso.logs import bound_request_id
+from minedu_sso.logs import carrying_request_id
+from minedu_sso.logs import choose_request_id
+from minedu_sso.logs import current_request_id
+from minedu_sso.logs import install_request_log
+from minedu_sso.logs import note
 
 ACCESS = "tests.access"
 
@@ -148,8 +148,8 @@ def root_logging() -> Iterator[None]:
 def test_gunicorn_lines_are_json_and_drop_raw_uris() -> None:
     from gunicorn.config import Config
 
-    from passport.serving import JsonLogger
-    from passport.serving import gunicorn_options
+    from minedu_sso.serving import JsonLogger
+    from minedu_sso.serving import gunicorn_options
 
     config = Config()
     for key, value in gunicorn_options(host="127.0.0.1", port=1, workers=1, threads=1).items():

@@ -7,10 +7,10 @@ from typing import get_type_hints
 
 import pytest
 
-from config import ALIASES
-from config import BaseConfig
-from config.ayni import AYNI_ALIASES
-from config.ayni import AyniConfig
+from minedu_sso.settings import ALIASES
+from minedu_sso.settings import BaseConfig
+from minedu_sso.settings.ayni import AYNI_ALIASES
+from minedu_sso.settings.ayni import AyniConfig
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 

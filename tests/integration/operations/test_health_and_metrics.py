@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 
-from config import ConfigError
+from minedu_sso.settings import ConfigError
 from passport.accounts.models import User
 from passport.database import is_database_unavailable
 from passport.database import utcnow

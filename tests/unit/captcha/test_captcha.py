@@ -150,7 +150,7 @@ def test_a_disabled_captcha_checks_true(database_url: str, outbox_dir: Path) -> 
 
 
 def test_production_refuses_a_test_answer(database_url: str, outbox_dir: Path) -> None:
-    from config import ConfigError
+    from minedu_sso.settings import ConfigError
 
     with pytest.raises(ConfigError, match="CAPTCHA_TEST_ANSWER"):
         make_test_app(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from config import ConfigError
+from minedu_sso.settings import ConfigError
 from passport import mail as mail_capability
 from passport.mail import MailDeliveryError
 from passport.mail import send_message

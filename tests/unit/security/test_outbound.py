@@ -326,7 +326,7 @@ def test_https_dials_the_checked_address_and_verifies_the_urls_host(
 
 
 def test_a_malformed_allow_list_stops_the_start(database_url, outbox_dir) -> None:
-    from config import ConfigError
+    from minedu_sso.settings import ConfigError
     from tests.conftest import make_test_app
 
     with pytest.raises(ConfigError, match="OUTBOUND_ALLOW"):

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from passport import PROJECT_ROOT
+import passport
 from passport.security.password_policy import FORBIDDEN_CHARACTERS
 from passport.security.password_policy import password_rules
 
-SCRIPT = PROJECT_ROOT / "passport" / "static" / "js" / "password-policy.js"
+SCRIPT = Path(passport.__file__).parent / "static" / "js" / "password-policy.js"
 
 SAMPLES = [
     "",

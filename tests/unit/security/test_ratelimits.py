@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from config import ConfigError
+from minedu_sso.settings import ConfigError
 from passport.security.network import is_in_networks
 from passport.security.network import parse_networks
 from passport.security.ratelimits import _account_limit

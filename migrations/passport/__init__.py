@@ -1,0 +1,1 @@
+"""Passport's Alembic history; installed as the package ``passport.migrations`` (setup.py)."""
