@@ -35,10 +35,10 @@ typecheck: install
 check-wheel: install
 	scripts/check_wheel.sh
 
-# 2. The whole suite: lint and types, then the tests on SQLite, then again on PostgreSQL when
-#    TEST_DATABASE_URL names one (CI sets postgresql+psycopg://postgres@127.0.0.1:5432/test),
-#    then the wheel check (on that PostgreSQL too, when named).
+# 2. The whole suite: lint and types, the wheel check (on PostgreSQL when TEST_DATABASE_URL
+#    names one), then the tests on SQLite, then again on that PostgreSQL (CI sets
+#    postgresql+psycopg://postgres@127.0.0.1:5432/test). pytest's summary is the last line.
 test: lint typecheck
+	scripts/check_wheel.sh
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest; fi
-	scripts/check_wheel.sh
