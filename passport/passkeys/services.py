@@ -562,3 +562,17 @@ def prove_in_session(session: SSOSession, credential: Any, info: RequestInfo) ->
     session.acr = acr_for(session.amr)
     session.auth_time = utcnow()
     db.session.commit()
+
+
+def record_sign_in(user: User, amr: list[str], info: RequestInfo) -> None:
+    """A sign-in completed with a passkey, as every sign-in is recorded ("Actividad
+    reciente", metrics); the caller's start_sso_session commits it."""
+    record_event(
+        "login_succeeded",
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        client_id=info.client_id,
+        ip_address=info.ip_address,
+        user_agent=info.user_agent,
+        details={"amr": amr, "method": "passkey"},
+    )

@@ -19,6 +19,7 @@ from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session as browser_session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -27,16 +28,21 @@ from werkzeug.wrappers import Response
 from passport.account.access import no_store
 from passport.account.access import sign_in_and_return
 from passport.account.access import signed_in
+from passport.accounts.models import User
+from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.login.resume import find_pending_authorization
 from passport.login.resume import local_next
 from passport.login.resume import sign_in_destination
 from passport.login.sessions import current_sso_session
 from passport.login.sessions import start_sso_session
+from passport.login.views import CHALLENGE_KEY
 from passport.login.views import notify_lockout_after_response
 from passport.login.views import request_info
 from passport.mfa.assurance import PASSKEY_AMR
 from passport.mfa.assurance import acr_for
+from passport.mfa.assurance import with_passkey
+from passport.mfa.challenges import find_challenge
 from passport.mfa.errors import AccountLocked
 from passport.mfa.services import user_has_totp
 from passport.passkeys import services
@@ -133,7 +139,45 @@ def sign_in() -> ResponseReturnValue:
     except (PasskeyError, AccountLocked) as error:
         return refusal(error)
     amr = list(PASSKEY_AMR)
+    services.record_sign_in(passed.user, amr, info)
     start_sso_session(passed.user, amr, acr=acr_for(amr))
+    return no_store(jsonify({"redirect": sign_in_destination(pending, next_url)}))
+
+
+@bp.post("/ingresar/verificacion/llave/opciones")
+@login_rate_limit
+def second_step_options() -> ResponseReturnValue:
+    """Options for the sign-in's second step: the passkeys of the person whose password passed."""
+    challenge = find_challenge(browser_session.get(CHALLENGE_KEY))
+    user = db.session.get(User, challenge.user_id) if challenge is not None else None
+    if user is None:
+        return refusal(ChallengeUnusable())
+    return options_response(services.step_up_options(user))
+
+
+@bp.post("/ingresar/verificacion/llave")
+@login_rate_limit
+def second_step() -> ResponseReturnValue:
+    """The sign-in's second step with a passkey instead of a TOTP code."""
+    challenge = find_challenge(browser_session.get(CHALLENGE_KEY))
+    user = db.session.get(User, challenge.user_id) if challenge is not None else None
+    if challenge is None or user is None:
+        return refusal(ChallengeUnusable())
+    authz_id, next_url = challenge.authz_id, challenge.next_url
+    info = request_info(client_id=challenge.client_id)
+    try:
+        services.verify_assertion(posted_credential(), ChallengePurpose.STEP_UP, info, user=user)
+    except (PasskeyError, AccountLocked) as error:
+        return refusal(error)
+    # Single use, as with a code: the password's pending step is spent.
+    spent = find_challenge(browser_session.pop(CHALLENGE_KEY, None), lock=True)
+    if spent is None:
+        return refusal(ChallengeUnusable())
+    db.session.delete(spent)
+    amr = with_passkey(["pwd"])
+    services.record_sign_in(user, amr, info)
+    start_sso_session(user, amr, acr=acr_for(amr))
+    pending = find_pending_authorization(authz_id)
     return no_store(jsonify({"redirect": sign_in_destination(pending, next_url)}))
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from passport.audit.models import AuditEvent
 from passport.extensions import db
+from passport.login.models import SSOSession
 from passport.mfa.assurance import ACR_MFA
 from passport.mfa.assurance import ACR_PHISHING_RESISTANT
 from passport.passkeys.models import Passkey
@@ -174,3 +175,35 @@ def test_an_admin_of_another_territory_cannot_remove_it(
     response = console.post(url, data={"csrf_token": token, "reason": "x"})
     assert response.status_code == 404
     assert db.session.get(Passkey, passkey.id) is not None
+
+
+def test_a_totp_user_may_use_a_passkey_as_the_second_step(
+    app: Flask, client: FlaskClient, authenticator: SoftAuthenticator
+) -> None:
+    user = make_user()
+    register(client, user, authenticator)
+    enrol_totp(user)
+    browser = app.test_client()
+    first = password_step(browser, user.dni)
+    assert first.headers["Location"] == "/ingresar/verificacion"
+    token = csrf(browser, "/ingresar/verificacion")
+    options = post_json(browser, "/ingresar/verificacion/llave/opciones", token).get_json()
+    done = post_json(
+        browser, "/ingresar/verificacion/llave", token, {"credential": authenticator.get(options)}
+    )
+    assert done.status_code == 200, done.get_json()
+    session = db.session.scalar(
+        select(SSOSession).where(SSOSession.user_id == user.id).order_by(SSOSession.id.desc())
+    )
+    assert session is not None
+    assert session.amr == ["pwd", "swk", "user", "mfa"]
+    assert session.acr == PR
+    # The pending second step is spent: the same answer cannot be replayed.
+    again = post_json(browser, "/ingresar/verificacion/llave", token, {"credential": {}})
+    assert again.get_json()["error"] == "expired"
+
+
+def test_the_second_step_without_a_password_is_refused(app: Flask, client: FlaskClient) -> None:
+    token = csrf(client, "/ingresar")
+    answer = post_json(client, "/ingresar/verificacion/llave/opciones", token)
+    assert answer.status_code == 400
