@@ -39,9 +39,10 @@ class AcrRequest:
 
     @property
     def insists_on_phishing_resistant(self) -> bool:
-        """Only the passkey value is acceptable (essential, or no weaker value listed):
-        Passport then refuses password-only and TOTP sessions for this request."""
-        return self.prefers_phishing_resistant and (self.is_essential or len(self.known) == 1)
+        """The passkey value is the only one Passport knows in the request (voluntary or
+        essential): Passport then refuses password-only and TOTP sessions for this request.
+        A weaker value listed after it makes it a preference instead."""
+        return self.prefers_phishing_resistant and len(self.known) == 1
 
     def accepts(self, achieved: str | None) -> bool:
         """Whether ``achieved`` meets an essential request."""

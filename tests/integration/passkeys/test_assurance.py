@@ -3,6 +3,8 @@ admin console's second factor, and the help desk's removal."""
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -207,3 +209,27 @@ def test_the_second_step_without_a_password_is_refused(app: Flask, client: Flask
     token = csrf(client, "/ingresar")
     answer = post_json(client, "/ingresar/verificacion/llave/opciones", token)
     assert answer.status_code == 400
+
+
+def test_an_essential_claim_accepting_mfa_too_takes_a_totp_session(
+    app: Flask, client: FlaskClient
+) -> None:
+    rp = register_client(skip_consent=True)
+    user = make_user()
+    enrol_totp(user)
+    sign_in(app, client, user, ["pwd", "otp"])
+    claims = json.dumps({"id_token": {"acr": {"essential": True, "values": [PR, ACR_MFA]}}})
+    response = authorize(client, rp, claims=claims)
+    assert "code" in query_of(response.headers["Location"])
+
+
+def test_an_essential_phishing_resistant_claim_refuses_totp(
+    app: Flask, client: FlaskClient
+) -> None:
+    rp = register_client(skip_consent=True)
+    user = make_user()
+    enrol_totp(user)
+    sign_in(app, client, user, ["pwd", "otp"])
+    claims = json.dumps({"id_token": {"acr": {"essential": True, "values": [PR]}}})
+    response = authorize(client, rp, claims=claims)
+    assert query_of(response.headers["Location"])["error"] == "access_denied"
