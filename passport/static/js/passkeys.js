@@ -40,11 +40,18 @@
     };
   }
 
+  // The button's token, else the page form's (the sign-in page renders only one token, so
+  // two renders differ in nothing but that token).
+  function csrfToken(button) {
+    var input = document.querySelector('input[name="csrf_token"]');
+    return button.dataset.csrf || (input ? input.value : "");
+  }
+
   function post(button, url, body) {
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": button.dataset.csrf },
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(button) },
       body: JSON.stringify(body || {})
     }).then(function (response) {
       return response.json().then(function (data) {

@@ -15,7 +15,7 @@ from tests.integration.mfa.conftest import known_captcha  # noqa: F401 - autouse
 from tests.integration.mfa.conftest import password_step
 from tests.soft_authenticator import SoftAuthenticator
 
-_CSRF = re.compile(r'(?:data-csrf="|name="csrf_token" value=")([^"]+)"')
+_CSRF = re.compile(r'(?:data-csrf="|name="csrf_token"[^>]*value=")([^"]+)"')
 PAGE = "/mi-cuenta/llaves-de-acceso"
 
 
@@ -25,7 +25,7 @@ def authenticator(app: Flask) -> SoftAuthenticator:
 
 
 def csrf(client: FlaskClient, path: str) -> str:
-    """The CSRF token of ``path`` (a passkey button's, or the menu's sign-out form's)."""
+    """The CSRF token of ``path`` (a passkey button's, or the page's first form's)."""
     found = _CSRF.search(client.get(path).get_data(as_text=True))
     assert found, f"no CSRF token on {path}"
     return found.group(1)

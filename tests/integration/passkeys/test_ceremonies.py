@@ -212,3 +212,13 @@ def test_rename_keeps_the_name_clean(client: FlaskClient, authenticator: SoftAut
     assert passkey.name == "Mi laptop"
     other = make_user()
     assert db.session.get(User, other.id) is not None
+
+
+def test_the_sign_in_page_renders_one_csrf_token(client: FlaskClient) -> None:
+    """A second (time-stamped) token would make two renders of the page differ, which the
+    same-answer-for-every-refusal check (login/test_sign_in.py) must not see."""
+    page = client.get("/ingresar").get_data(as_text=True)
+    token = csrf(client, "/ingresar")
+    assert 'id="passkey-login"' in page
+    assert "data-csrf" not in page
+    assert token
