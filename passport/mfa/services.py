@@ -19,6 +19,7 @@ from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.login.services import RequestInfo
+from passport.login.services import record_lockout
 from passport.login.sessions import SessionFacts
 from passport.mfa.assurance import SECOND_FACTOR_METHOD
 from passport.mfa.assurance import acr_for
@@ -187,16 +188,7 @@ def check_signed_in_code(user: User, code: str, info: RequestInfo, event: str) -
         )
         _audit(event, user, info, outcome="failure", details={"reason": "code"})
         if locked_until is not None:
-            # Audited like the lockouts of the sign-in steps: the owner's activity page and
-            # passport_lockouts_total see every lockout.
-            record_event(
-                "account_locked",
-                subject_user_id=user.id,
-                subject_dni=user.dni,
-                ip_address=info.ip_address,
-                user_agent=info.user_agent,
-                details={"lockouts": user.lockouts, "locked_until": locked_until.isoformat()},
-            )
+            record_lockout(user, locked_until, info)
         db.session.commit()
         if locked_until is not None:
             raise AccountLocked(locked_until, user.id) from None

@@ -41,6 +41,7 @@ from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.login.services import RequestInfo
+from passport.login.services import record_lockout
 from passport.mfa.errors import AccountLocked
 from passport.passkeys.errors import CeremonyFailed
 from passport.passkeys.errors import ChallengeUnusable
@@ -390,23 +391,23 @@ def counter_regressed(stored: int, received: int) -> bool:
     return (stored != 0 or received != 0) and received <= stored
 
 
+def _count_failure(user: User, info: RequestInfo) -> None:
+    """Count a failure toward the account's lockout (as a wrong password); raise
+    AccountLocked, after auditing it, when this failure locks the account; no commit."""
+    locked_until = register_failed_login(
+        user, LockoutPolicy.from_config(current_app.config), utcnow()
+    )
+    if locked_until is not None:
+        record_lockout(user, locked_until, info)
+        db.session.commit()
+        raise AccountLocked(locked_until, user.id)
+
+
 def _fail(owner: User, passkey: Passkey, info: RequestInfo, reason: str) -> Assertion:
     """A failed assertion on a known account: counts toward its lockout; commits; raises."""
-    locked_until = register_failed_login(
-        owner, LockoutPolicy.from_config(current_app.config), utcnow()
-    )
-    _audit_failure(owner, info, reason, passkey_id=passkey.id)
-    if locked_until is not None:
-        record_event(
-            "account_locked",
-            subject_user_id=owner.id,
-            subject_dni=owner.dni,
-            ip_address=info.ip_address,
-            user_agent=info.user_agent,
-            details={"lockouts": owner.lockouts, "locked_until": locked_until.isoformat()},
-        )
-        db.session.commit()
-        raise AccountLocked(locked_until, owner.id)
+    # One commit after the count: the owner's row stays locked (PostgreSQL) until then.
+    _record_failure(owner, info, reason, passkey_id=passkey.id)
+    _count_failure(owner, info)
     db.session.commit()
     if reason == "counter":
         raise CounterRegressed()
@@ -510,6 +511,11 @@ def _audit(
 
 def _audit_failure(user: User | None, info: RequestInfo, reason: str, **details: Any) -> None:
     """A refused passkey assertion; commits (the refusal raises right after)."""
+    _record_failure(user, info, reason, **details)
+    db.session.commit()
+
+
+def _record_failure(user: User | None, info: RequestInfo, reason: str, **details: Any) -> None:
     record_event(
         "passkey.failed",
         outcome="failure",
@@ -520,7 +526,6 @@ def _audit_failure(user: User | None, info: RequestInfo, reason: str, **details:
         user_agent=info.user_agent,
         details={"reason": reason, **details},
     )
-    db.session.commit()
 
 
 def confirm_password(session: SSOSession, password: str, info: RequestInfo) -> bool:
@@ -536,13 +541,9 @@ def confirm_password(session: SSOSession, password: str, info: RequestInfo) -> b
     if is_locked(user, now):
         raise AccountLocked(None)
     if not verify_password(user.password_hash, password):
-        locked_until = register_failed_login(
-            user, LockoutPolicy.from_config(current_app.config), now
-        )
         _audit("passkey.reauthenticated", user, info, outcome="failure", reason="password")
+        _count_failure(user, info)
         db.session.commit()
-        if locked_until is not None:
-            raise AccountLocked(locked_until, user.id)
         return False
     register_successful_login(user)
     session.auth_time = now
