@@ -1,11 +1,13 @@
 """Who may enter the console: checked on the server before every ``/admin`` request.
 
 In order: a live SSO session (else the sign-in page, coming back here), the admin flag (else
-404: the console does not reveal itself to others), TOTP or a passkey enrolled (else enrolment), the
-second factor (TOTP or a passkey) proven in this session (else step-up), and console activity within
+404: the console does not reveal itself to others), TOTP or a passkey enrolled (else
+enrolment), the second factor (TOTP or a passkey) proven in this session (else step-up, with
+the passkey when the admin has one), and console activity within
 ``ADMIN_IDLE_TIMEOUT_MINUTES`` (else the session loses its second factor and steps up again).
 The first console request of a session counts as activity only if the session was signed in
-(with TOTP, which sets ``auth_time``) within that limit; otherwise it steps up first.
+(with the second factor, which sets ``auth_time``) within that limit; otherwise it steps up
+first.
 Every admin response is ``Cache-Control: no-store``. CSRF is checked app-wide by Flask-WTF.
 """
 
