@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from passport.accounts.models import User
 from passport.audit.models import AuditEvent
 from passport.extensions import db
 from passport.login.models import SSOSession
@@ -132,17 +133,30 @@ def test_an_admin_without_totp_or_passkey_still_enrols(app: Flask, client: Flask
     assert client.get("/admin/").headers["Location"].startswith("/mi-cuenta/doble-factor")
 
 
-def test_a_scoped_admin_removes_a_passkey_with_a_reason(
-    app: Flask, client: FlaskClient, authenticator: SoftAuthenticator, outbox
-) -> None:  # type: ignore[no-untyped-def]
+def teacher_with_passkey(
+    client: FlaskClient, authenticator: SoftAuthenticator
+) -> tuple[User, Passkey]:
     teacher = make_user(dre="DRE CUSCO", ugel="UGEL CUSCO")
     register(client, teacher, authenticator)
     passkey = db.session.scalar(select(Passkey).where(Passkey.user_id == teacher.id))
     assert passkey is not None
-    admin = make_user(is_admin=True, admin_dre="DRE CUSCO")
+    return teacher, passkey
+
+
+def console_of(app: Flask, **scope: str) -> tuple[User, FlaskClient]:
+    """A scoped admin and a browser signed in to the console as that admin."""
+    admin = make_user(is_admin=True, **scope)
     enrol_totp(admin)
     console = app.test_client()
     sign_in(app, console, admin, ["pwd", "otp"])
+    return admin, console
+
+
+def test_a_scoped_admin_removes_a_passkey_with_a_reason(
+    app: Flask, client: FlaskClient, authenticator: SoftAuthenticator, outbox
+) -> None:  # type: ignore[no-untyped-def]
+    teacher, passkey = teacher_with_passkey(client, authenticator)
+    admin, console = console_of(app, admin_dre="DRE CUSCO")
     page = console.get(f"/admin/usuarios/{teacher.dni}").get_data(as_text=True)
     assert "Mi celular" in page
     token = csrf_from(console, f"/admin/usuarios/{teacher.dni}")
@@ -164,14 +178,8 @@ def test_a_scoped_admin_removes_a_passkey_with_a_reason(
 def test_an_admin_of_another_territory_cannot_remove_it(
     app: Flask, client: FlaskClient, authenticator: SoftAuthenticator
 ) -> None:
-    teacher = make_user(dre="DRE CUSCO", ugel="UGEL CUSCO")
-    register(client, teacher, authenticator)
-    passkey = db.session.scalar(select(Passkey).where(Passkey.user_id == teacher.id))
-    assert passkey is not None
-    admin = make_user(is_admin=True, admin_dre="DRE PUNO")
-    enrol_totp(admin)
-    console = app.test_client()
-    sign_in(app, console, admin, ["pwd", "otp"])
+    teacher, passkey = teacher_with_passkey(client, authenticator)
+    _, console = console_of(app, admin_dre="DRE PUNO")
     token = csrf_from(console, "/admin/")
     url = f"/admin/usuarios/{teacher.dni}/llaves-de-acceso/{passkey.id}/quitar"
     response = console.post(url, data={"csrf_token": token, "reason": "x"})
