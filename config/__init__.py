@@ -97,6 +97,8 @@ class BaseConfig:
     SSO_COOKIE_NAME: str = "passport_sso"
     SSO_IDLE_TIMEOUT_MINUTES: int = 30
     SSO_ABSOLUTE_TIMEOUT_HOURS: int = 10
+    # Adding a passkey needs a sign-in (or re-confirmation) within this many minutes.
+    PASSKEY_REAUTH_MINUTES: int = 5
 
     # Brute force: per-account lockout (Keycloak-style) and per-IP throttling.
     LOCKOUT_FAILURES: int = 5

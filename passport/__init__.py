@@ -37,6 +37,7 @@ def create_app(
     from passport import mfa
     from passport import oidc
     from passport import operations
+    from passport import passkeys
     from passport import security
     from passport.database import tune_engine
     from passport.extensions import babel
@@ -70,7 +71,19 @@ def create_app(
     babel.init_app(app, locale_selector=select_locale)
     # Hooks run by `passport db upgrade` after the schema is current (e.g. the first key).
     app.extensions["passport.post_upgrade"] = []
-    capabilities = (security, audit, accounts, login, mfa, account, oidc, admin, api, operations)
+    capabilities = (
+        security,
+        audit,
+        accounts,
+        login,
+        mfa,
+        passkeys,
+        account,
+        oidc,
+        admin,
+        api,
+        operations,
+    )
     for capability in capabilities:
         init = getattr(capability, "init_app", None)
         if init is not None:

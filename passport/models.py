@@ -7,6 +7,7 @@ from passport.captcha import models as captcha_models
 from passport.login import models as login_models
 from passport.mfa import models as mfa_models
 from passport.oidc import models as oidc_models
+from passport.passkeys import models as passkeys_models
 
 __all__ = [
     "accounts_models",
@@ -16,4 +17,5 @@ __all__ = [
     "login_models",
     "mfa_models",
     "oidc_models",
+    "passkeys_models",
 ]

@@ -126,6 +126,35 @@ def lima_time(moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
+def send_notice(
+    user: User,
+    template: str,
+    subject: LazyString,
+    details: dict[str, Any],
+    **context: Any,
+) -> None:
+    """Send an informational mail (no link to spend) in the user's language; commits, never
+    raises: a failure is logged and audited, and the caller's change stands.
+
+    ``details`` go in the ``mail.sent`` audit event (its ``kind`` names the mail).
+    """
+    outcome = "success"
+    try:
+        mail = render_mail(template, user.locale, subject, user=user, **brand_context(), **context)
+        send_message(user.email, mail.subject, mail.text, mail.html)
+    except MailDeliveryError:
+        log.exception("%s mail for user %s could not be sent", template, user.id)
+        outcome = "failure"
+    record_event(
+        "mail.sent",
+        outcome=outcome,
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        details=details,
+    )
+    db.session.commit()
+
+
 def send_lockout_notice(user: User, locked_until: datetime) -> None:
     """Tell the owner the account is locked until ``locked_until``; commits, never raises.
 
@@ -140,27 +169,12 @@ def send_lockout_notice(user: User, locked_until: datetime) -> None:
         platform=brand["platform"],
     )
     local = lima_time(locked_until)
-    outcome = "success"
-    try:
-        mail = render_mail(
-            "lockout",
-            user.locale,
-            subject,
-            user=user,
-            unlock_date=f"{local:%d/%m/%Y}",
-            unlock_time=f"{local:%H:%M}",
-            forgot_url=absolute_url("accounts.forgot_password"),
-            **brand,
-        )
-        send_message(user.email, mail.subject, mail.text, mail.html)
-    except MailDeliveryError:
-        log.exception("lockout notice for user %s could not be sent", user.id)
-        outcome = "failure"
-    record_event(
-        "mail.sent",
-        outcome=outcome,
-        subject_user_id=user.id,
-        subject_dni=user.dni,
-        details={"kind": "lockout_notice", "locked_until": locked_until.isoformat()},
+    send_notice(
+        user,
+        "lockout",
+        subject,
+        {"kind": "lockout_notice", "locked_until": locked_until.isoformat()},
+        unlock_date=f"{local:%d/%m/%Y}",
+        unlock_time=f"{local:%H:%M}",
+        forgot_url=absolute_url("accounts.forgot_password"),
     )
-    db.session.commit()

@@ -40,8 +40,8 @@ from passport.accounts.validation import clean_dni
 from passport.extensions import db
 
 REASON_MAX_LENGTH = 500
-# Actions a national admin must also justify: they cut a person off.
-NATIONAL_REASON_REQUIRED = frozenset({"disable", "force_password_reset"})
+# Actions a national admin must also justify: they cut a person off (a passkey too).
+NATIONAL_REASON_REQUIRED = frozenset({"disable", "force_password_reset", "remove_passkey"})
 
 
 _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])

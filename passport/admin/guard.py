@@ -1,11 +1,13 @@
 """Who may enter the console: checked on the server before every ``/admin`` request.
 
 In order: a live SSO session (else the sign-in page, coming back here), the admin flag (else
-404: the console does not reveal itself to others), TOTP enrolled (else enrolment), the
-second factor proven in this session (else step-up), and console activity within
+404: the console does not reveal itself to others), TOTP or a passkey enrolled (else
+enrolment), the second factor (TOTP or a passkey) proven in this session (else step-up, with
+the passkey when the admin has one), and console activity within
 ``ADMIN_IDLE_TIMEOUT_MINUTES`` (else the session loses its second factor and steps up again).
 The first console request of a session counts as activity only if the session was signed in
-(with TOTP, which sets ``auth_time``) within that limit; otherwise it steps up first.
+(with the second factor, which sets ``auth_time``) within that limit; otherwise it steps up
+first.
 Every admin response is ``Cache-Control: no-store``. CSRF is checked app-wide by Flask-WTF.
 """
 
@@ -33,8 +35,10 @@ from passport.login.models import SSOSession
 from passport.login.resume import return_path
 from passport.login.sessions import current_sso_session
 from passport.mfa.assurance import acr_for
+from passport.mfa.assurance import without_second_factor
 from passport.mfa.services import session_has_second_factor
 from passport.mfa.services import user_has_totp
+from passport.passkeys.services import user_has_passkey
 
 _ADMIN_KEY = "passport.admin.user"
 # Console activity is written at most this often (each write is a commit).
@@ -48,7 +52,7 @@ def admin_idle_timeout() -> timedelta:
 
 def _drop_second_factor(session: SSOSession, why: str, idle: timedelta) -> bool:
     """The session no longer counts as having proven its second factor; commits; False."""
-    session.amr = [method for method in session.amr or [] if method != "otp"]
+    session.amr = without_second_factor(session.amr)
     session.acr = acr_for(session.amr)
     record_event(
         "admin.second_factor_expired",
@@ -102,10 +106,13 @@ def require_admin() -> ResponseReturnValue | None:
     user = session.user
     if not user.is_admin:
         abort(404)
-    if not user_has_totp(user.id):
+    has_passkey = user_has_passkey(user.id)
+    if not user_has_totp(user.id) and not has_passkey:
         return redirect(url_for("mfa.setup", next=return_path()))
     if not session_has_second_factor(session) or not _is_fresh(session):
-        return redirect(url_for("mfa.step_up", next=return_path()))
+        # A passkey is the phishing-resistant factor: offered first when the admin has one.
+        step_up = "passkeys.step_up" if has_passkey else "mfa.step_up"
+        return redirect(url_for(step_up, next=return_path()))
     request.environ[_ADMIN_KEY] = user
     return None
 

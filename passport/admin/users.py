@@ -40,6 +40,9 @@ from passport.database import MAX_ID
 from passport.database import utcnow
 from passport.mail import MailDeliveryError
 from passport.oidc.scope_labels import describe_scopes
+from passport.passkeys.authenticators import describe_authenticator
+from passport.passkeys.services import passkeys_of
+from passport.passkeys.services import remove_by_admin
 from passport.security.network import client_ip
 
 # Spanish wording for the fields the accounts validator can refuse.
@@ -174,6 +177,7 @@ def users_detail(dni: str) -> ResponseReturnValue:
         apps=administration.user_apps(user),
         describe_scopes=describe_scopes,
         events=administration.recent_events(user),
+        passkeys=[(key, describe_authenticator(key.aaguid)) for key in passkeys_of(user.id)],
         form=ReasonForm(),
         is_reason_required=lambda action: administration.is_reason_required(action, admin),
         now=utcnow(),
@@ -347,4 +351,19 @@ def users_revoke_app(dni: str, client_id: str) -> ResponseReturnValue:
             else _("La aplicación ya no tenía acceso.")
         ),
         positional=(client_id[:64],),
+    )
+
+
+@bp.post(f"/usuarios/<dni>/llaves-de-acceso/<int(max={MAX_ID}):passkey_id>/quitar")
+def users_remove_passkey(dni: str, passkey_id: int) -> ResponseReturnValue:
+    """Remove a person's passkey (a lost phone); audited, and the person gets a mail."""
+    return _act(
+        dni,
+        remove_by_admin,
+        lambda name: (
+            _("Se quitó la llave de acceso «%(name)s».", name=name)
+            if name
+            else _("Esa llave de acceso ya no estaba registrada.")
+        ),
+        positional=(passkey_id,),
     )

@@ -72,6 +72,20 @@ def _refuse(user: User | None, dni: str, reason: str, info: RequestInfo) -> Inva
     return InvalidCredentials(reason)
 
 
+def record_lockout(user: User, locked_until: datetime, info: RequestInfo) -> None:
+    """Audit the lock a failure just caused (every sign-in step: password, code, passkey), so
+    the owner's activity page and passport_lockouts_total see each one; no commit."""
+    record_event(
+        "account_locked",
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        client_id=info.client_id,
+        ip_address=info.ip_address,
+        user_agent=info.user_agent,
+        details={"lockouts": user.lockouts, "locked_until": locked_until.isoformat()},
+    )
+
+
 def authenticate(dni: str, password: str, info: RequestInfo) -> User:
     """Check DNI and password; return the active user or raise ``InvalidCredentials``.
 
@@ -100,18 +114,7 @@ def authenticate(dni: str, password: str, info: RequestInfo) -> User:
         locked_until = register_failed_login(user, policy, now)
         error = _refuse(user, dni, "bad_password", info)  # commits the new counts too
         if locked_until is not None:
-            record_event(
-                "account_locked",
-                outcome="success",
-                subject_user_id=user.id,
-                subject_dni=user.dni,
-                ip_address=info.ip_address,
-                user_agent=info.user_agent,
-                details={
-                    "lockouts": user.lockouts,
-                    "locked_until": locked_until.isoformat(),
-                },
-            )
+            record_lockout(user, locked_until, info)
             db.session.commit()
             # The view mails the owner after the response is sent (see views.py): sending
             # now would make the locking failure slower than any other refusal.

@@ -50,6 +50,7 @@ from passport.mfa.errors import ChallengeExpired
 from passport.mfa.errors import InvalidCode
 from passport.mfa.forms import CodeForm
 from passport.mfa.services import user_has_totp
+from passport.passkeys.services import user_has_passkey
 from passport.security.headers import allow_any_form_action
 from passport.security.headers import allow_form_action
 from passport.security.network import client_ip
@@ -229,6 +230,8 @@ def second_factor() -> ResponseReturnValue:
         expired=expired,
         restart_url=restart_url,
         system_name=pending.client_name if pending is not None else None,
+        # A passkey stands in for the code (passport/passkeys/views.py second_step).
+        has_passkey=challenge is not None and not expired and user_has_passkey(challenge.user_id),
     )
 
 

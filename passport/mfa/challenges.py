@@ -25,6 +25,7 @@ from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.services import RequestInfo
+from passport.login.services import record_lockout
 from passport.mfa.errors import AccountLocked
 from passport.mfa.errors import ChallengeExpired
 from passport.mfa.errors import InvalidCode
@@ -150,8 +151,7 @@ def _count_failure(
     challenge.attempts += 1
     _record("login_failed", user, info, {"reason": "bad_second_factor"}, outcome="failure")
     if locked_until is not None:
-        lock = {"lockouts": user.lockouts, "locked_until": locked_until.isoformat()}
-        _record("account_locked", user, info, lock)
+        record_lockout(user, locked_until, info)
         db.session.delete(challenge)
         db.session.commit()
         raise AccountLocked(locked_until, user.id)

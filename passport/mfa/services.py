@@ -19,9 +19,11 @@ from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.login.services import RequestInfo
+from passport.login.services import record_lockout
 from passport.login.sessions import SessionFacts
-from passport.mfa.assurance import ACR_MFA
 from passport.mfa.assurance import SECOND_FACTOR_METHOD
+from passport.mfa.assurance import acr_for
+from passport.mfa.assurance import has_second_factor
 from passport.mfa.enrolment import live_link
 from passport.mfa.enrolment import needs_link
 from passport.mfa.enrolment import spend_link
@@ -56,8 +58,8 @@ def user_has_totp(user_id: int) -> bool:
 
 
 def session_has_second_factor(session: SSOSession | SessionFacts) -> bool:
-    """True when the SSO session was proven with a second factor ("otp" in its amr)."""
-    return SECOND_FACTOR_METHOD in (session.amr or [])
+    """True when the SSO session was proven with a second factor (TOTP or a passkey)."""
+    return has_second_factor(session.amr)
 
 
 def add_second_factor_to_session(session: SSOSession) -> None:
@@ -65,7 +67,7 @@ def add_second_factor_to_session(session: SSOSession) -> None:
     if SECOND_FACTOR_METHOD not in (session.amr or []):
         # A new list: the JSON column only notices assignment, not in-place changes.
         session.amr = [*(session.amr or []), SECOND_FACTOR_METHOD]
-    session.acr = ACR_MFA
+    session.acr = acr_for(session.amr)
     db.session.commit()
 
 
@@ -186,16 +188,7 @@ def check_signed_in_code(user: User, code: str, info: RequestInfo, event: str) -
         )
         _audit(event, user, info, outcome="failure", details={"reason": "code"})
         if locked_until is not None:
-            # Audited like the lockouts of the sign-in steps: the owner's activity page and
-            # passport_lockouts_total see every lockout.
-            record_event(
-                "account_locked",
-                subject_user_id=user.id,
-                subject_dni=user.dni,
-                ip_address=info.ip_address,
-                user_agent=info.user_agent,
-                details={"lockouts": user.lockouts, "locked_until": locked_until.isoformat()},
-            )
+            record_lockout(user, locked_until, info)
         db.session.commit()
         if locked_until is not None:
             raise AccountLocked(locked_until, user.id) from None

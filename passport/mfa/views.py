@@ -26,6 +26,7 @@ from passport.mfa.errors import NotEnrolled
 from passport.mfa.forms import CodeForm
 from passport.mfa.forms import PasswordAndCodeForm
 from passport.mfa.qrcode import qr_svg
+from passport.passkeys.services import user_has_passkey
 from passport.security.ratelimits import login_rate_limit
 
 bp = Blueprint("mfa", __name__, url_prefix="/mi-cuenta")
@@ -128,6 +129,8 @@ def step_up(session: SSOSession) -> ResponseReturnValue:
     """A signed-in person with TOTP proves it now (the admin console and acr_values ask)."""
     next_url = local_next(request.args.get("next"))
     if not services.user_has_totp(session.user_id):
+        if user_has_passkey(session.user_id):  # a passkey is the factor of this account
+            return redirect(url_for("passkeys.step_up", next=next_url))
         return redirect(url_for("mfa.setup", next=next_url))
     if services.session_has_second_factor(session) and request.method == "GET":
         return redirect(next_url or url_for("account.home"))

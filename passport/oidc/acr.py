@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from passport.mfa.assurance import ACR_MFA
+from passport.mfa.assurance import ACR_PHISHING_RESISTANT
 from passport.mfa.assurance import ACR_VALUES
 
 
@@ -22,10 +23,26 @@ class AcrRequest:
     is_essential: bool
 
     @property
+    def known(self) -> list[str]:
+        """The values Passport can achieve, in the client's order."""
+        return [value for value in self.values if value in ACR_VALUES]
+
+    @property
     def prefers_second_factor(self) -> bool:
-        """The first value Passport knows is the two-step one."""
-        known = [value for value in self.values if value in ACR_VALUES]
-        return bool(known) and known[0] == ACR_MFA
+        """The first value Passport knows is a two-step one (TOTP or a passkey)."""
+        return bool(self.known) and self.known[0] in (ACR_MFA, ACR_PHISHING_RESISTANT)
+
+    @property
+    def prefers_phishing_resistant(self) -> bool:
+        """The first value Passport knows is the passkey one."""
+        return bool(self.known) and self.known[0] == ACR_PHISHING_RESISTANT
+
+    @property
+    def insists_on_phishing_resistant(self) -> bool:
+        """The passkey value is the only one Passport knows in the request (voluntary or
+        essential): Passport then refuses password-only and TOTP sessions for this request.
+        A weaker value listed after it makes it a preference instead."""
+        return self.prefers_phishing_resistant and len(self.known) == 1
 
     def accepts(self, achieved: str | None) -> bool:
         """Whether ``achieved`` meets an essential request."""

@@ -31,6 +31,7 @@ from passport.login.sessions import current_session_facts
 from passport.login.sessions import current_sso_session
 from passport.login.sessions import end_sso_session
 from passport.mfa.assurance import ACR_MFA
+from passport.mfa.assurance import ACR_PHISHING_RESISTANT
 from passport.mfa.services import session_has_second_factor
 from passport.mfa.services import user_has_totp
 from passport.oidc import authorization as authz
@@ -42,6 +43,7 @@ from passport.oidc.registration import RegistrationDenied
 from passport.oidc.scope_labels import SCOPE_DESCRIPTIONS
 from passport.oidc.userinfo import BearerError
 from passport.oidc.userinfo import userinfo_response
+from passport.passkeys.services import user_has_passkey
 from passport.security.headers import allow_form_action
 from passport.security.ratelimits import spend_anonymous_authorize
 
@@ -216,25 +218,43 @@ def second_factor_decision(
     (the ID token's ``acr`` then says what was achieved, OIDC Core §3.1.2.1).
     """
     wanted = acr_request(req.raw, req.claims)
-    if wanted is None or session_has_second_factor(session):
+    if wanted is None or session.acr == ACR_PHISHING_RESISTANT:
+        return None
+    if wanted.prefers_phishing_resistant:
+        if user_has_passkey(session.user_id):
+            return step_up_to(req, pending, "passkeys.step_up")
+        if wanted.insists_on_phishing_resistant:
+            return refuse_acr(req, pending)
+    if session_has_second_factor(session):
         return None
     if wanted.is_essential and wanted.accepts(session.acr):
         return None
     if not wanted.is_essential and not wanted.prefers_second_factor:
         return None
     if ACR_MFA in wanted.values and user_has_totp(session.user_id):
-        if "none" in req.prompts:
-            return error_to_client(req.fail("interaction_required", "A second factor is needed."))
-        authz_id = pending.authz_id if pending is not None else authz.save_pending(req, None)
-        resume_path = f"{request.script_root}/authorize/resume?{urlencode({'authz': authz_id})}"
-        return redirect(url_for("mfa.step_up", next=resume_path), code=302)
+        return step_up_to(req, pending, "mfa.step_up")
     if wanted.is_essential:
-        # OIDC Core §5.5.1.1: an essential acr that cannot be met fails the authentication.
-        if pending is not None:
-            authz.discard_pending(pending)
-            db.session.commit()
-        return error_to_client(req.fail("access_denied", "The requested acr cannot be met."))
+        return refuse_acr(req, pending)
     return None
+
+
+def step_up_to(
+    req: authz.AuthorizationRequest, pending: Any | None, endpoint: str
+) -> ResponseReturnValue:
+    """Send the person to prove a factor at ``endpoint``, resuming this request after."""
+    if "none" in req.prompts:
+        return error_to_client(req.fail("interaction_required", "A second factor is needed."))
+    authz_id = pending.authz_id if pending is not None else authz.save_pending(req, None)
+    resume_path = f"{request.script_root}/authorize/resume?{urlencode({'authz': authz_id})}"
+    return redirect(url_for(endpoint, next=resume_path), code=302)
+
+
+def refuse_acr(req: authz.AuthorizationRequest, pending: Any | None) -> ResponseReturnValue:
+    """OIDC Core §5.5.1.1: an acr that must be met and cannot be fails the authentication."""
+    if pending is not None:
+        authz.discard_pending(pending)
+        db.session.commit()
+    return error_to_client(req.fail("access_denied", "The requested acr cannot be met."))
 
 
 def render_consent(req: authz.AuthorizationRequest, authz_id: str) -> ResponseReturnValue:

@@ -56,12 +56,13 @@ class LateApp:
         return self.app(environ, start_response)
 
 
-def serve() -> tuple[BaseWSGIServer, LateApp, str]:
-    """A threaded server on 127.0.0.1 with a free port."""
+def serve(host: str = "127.0.0.1") -> tuple[BaseWSGIServer, LateApp, str]:
+    """A threaded server on 127.0.0.1 with a free port, named ``host`` in its URL
+    ("localhost" for passkeys: browsers refuse an IP address as the WebAuthn RP id)."""
     late = LateApp()
     server = make_server("127.0.0.1", 0, late, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, late, f"http://127.0.0.1:{server.server_port}"
+    return server, late, f"http://{host}:{server.server_port}"
 
 
 @dataclass
@@ -82,6 +83,13 @@ def deployment(
     ayni_database_url: str,  # noqa: F811 - the imported fixture
 ) -> Iterator[Deployment]:
     """Start both apps, register AYNI_SERVIDOR, create the demo people and their boletas."""
+    yield from deploy(database_url, outbox_dir, ayni_database_url)
+
+
+def deploy(
+    database_url: str, outbox_dir: Path, ayni_database: str, host: str = "127.0.0.1"
+) -> Iterator[Deployment]:
+    """The ``deployment`` fixture's work, with both sites named ``host`` in their URLs."""
     from flask_migrate import upgrade
 
     from passport.accounts.services import create_user
@@ -91,8 +99,8 @@ def deployment(
     from passport.oidc.clients import validate_metadata
     from relying_party_demo.demo_data import seed_demo
 
-    passport_server, passport_late, passport_url = serve()
-    ayni_server, ayni_late, ayni_url = serve()
+    passport_server, passport_late, passport_url = serve(host)
+    ayni_server, ayni_late, ayni_url = serve(host)
     keys._rings.clear()
     clients._cache.clear()
     passport = make_test_app(
@@ -125,7 +133,7 @@ def deployment(
         )
         client_id = client.client_id
     ayni = make_ayni_app(
-        ayni_database_url,
+        ayni_database,
         passport_url,
         BASE_URL=ayni_url,
         CLIENT_ID=client_id,

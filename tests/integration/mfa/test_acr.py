@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from passport.database import utcnow
 from passport.mfa.assurance import ACR_MFA
 from passport.mfa.assurance import ACR_ONE_FACTOR
+from passport.mfa.assurance import ACR_PHISHING_RESISTANT
 from tests.factories import make_user
 from tests.integration.mfa.conftest import enrol
 from tests.integration.mfa.conftest import password_step
@@ -35,10 +36,10 @@ def id_token_claims(client: FlaskClient, rp: RP, response) -> dict:  # type: ign
     return dict(verify_jwt(client, tokens["id_token"]).claims)
 
 
-def test_discovery_advertises_both_acr_values(app: Flask, client: FlaskClient) -> None:
+def test_discovery_advertises_every_acr_value(app: Flask, client: FlaskClient) -> None:
     app.extensions.pop("passport.oidc.discovery_json", None)
     doc = client.get("/.well-known/openid-configuration").get_json()
-    assert doc["acr_values_supported"] == [ACR_ONE_FACTOR, ACR_MFA]
+    assert doc["acr_values_supported"] == [ACR_ONE_FACTOR, ACR_MFA, ACR_PHISHING_RESISTANT]
 
 
 def test_a_voluntary_request_without_totp_gets_what_was_achieved(
