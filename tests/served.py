@@ -25,13 +25,29 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines of a systemd EnvironmentFile (comments and blanks skipped)."""
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
 @dataclass
 class Served:
     """A running server: its URL and, once stopped, everything it wrote."""
 
     url: str
     output: Path
-    pid: int  # the gunicorn arbiter's
+    process: subprocess.Popen[bytes]  # the gunicorn arbiter
+
+    def workers(self) -> set[int]:
+        """The process ids of the arbiter's workers now."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
+        return {int(child) for child in children.split()}
 
     def text(self) -> str:
         return self.output.read_text(encoding="utf-8", errors="replace")
@@ -83,7 +99,7 @@ def serve(
                 except requests.ConnectionError:
                     assert time.monotonic() < deadline, "the server did not start"
                     time.sleep(0.2)
-            yield Served(url, output, process.pid)
+            yield Served(url, output, process)
         finally:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)

@@ -55,6 +55,7 @@ from tests.served import Proxy
 from tests.served import Served
 from tests.served import free_port
 from tests.served import nginx
+from tests.served import read_env_file
 from tests.served import render_template
 from tests.served import self_signed_certificate
 from tests.served import serve
@@ -77,16 +78,6 @@ PEOPLE = {"40000001": "Rosa", "40000002": "Juan", "40000003": "María"}
 FORGED_ADDRESS = "203.0.113.66"
 FORM = re.compile(r'<form[^>]*method="post"[^>]*action="([^"]*)"', re.I)
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """``KEY=VALUE`` lines of a systemd EnvironmentFile (comments and blanks skipped)."""
-    values = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
-    return values
 
 
 def run_cli(module: str, *args: str, env: dict[str, str]) -> str:
