@@ -231,83 +231,88 @@ def code_state(code: str) -> tuple[Any, int]:
     return row.used_at, int(tokens or 0)
 
 
-@needs_postgres
-def test_a_worker_killed_mid_request_leaves_no_half_issued_code_and_is_replaced(
+@pytest.fixture
+def served_with_client(
     app: Flask, database_url: str, tmp_path: Path
-) -> None:
+) -> Iterator[tuple[Served, RP]]:
+    """``passport serve`` (gunicorn, one worker) on the test database, and a client of it."""
     from passport.oidc.keys import ensure_keys
 
     ensure_keys()
     rp = register_client(skip_consent=True)
     with serve("passport", served_env(database_url), tmp_path) as served:
-        (worker,) = served.workers()
-        code, verifier = new_code(app, rp)
-        lock = TokensLocked(database_url)
-        try:
-            with ThreadPoolExecutor(1) as pool:
-                pending: Future[Any] = pool.submit(redeem_over_http, served, rp, code, verifier)
-                backend = lock.wait_for_blocked_insert(
-                    pending
-                )  # code marked used, token not yet written
-                os.kill(worker, signal.SIGKILL)
-                with pytest.raises(requests.ConnectionError):
-                    pending.result(timeout=30)  # the client sees the connection drop
-            lock.release()
-            lock.backend_gone(backend)
-        finally:
-            lock.release()
-        # Nothing of the killed request survived: the code is unused and nothing was issued.
-        assert code_state(code) == (None, 0)
-        # gunicorn replaced the worker; the same code now redeems, once.
-        deadline = time.monotonic() + 30
-        while not (served.workers() - {worker}):
-            assert time.monotonic() < deadline, "the worker was not replaced"
-            time.sleep(0.2)
-        answer = redeem_over_http(served, rp, code, verifier)
-        assert answer.status_code == 200, answer.text
-        assert answer.json()["access_token"]
-        assert redeem_over_http(served, rp, code, verifier).json()["error"] == "invalid_grant"
-        used_at, tokens = code_state(code)
-        assert used_at is not None
-        assert tokens >= 1
-        assert "WORKER TIMEOUT" not in served.text()
+        yield served, rp
+
+
+@needs_postgres
+def test_a_worker_killed_mid_request_leaves_no_half_issued_code_and_is_replaced(
+    app: Flask, database_url: str, served_with_client: tuple[Served, RP]
+) -> None:
+    served, rp = served_with_client
+    (worker,) = served.workers()
+    code, verifier = new_code(app, rp)
+    lock = TokensLocked(database_url)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pending: Future[Any] = pool.submit(redeem_over_http, served, rp, code, verifier)
+            backend = lock.wait_for_blocked_insert(
+                pending
+            )  # code marked used, token not yet written
+            os.kill(worker, signal.SIGKILL)
+            with pytest.raises(requests.ConnectionError):
+                pending.result(timeout=30)  # the client sees the connection drop
+        lock.release()
+        lock.backend_gone(backend)
+    finally:
+        lock.release()
+    # Nothing of the killed request survived: the code is unused and nothing was issued.
+    assert code_state(code) == (None, 0)
+    # gunicorn replaced the worker; the same code now redeems, once.
+    deadline = time.monotonic() + 30
+    while not (served.workers() - {worker}):
+        assert time.monotonic() < deadline, "the worker was not replaced"
+        time.sleep(0.2)
+    answer = redeem_over_http(served, rp, code, verifier)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["access_token"]
+    assert redeem_over_http(served, rp, code, verifier).json()["error"] == "invalid_grant"
+    used_at, tokens = code_state(code)
+    assert used_at is not None
+    assert tokens >= 1
+    assert "WORKER TIMEOUT" not in served.text()
 
 
 @needs_postgres
 def test_sigterm_drains_in_flight_requests_before_exit(
-    app: Flask, database_url: str, tmp_path: Path
+    app: Flask, database_url: str, served_with_client: tuple[Served, RP]
 ) -> None:
-    from passport.oidc.keys import ensure_keys
-
-    ensure_keys()
-    rp = register_client(skip_consent=True)
-    with serve("passport", served_env(database_url), tmp_path) as served:
-        code, verifier = new_code(app, rp)
-        lock = TokensLocked(database_url)
-        try:
-            with ThreadPoolExecutor(1) as pool:
-                pending: Future[Any] = pool.submit(redeem_over_http, served, rp, code, verifier)
-                lock.wait_for_blocked_insert(pending)
-                served.process.send_signal(signal.SIGTERM)
-                deadline = time.monotonic() + 10
-                while "Handling signal: term" not in served.text():
-                    assert time.monotonic() < deadline, "gunicorn did not take the SIGTERM"
-                    time.sleep(0.1)
-                time.sleep(0.5)  # the arbiter passes it on to its worker
-                # Stopping: a new request is not served (the worker no longer accepts; the
-                # connection waits in the kernel's backlog until the worker exits)...
-                with pytest.raises((requests.ConnectionError, requests.Timeout)):
-                    requests.get(f"{served.url}/healthz", timeout=2)
-                # ...but the request in flight finishes once its database work can.
-                time.sleep(1)
-                lock.release()
-                answer = pending.result(timeout=30)
-        finally:
+    served, rp = served_with_client
+    code, verifier = new_code(app, rp)
+    lock = TokensLocked(database_url)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pending: Future[Any] = pool.submit(redeem_over_http, served, rp, code, verifier)
+            lock.wait_for_blocked_insert(pending)
+            served.process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while "Handling signal: term" not in served.text():
+                assert time.monotonic() < deadline, "gunicorn did not take the SIGTERM"
+                time.sleep(0.1)
+            time.sleep(0.5)  # the arbiter passes it on to its worker
+            # Stopping: a new request is not served (the worker no longer accepts; the
+            # connection waits in the kernel's backlog until the worker exits)...
+            with pytest.raises((requests.ConnectionError, requests.Timeout)):
+                requests.get(f"{served.url}/healthz", timeout=2)
+            # ...but the request in flight finishes once its database work can.
+            time.sleep(1)
             lock.release()
-        assert answer.status_code == 200, answer.text
-        assert answer.json()["access_token"]
-        # Exited by itself, within gunicorn's graceful timeout (10 s), cleanly.
-        assert served.process.wait(timeout=15) == 0
+            answer = pending.result(timeout=30)
+    finally:
+        lock.release()
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["access_token"]
+    # Exited by itself, within gunicorn's graceful timeout (10 s), cleanly.
+    assert served.process.wait(timeout=15) == 0
     assert code_state(code)[1] >= 1
 
 

@@ -51,6 +51,7 @@ from cryptography.fernet import Fernet
 from requests.adapters import HTTPAdapter
 
 from passport.oidc.keys import RING_TTL_SECONDS
+from tests.conftest import fresh_postgres_database
 from tests.served import Proxy
 from tests.served import Served
 from tests.served import free_port
@@ -201,24 +202,8 @@ class Topology:
 @pytest.fixture(scope="module")
 def private_database() -> Iterator[str]:
     """A fresh PostgreSQL database on the CI server, dropped afterwards."""
-    base = sa.make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"passport_topology_{secrets.token_hex(4)}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with fresh_postgres_database(os.environ["TEST_DATABASE_URL"], "passport_topology") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
