@@ -44,8 +44,8 @@ def test_dashboard_names_only_exported_metrics(make_app: Any) -> None:
 def test_every_key_of_the_environment_file_is_a_setting() -> None:
     from typing import get_type_hints
 
-    from config import ALIASES
-    from config import ProductionConfig
+    from minedu_sso.settings import ALIASES
+    from minedu_sso.settings import ProductionConfig
     from tests.served import read_env_file
 
     known = {ALIASES.get(name, f"PASSPORT_{name}") for name in get_type_hints(ProductionConfig)}
