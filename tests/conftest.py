@@ -39,8 +39,16 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         folder = tmp_path_factory.mktemp("db")
         yield f"sqlite:///{folder / 'passport.db'}"
         return
+    with fresh_postgres_database(base, "passport_test") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(base: str, prefix: str) -> Iterator[str]:
+    """A new database ``<prefix>_<random>`` on the PostgreSQL server of ``base``, dropped after
+    (its connections ended first), so parallel runs never share rows."""
     url = sa.make_url(base)
-    name = f"passport_test_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))

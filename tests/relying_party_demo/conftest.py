@@ -28,6 +28,8 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
+from tests.conftest import fresh_postgres_database
+
 CLIENT_ID = "ayni-test-client"
 BASE_URL = "http://127.0.0.1:5001"
 
@@ -139,24 +141,8 @@ def ayni_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     if not base or base.startswith("sqlite"):
         yield f"sqlite:///{tmp_path_factory.mktemp('ayni') / 'ayni.db'}"
         return
-    url = sa.make_url(base)
-    name = f"ayni_test_{secrets.token_hex(4)}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with fresh_postgres_database(base, "ayni_test") as url:
+        yield url
 
 
 def make_ayni_app(database_url: str, issuer_url: str, **overrides: Any) -> Flask:

@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -201,3 +202,61 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         with contextlib.suppress(subprocess.SubprocessError):
             server.stop()  # already stopped by the test, or never started
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class PrivateSmtp:
+    """An SMTP server of the test's own (tests/integration/operations/smtp_sink.py)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "tests.integration.operations.smtp_sink",
+                str(self.port),
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, 20)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+    def refuse(self, refusing: bool) -> None:
+        """Answer every recipient 451 (or accept again)."""
+        flag = self.folder / "refuse"
+        if refusing:
+            flag.touch()
+        else:
+            flag.unlink(missing_ok=True)
+
+    def messages(self) -> list[Any]:
+        from email import policy
+        from email.parser import BytesParser
+
+        parser = BytesParser(policy=policy.default)
+        return [parser.parsebytes(path.read_bytes()) for path in sorted(self.folder.glob("*.eml"))]
+
+
+@pytest.fixture
+def private_smtp(tmp_path: Path) -> Iterator[PrivateSmtp]:
+    """Not started: the test starts it when the mail server should come back."""
+    server = PrivateSmtp(tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
