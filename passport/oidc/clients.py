@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -16,6 +14,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from passport.audit.services import Action
+from passport.caches import Cache
+from passport.caches import app_cache
 from passport.database import utcnow
 from passport.extensions import db
 from passport.oidc.client_validation import CallbackCheck
@@ -137,26 +137,21 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
         return grant_type in self.grant_types
 
 
-_cache: dict[tuple[int, str], tuple[float, RegisteredClient | None]] = {}
-_cache_lock = threading.Lock()
+CLIENT_CACHE = "oidc.clients"
+MAX_CACHED_CLIENTS = 10000
 
 
 def find_client(client_id: str | None) -> RegisteredClient | None:
     """The enabled client with this client_id, cached for CLIENT_CACHE_SECONDS."""
     if not client_id or not isinstance(client_id, str) or len(client_id) > 64:
         return None
-    app_key = (id(current_app._get_current_object()), client_id)  # type: ignore[attr-defined]
-    now = time.monotonic()
-    hit = _cache.get(app_key)
-    if hit is not None and hit[0] > now:
-        client = hit[1]
-    else:
+    cache: Cache[RegisteredClient] = app_cache(CLIENT_CACHE, MAX_CACHED_CLIENTS)
+    hit, client = cache.get(client_id)
+    if not hit:
         row = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
         client = RegisteredClient.from_row(row) if row is not None else None
-        with _cache_lock:
-            if len(_cache) > 10000:
-                _cache.clear()
-            _cache[app_key] = (now + current_app.config["CLIENT_CACHE_SECONDS"], client)
+        # An unknown client_id is remembered too: a flood of bogus ids costs one query each.
+        cache.set(client_id, client, current_app.config["CLIENT_CACHE_SECONDS"])
     if client is None or client.is_disabled:
         return None
     return client
@@ -164,9 +159,7 @@ def find_client(client_id: str | None) -> RegisteredClient | None:
 
 def forget_client(client_id: str) -> None:
     """Drop a client from this process's cache (after a change)."""
-    with _cache_lock:
-        for key in [k for k in _cache if k[1] == client_id]:
-            del _cache[key]
+    app_cache(CLIENT_CACHE, MAX_CACHED_CLIENTS).discard(client_id)
 
 
 def outbound_check() -> CallbackCheck:
