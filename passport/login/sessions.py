@@ -39,6 +39,7 @@ from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.logs import note
+from passport.twins import columns
 
 log = logging.getLogger(__name__)
 
@@ -73,19 +74,7 @@ _SESSIONS = cast(Table, SSOSession.__table__)
 _USERS = cast(Table, User.__table__)
 # Built once, as it runs on every /authorize: the session's columns and its user's sub/status.
 _FACTS_BY_TOKEN_HASH = (
-    select(
-        _SESSIONS.c.id,
-        _SESSIONS.c.sid,
-        _SESSIONS.c.user_id,
-        _USERS.c.sub.label("user_sub"),
-        _USERS.c.status.label("user_status"),
-        _SESSIONS.c.auth_time,
-        _SESSIONS.c.amr,
-        _SESSIONS.c.acr,
-        _SESSIONS.c.last_seen_at,
-        _SESSIONS.c.expires_at,
-        _SESSIONS.c.ended_at,
-    )
+    select(*columns(SessionFacts, _SESSIONS, user_sub=_USERS.c.sub, user_status=_USERS.c.status))
     .join(_USERS, _USERS.c.id == _SESSIONS.c.user_id)
     .where(_SESSIONS.c.token_hash == bindparam("token_hash"))
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from typing import Protocol
 
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
@@ -20,6 +21,18 @@ from sqlalchemy.orm import mapped_column
 
 from passport.database import Base
 from passport.database import utcnow
+
+
+class AuthMethodHolder(Protocol):
+    """A client row or its cached snapshot (passport.oidc.clients.RegisteredClient)."""
+
+    @property
+    def token_endpoint_auth_method(self) -> str: ...
+
+
+def is_public(client: AuthMethodHolder) -> bool:
+    """A client without credentials (RFC 6749 §2.1): PKCE is its only proof."""
+    return client.token_endpoint_auth_method == "none"  # noqa: S105
 
 
 class OAuthClient(Base):
@@ -64,7 +77,7 @@ class OAuthClient(Base):
     @property
     def is_public(self) -> bool:
         """A client without credentials (RFC 6749 §2.1): PKCE is its only proof."""
-        return self.token_endpoint_auth_method == "none"  # noqa: S105
+        return is_public(self)
 
     def __repr__(self) -> str:
         return f"<OAuthClient {self.client_id}>"

@@ -67,6 +67,7 @@ from passport.oidc.revocation import outlived_session
 from passport.oidc.revocation import session_lapsed
 from passport.oidc.tokens import hash_secret
 from passport.operations.metrics import count_tokens_issued
+from passport.twins import columns
 
 CONFIDENTIAL_METHODS = [m for m in AUTH_METHODS if m != "none"]
 
@@ -188,7 +189,7 @@ class RedeemedCode:
 
 CODE_TABLE = cast(Table, AuthorizationCode.__table__)
 SESSIONS = cast(Table, SSOSession.__table__)
-REDEEMED_COLUMNS = [CODE_TABLE.c[name] for name in RedeemedCode.__dataclass_fields__]
+REDEEMED_COLUMNS = columns(RedeemedCode, CODE_TABLE)
 NOW = bindparam("now", type_=CODE_TABLE.c.expires_at.type)
 # Built once: a statement object reused across requests skips construction and cache-key work.
 REDEEM_CODE = (
@@ -311,7 +312,7 @@ class RotatedToken:
 
 
 TOKEN_TABLE = cast(Table, OAuthToken.__table__)
-ROTATED_COLUMNS = [TOKEN_TABLE.c[name] for name in RotatedToken.__dataclass_fields__]
+ROTATED_COLUMNS = columns(RotatedToken, TOKEN_TABLE)
 ROTATE_REFRESH_TOKEN = (
     update(TOKEN_TABLE)
     .where(
