@@ -2,7 +2,7 @@
 
 Each cache is a cachetools ``TLRUCache`` (a lifetime per entry: a failure is remembered for less
 time than a success, a key ring until its next key activates) guarded by its own lock, since
-cachetools' caches are not thread-safe. Being on the app, two apps in one process (tests, the
+cachetools' caches are not thread-safe (a lookup reorders entries too). Being on the app, two apps in one process (tests, the
 CLI) never see each other's entries.
 """
 
@@ -38,9 +38,12 @@ class Cache(Generic[V]):
 
     def get(self, key: Hashable) -> tuple[bool, V | None]:
         """(found, value): a stored None (a remembered miss or failure) is found."""
-        with self._lock:
-            entry = self._entries.get(key)
-        return (False, None) if entry is None else (True, entry[0])
+        with self._lock:  # even a lookup moves the entry (LRU order)
+            try:  # one expiry check (``get`` would make two)
+                entry = self._entries[key]
+            except KeyError:
+                return False, None
+        return True, entry[0]
 
     def set(self, key: Hashable, value: V | None, seconds: float) -> None:
         """Remember ``value`` for ``seconds`` (not at all when ``seconds`` <= 0)."""
@@ -69,10 +72,11 @@ class Cache(Generic[V]):
 def app_cache(name: str, maxsize: int, app: Flask | None = None) -> Cache[V]:
     """The cache ``name`` of the app (the current one by default), created on first use."""
     owner: Flask = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    caches: dict[str, Cache[V]] = owner.extensions.setdefault(EXTENSION, {})
-    found = caches.get(name)
+    caches: dict[str, Cache[V]] | None = owner.extensions.get(EXTENSION)
+    found = caches.get(name) if caches is not None else None
     if found is None:
         with _registry_lock:
+            caches = owner.extensions.setdefault(EXTENSION, {})
             found = caches.setdefault(name, Cache(maxsize))
     return found
 
