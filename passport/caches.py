@@ -2,8 +2,8 @@
 
 Each cache is a cachetools ``TLRUCache`` (a lifetime per entry: a failure is remembered for less
 time than a success, a key ring until its next key activates) guarded by its own lock, since
-cachetools' caches are not thread-safe (a lookup reorders entries too). Being on the app, two apps in one process (tests, the
-CLI) never see each other's entries.
+cachetools' caches are not thread-safe (a lookup reorders entries too). Being on the app, two
+apps in one process (tests, the CLI) never see each other's entries.
 """
 
 from __future__ import annotations
