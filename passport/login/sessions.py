@@ -9,7 +9,7 @@ indexed read per request.
 
 ``SessionFacts`` is a Core twin of the session row (columns from the table, passport.twins):
 117 µs CPU per read against 370 µs for the ORM entity (benchmarks/twin_reads.py, SQLite), a
-fifth of /authorize's 1.1 ms (benchmarks/oidc_profile.py).
+fifth of /authorize's 1.1 ms saved (benchmarks/oidc_profile.py).
 """
 
 from __future__ import annotations
