@@ -66,7 +66,7 @@ def main() -> None:
     with app.app_context():
         upgrade()
         client_id, _, _ = prepare(app)
-        user_id = db.session.scalar(select(User.id))
+        user_id: int = db.session.execute(select(User.id)).scalar_one()
         token_hash = db.session.scalar(select(SSOSession.token_hash))
         s = db.session
         pairs = {
