@@ -6,6 +6,7 @@ import enum
 import secrets
 from datetime import datetime
 from typing import Any
+from typing import Protocol
 
 from sqlalchemy import JSON
 from sqlalchemy import Enum
@@ -25,6 +26,27 @@ class UserStatus(enum.StrEnum):
     PENDING = "pending"
     ACTIVE = "active"
     DISABLED = "disabled"
+
+
+class Person(Protocol):
+    """What the rules below read: a User, or a Core twin of one (passport.oidc.claims.Subject)."""
+
+    @property
+    def given_name(self) -> str: ...
+    @property
+    def family_name(self) -> str: ...
+    @property
+    def status(self) -> UserStatus: ...
+
+
+def full_name(person: Person) -> str:
+    """Full name as printed in Peru: given names, then surnames."""
+    return f"{person.given_name} {person.family_name}"
+
+
+def is_active(person: Person) -> bool:
+    """Only an active account signs in, gets tokens and releases claims."""
+    return person.status is UserStatus.ACTIVE
 
 
 def new_subject() -> str:
@@ -82,11 +104,12 @@ class User(Base):
     @property
     def name(self) -> str:
         """Full name as printed in Peru: given names, then surnames."""
-        return f"{self.given_name} {self.family_name}"
+        return full_name(self)
 
     @property
     def is_active(self) -> bool:
-        return self.status is UserStatus.ACTIVE
+        """Whether the account is active."""
+        return is_active(self)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.status.value}>"

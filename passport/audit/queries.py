@@ -14,7 +14,6 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
-from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,11 +24,13 @@ from sqlalchemy.orm import aliased
 
 from passport.accounts.models import User
 from passport.audit.models import AuditEvent
+from passport.caches import Cache
+from passport.caches import app_cache
 from passport.extensions import db
 
 PAGE_SIZE = 50
 EVENT_TYPES_TTL_SECONDS = 60.0
-_event_types_cache: list[Any] = []  # [valid until (monotonic), names]
+EVENT_TYPES_CACHE = "audit.event_types"
 EXPORT_BATCH = 500
 # A spreadsheet runs a cell starting with these, or with any control character, as a formula
 # (CSV injection). AYNI's exports apply the same rule (relying_party_demo/exports/cells.py).
@@ -153,12 +154,14 @@ def event_types() -> list[str]:
 
     A DISTINCT over the whole log reads every row: cached per process for a minute.
     """
-    now = monotonic()
-    if _event_types_cache and _event_types_cache[0] > now:
-        return list(_event_types_cache[1])
-    names = list(db.session.scalars(select(AuditEvent.event).distinct().order_by(AuditEvent.event)))
-    _event_types_cache[:] = [now + EVENT_TYPES_TTL_SECONDS, names]
-    return names
+    cache: Cache[tuple[str, ...]] = app_cache(EVENT_TYPES_CACHE, 1)
+    _, names = cache.get(EVENT_TYPES_CACHE)
+    if names is None:
+        names = tuple(
+            db.session.scalars(select(AuditEvent.event).distinct().order_by(AuditEvent.event))
+        )
+        cache.set(EVENT_TYPES_CACHE, names, EVENT_TYPES_TTL_SECONDS)
+    return list(names)
 
 
 def iter_events(audit_filter: AuditFilter) -> Iterator[AuditRow]:

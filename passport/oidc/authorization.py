@@ -3,6 +3,11 @@
 Order of checks (RFC 6749 §4.1.2.1, RFC 9700 §4.1): until the client and its exact redirect
 URI are known, errors are shown to the person and never redirected; afterwards every error goes
 back to the client with its RFC code, `state` and `iss` (RFC 9207).
+
+Not Authlib's authorization endpoint with OpenIDCode: in 1.9.6 it does not act on max_age
+(OIDC Core §3.1.2.1), acr_values or the `claims` parameter (§5.5), nor keep a request across
+the login page; Authlib's IssuerParameter (RFC 9207 §2) hooks only that endpoint, so `iss` is
+added here.
 """
 
 from __future__ import annotations

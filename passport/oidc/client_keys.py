@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from authlib.oauth2.rfc6749 import InvalidClientError
 from flask import current_app
@@ -20,6 +19,8 @@ from joserfc.errors import JoseError
 from limits import parse
 
 from passport import json_input
+from passport.caches import Cache
+from passport.caches import app_cache
 from passport.extensions import limiter
 from passport.oidc.clients import RegisteredClient
 from passport.security import outbound
@@ -30,8 +31,9 @@ MAX_JWKS_BYTES = 64 * 1024
 MAX_CACHED_URIS = 10000
 UNUSABLE = "The client's jwks_uri is not usable."
 
-# uri -> (valid until, the key set or None for a failure)
-_fetched: dict[str, tuple[float, jwk.KeySet | None]] = {}
+# uri -> the key set, or None for a failure (passport.caches, per app)
+FETCHED_CACHE = "oidc.jwks_uri"
+# uri -> the lock of its one fetch in flight (single flight, not a cache: nothing expires)
 _uri_locks: dict[str, threading.Lock] = {}
 _lock = threading.Lock()
 
@@ -54,12 +56,9 @@ def fetch_jwks(uri: str, policy: outbound.OutboundPolicy, deadline_seconds: floa
         raise outbound.OutboundError("not a JWK Set") from None
 
 
-def _cached(uri: str) -> tuple[bool, jwk.KeySet | None]:
-    """(hit, keys): a hit with None keys is a remembered failure."""
-    hit = _fetched.get(uri)
-    if hit is not None and hit[0] > time.monotonic():
-        return True, hit[1]
-    return False, None
+def fetched_keys() -> Cache[jwk.KeySet]:
+    """The app's cache of fetched key sets (a None entry is a remembered failure)."""
+    return app_cache(FETCHED_CACHE, MAX_CACHED_URIS)
 
 
 def _uri_lock(uri: str) -> threading.Lock:
@@ -72,13 +71,6 @@ def _uri_lock(uri: str) -> threading.Lock:
                     del _uri_locks[key]
             lock = _uri_locks[uri] = threading.Lock()
         return lock
-
-
-def _remember(uri: str, seconds: float, keys: jwk.KeySet | None) -> None:
-    with _lock:
-        if len(_fetched) > MAX_CACHED_URIS:
-            _fetched.clear()
-        _fetched[uri] = (time.monotonic() + seconds, keys)
 
 
 def _may_fetch(client_id: str) -> bool:
@@ -103,16 +95,17 @@ def client_public_keys(client: RegisteredClient) -> jwk.KeySet:
         raise InvalidClientError(description="The client has no public keys.")
     config = current_app.config
     deadline = config["JWKS_URI_TIMEOUT_MS"] / 1000
-    hit, keys = _cached(uri)
+    cache = fetched_keys()
+    hit, keys = cache.get(uri)
     if not hit:
         lock = _uri_lock(uri)
         # One fetch per URI: the others wait for it (a little longer than its deadline).
         if not lock.acquire(timeout=deadline + 1):
             raise InvalidClientError(description=UNUSABLE)
         try:
-            hit, keys = _cached(uri)
+            hit, keys = cache.get(uri)
             if not hit:
-                keys = _fetch_and_remember(client, uri, deadline)
+                keys = _fetch_and_remember(cache, client, uri, deadline)
         finally:
             lock.release()
     if keys is None:
@@ -120,7 +113,9 @@ def client_public_keys(client: RegisteredClient) -> jwk.KeySet:
     return keys
 
 
-def _fetch_and_remember(client: RegisteredClient, uri: str, deadline: float) -> jwk.KeySet | None:
+def _fetch_and_remember(
+    cache: Cache[jwk.KeySet], client: RegisteredClient, uri: str, deadline: float
+) -> jwk.KeySet | None:
     """Fetch under the client's budget; remember the keys, or the failure for a while."""
     config = current_app.config
     if not _may_fetch(client.client_id):
@@ -130,7 +125,7 @@ def _fetch_and_remember(client: RegisteredClient, uri: str, deadline: float) -> 
         keys = fetch_jwks(uri, outbound.current_policy(), deadline)
     except outbound.OutboundError as refused:
         log.warning("jwks_uri of client %s not usable: %s", client.client_id, refused)
-        _remember(uri, config["JWKS_URI_FAILURE_CACHE_SECONDS"], None)
+        cache.set(uri, None, config["JWKS_URI_FAILURE_CACHE_SECONDS"])
         return None
-    _remember(uri, config["JWKS_URI_CACHE_SECONDS"], keys)
+    cache.set(uri, keys, config["JWKS_URI_CACHE_SECONDS"])
     return keys

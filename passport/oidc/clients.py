@@ -1,21 +1,31 @@
-"""Client services (create, list, show, rotate the secret) and the cached client lookup."""
+"""Client services (create, list, show, rotate the secret) and the cached client lookup.
+
+``RegisteredClient`` is the cached snapshot: frozen (shared across threads), read as Core
+columns named by its fields (passport.twins; 138 µs against 269 µs for the ORM row,
+benchmarks/twin_reads.py), though only once per CLIENT_CACHE_SECONDS, so it is kept for
+immutability, not speed.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
+from typing import cast
 
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749.util import scope_to_list
 from flask import current_app
+from sqlalchemy import Table
+from sqlalchemy import bindparam
 from sqlalchemy import select
 
 from passport.audit.services import Action
+from passport.caches import Cache
+from passport.caches import app_cache
 from passport.database import utcnow
 from passport.extensions import db
 from passport.oidc.client_validation import CallbackCheck
@@ -24,11 +34,13 @@ from passport.oidc.client_validation import validate_client_metadata
 from passport.oidc.errors import ClientHasNoSecret
 from passport.oidc.errors import UnknownClient
 from passport.oidc.models import OAuthClient
+from passport.oidc.models import is_public
 from passport.oidc.tokens import hash_secret
 from passport.oidc.tokens import new_identifier
 from passport.oidc.tokens import new_secret
 from passport.oidc.tokens import secret_matches
 from passport.security import outbound
+from passport.twins import columns
 
 
 @dataclass(frozen=True)
@@ -59,36 +71,17 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
     is_disabled: bool
 
     @classmethod
-    def from_row(cls, row: OAuthClient) -> RegisteredClient:
-        """Copy the fields of a row."""
-        return cls(
-            pk=row.id,
-            client_id=row.client_id,
-            name=row.name,
-            secret_hash=row.secret_hash,
-            previous_secret_hash=row.previous_secret_hash,
-            previous_secret_expires_at=row.previous_secret_expires_at,
-            redirect_uris=tuple(row.redirect_uris or ()),
-            post_logout_redirect_uris=tuple(row.post_logout_redirect_uris or ()),
-            backchannel_logout_uri=row.backchannel_logout_uri,
-            token_endpoint_auth_method=row.token_endpoint_auth_method,
-            grant_types=tuple(row.grant_types or ()),
-            scopes=tuple(row.scopes or ()),
-            skip_consent=row.skip_consent,
-            jwks=row.jwks,
-            jwks_uri=row.jwks_uri,
-            id_token_signed_response_alg=row.id_token_signed_response_alg,
-            access_token_format=row.access_token_format,
-            access_token_ttl_seconds=row.access_token_ttl_seconds,
-            refresh_token_ttl_seconds=row.refresh_token_ttl_seconds,
-            is_resource_server=row.is_resource_server,
-            is_disabled=row.is_disabled,
-        )
+    def from_row(cls, row: Mapping[Any, Any]) -> RegisteredClient:
+        """The snapshot of a row read with CLIENT_COLUMNS (JSON lists become tuples)."""
+        values: dict[str, Any] = {
+            k: tuple(v or ()) if k in LIST_FIELDS else v for k, v in row.items()
+        }
+        return cls(**values)
 
     @property
     def is_public(self) -> bool:
-        """No credentials: PKCE is required (RFC 9700 §2.1.1)."""
-        return self.token_endpoint_auth_method == "none"  # noqa: S105
+        """No credentials: PKCE is required (RFC 9700 §2.1.1; one rule: models.is_public)."""
+        return is_public(self)
 
     # Authlib's ClientMixin.
     def get_client_id(self) -> str:
@@ -137,26 +130,28 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
         return grant_type in self.grant_types
 
 
-_cache: dict[tuple[int, str], tuple[float, RegisteredClient | None]] = {}
-_cache_lock = threading.Lock()
+CLIENTS = cast(Table, OAuthClient.__table__)
+# The cached snapshot is read as Core columns named by its fields (passport.twins).
+CLIENT_COLUMNS = columns(RegisteredClient, CLIENTS, pk=CLIENTS.c.id)
+LIST_FIELDS = frozenset(
+    name for name, f in RegisteredClient.__dataclass_fields__.items() if "tuple" in str(f.type)
+)
+CLIENT_BY_ID = select(*CLIENT_COLUMNS).where(CLIENTS.c.client_id == bindparam("client_id"))
+CLIENT_CACHE = "oidc.clients"
+MAX_CACHED_CLIENTS = 10000
 
 
 def find_client(client_id: str | None) -> RegisteredClient | None:
     """The enabled client with this client_id, cached for CLIENT_CACHE_SECONDS."""
     if not client_id or not isinstance(client_id, str) or len(client_id) > 64:
         return None
-    app_key = (id(current_app._get_current_object()), client_id)  # type: ignore[attr-defined]
-    now = time.monotonic()
-    hit = _cache.get(app_key)
-    if hit is not None and hit[0] > now:
-        client = hit[1]
-    else:
-        row = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
-        client = RegisteredClient.from_row(row) if row is not None else None
-        with _cache_lock:
-            if len(_cache) > 10000:
-                _cache.clear()
-            _cache[app_key] = (now + current_app.config["CLIENT_CACHE_SECONDS"], client)
+    cache: Cache[RegisteredClient] = app_cache(CLIENT_CACHE, MAX_CACHED_CLIENTS)
+    hit, client = cache.get(client_id)
+    if not hit:
+        row = db.session.execute(CLIENT_BY_ID, {"client_id": client_id}).first()
+        client = RegisteredClient.from_row(row._mapping) if row is not None else None
+        # An unknown client_id is remembered too: a flood of bogus ids costs one query each.
+        cache.set(client_id, client, current_app.config["CLIENT_CACHE_SECONDS"])
     if client is None or client.is_disabled:
         return None
     return client
@@ -164,9 +159,7 @@ def find_client(client_id: str | None) -> RegisteredClient | None:
 
 def forget_client(client_id: str) -> None:
     """Drop a client from this process's cache (after a change)."""
-    with _cache_lock:
-        for key in [k for k in _cache if k[1] == client_id]:
-            del _cache[key]
+    app_cache(CLIENT_CACHE, MAX_CACHED_CLIENTS).discard(client_id)
 
 
 def outbound_check() -> CallbackCheck:

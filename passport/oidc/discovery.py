@@ -1,10 +1,18 @@
-"""The OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414), built once per app."""
+"""The OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414), built once per app.
+
+Passport states the values (they follow from its own modules); Authlib's metadata models
+(OpenIDProviderMetadata with the RFC 9207 and RP-Initiated Logout extensions) validate the
+document once when it is first served.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from authlib.oauth2 import rfc9207
+from authlib.oidc import rpinitiated
+from authlib.oidc.discovery import OpenIDProviderMetadata
 from flask import Flask
 
 from passport.mfa.assurance import ACR_VALUES
@@ -28,6 +36,7 @@ PATHS = {
 }
 # What Authlib's private_key_jwt verification (joserfc defaults) accepts, no more.
 ASSERTION_ALGS = ["RS256", "ES256"]
+METADATA_EXTENSIONS = [rfc9207.AuthorizationServerMetadata, rpinitiated.OpenIDProviderMetadata]
 
 
 def provider_metadata(app: Flask) -> dict[str, Any]:
@@ -69,10 +78,17 @@ def provider_metadata(app: Flask) -> dict[str, Any]:
     return metadata
 
 
+def validated_metadata(app: Flask) -> OpenIDProviderMetadata:
+    """The metadata, checked by Authlib's models (ValueError when a rule is broken)."""
+    metadata = OpenIDProviderMetadata(provider_metadata(app))
+    metadata.validate(metadata_classes=METADATA_EXTENSIONS)
+    return metadata
+
+
 def provider_metadata_json(app: Flask) -> bytes:
-    """The metadata document, serialised once and cached on the app."""
+    """The metadata document, validated and serialised once and cached on the app."""
     cached = app.extensions.get("passport.oidc.discovery_json")
     if cached is None:
-        cached = json.dumps(provider_metadata(app), separators=(",", ":")).encode()
+        cached = json.dumps(validated_metadata(app), separators=(",", ":")).encode()
         app.extensions["passport.oidc.discovery_json"] = cached
     return bytes(cached)

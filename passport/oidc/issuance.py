@@ -1,15 +1,20 @@
-"""Issuing access, refresh and ID tokens (one row per issuance, hashes only)."""
+"""Issuing access, refresh and ID tokens (one row per issuance, hashes only).
+
+at_hash is Authlib's ``create_half_hash``. The ID token is built here, not by Authlib's
+OpenIDCode/OpenIDToken: that extension hooks only the code grant and copies every scope claim
+into the token, while Passport also issues ID tokens on refresh (OIDC Core §12.2) and puts user
+claims in them only when `claims.id_token` asks (§5.4, §5.5), with one builder for both.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
 from typing import cast
 
+from authlib.oidc.core.util import create_half_hash
 from flask import current_app
 from sqlalchemy import Table
 from sqlalchemy import insert
@@ -39,10 +44,9 @@ class Authentication:
     sid: str | None
 
 
-def half_hash(value: str) -> str:
-    """at_hash / c_hash for SHA-256 algorithms (OIDC Core §3.1.3.6)."""
-    digest = hashlib.sha256(value.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
+def half_hash(value: str, alg: str) -> str:
+    """at_hash / c_hash (OIDC Core §3.1.3.6): Authlib's, with the hash of the JWS ``alg``."""
+    return str(create_half_hash(value, alg).decode("ascii"))
 
 
 def issuer() -> str:
@@ -81,7 +85,7 @@ def build_id_token(
     if authentication.sid:
         claims["sid"] = authentication.sid
     if access_token:
-        claims["at_hash"] = half_hash(access_token)
+        claims["at_hash"] = half_hash(access_token, client.id_token_signed_response_alg)
     claims.update(id_token_user_claims(user, scopes, requested_claims))
     return key_ring().sign(claims, client.id_token_signed_response_alg)
 

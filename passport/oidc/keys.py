@@ -31,6 +31,8 @@ from joserfc import jwt
 from sqlalchemy import select
 
 from passport.audit.services import Action
+from passport.caches import Cache
+from passport.caches import app_cache
 from passport.database import utcnow
 from passport.extensions import db
 from passport.oidc.errors import KeyDecryptionError
@@ -202,28 +204,27 @@ class KeyRing:
         return jwk.KeySet(list(self.public.values()))
 
 
-_rings: dict[int, KeyRing] = {}
-_rings_lock = threading.Lock()
+RING_CACHE = "oidc.key_ring"
+_ring_build_lock = threading.Lock()
 
 
 def invalidate_key_ring() -> None:
     """Forget the cached ring of the current app (after rotate/prune in this process)."""
-    _rings.pop(id(current_app._get_current_object()), None)  # type: ignore[attr-defined]
+    app_cache(RING_CACHE, 1).discard(RING_CACHE)
 
 
 def key_ring() -> KeyRing:
     """The cached key ring of the current app, rebuilt every 30 s or when a key activates."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    ring = _rings.get(id(app))
-    now = time.monotonic()
-    if ring is not None and now < ring.valid_until:
+    cache: Cache[KeyRing] = app_cache(RING_CACHE, 1)
+    _, ring = cache.get(RING_CACHE)
+    if ring is not None:
         return ring
-    with _rings_lock:
-        ring = _rings.get(id(app))
-        if ring is not None and time.monotonic() < ring.valid_until:
-            return ring
-        ring = build_key_ring(app)
-        _rings[id(app)] = ring
+    # One build at a time: the others wait and take its result.
+    with _ring_build_lock:
+        _, ring = cache.get(RING_CACHE)
+        if ring is None:
+            ring = build_key_ring(current_app._get_current_object())  # type: ignore[attr-defined]
+            cache.set(RING_CACHE, ring, ring.valid_until - time.monotonic())
         return ring
 
 

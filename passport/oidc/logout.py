@@ -1,4 +1,10 @@
-"""RP-Initiated Logout 1.0: validating end_session requests."""
+"""RP-Initiated Logout 1.0: validating end_session requests.
+
+Not Authlib's EndSessionEndpoint: it ends the session even when post_logout_redirect_uri is
+unregistered or client_id unknown (Passport shows an error page instead, §3 and §4), and it
+refuses a client_id that disagrees with the hint's aud where Passport ignores the hint and asks
+the person to confirm (§2).
+"""
 
 from __future__ import annotations
 

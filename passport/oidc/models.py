@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from typing import Protocol
 
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
@@ -22,6 +23,18 @@ from sqlalchemy.orm import synonym
 from passport.database import Base
 from passport.database import utcnow
 from passport.outbox import OutboxMixin
+
+
+class AuthMethodHolder(Protocol):
+    """A client row or its cached snapshot (passport.oidc.clients.RegisteredClient)."""
+
+    @property
+    def token_endpoint_auth_method(self) -> str: ...
+
+
+def is_public(client: AuthMethodHolder) -> bool:
+    """A client without credentials (RFC 6749 §2.1): PKCE is its only proof."""
+    return client.token_endpoint_auth_method == "none"  # noqa: S105
 
 
 class OAuthClient(Base):
@@ -66,7 +79,7 @@ class OAuthClient(Base):
     @property
     def is_public(self) -> bool:
         """A client without credentials (RFC 6749 §2.1): PKCE is its only proof."""
-        return self.token_endpoint_auth_method == "none"  # noqa: S105
+        return is_public(self)
 
     def __repr__(self) -> str:
         return f"<OAuthClient {self.client_id}>"

@@ -4,6 +4,10 @@ Open registration is off: every registration needs an initial access token creat
 administrator (`passport clients initial-token`), limited in time and number of uses. The
 metadata goes through the same validator as the CLI; dynamic clients can never skip consent or
 act as resource servers.
+
+Not Authlib's ClientRegistrationEndpoint/ClientConfigurationEndpoint: they answer a missing or
+bad access token with 403 ``access_denied``, where RFC 7591 §3 and RFC 7592 §2 use RFC 6750
+§3.1 (401 ``invalid_token``), and they have no place for scopes held for an admin's approval.
 """
 
 from __future__ import annotations

@@ -3,10 +3,17 @@
 Authlib parses token requests, dispatches grants, authenticates clients and verifies PKCE;
 this module supplies storage (race-safe redemption, rotation with reuse detection) and the
 response bodies (passport.oidc.issuance).
+
+``RedeemedCode`` and ``RotatedToken`` are what the consume-once UPDATE … RETURNING gives back
+(``ConsumeOnce``), their columns named by their fields (passport.twins): one statement, no ORM
+entity, on the two hottest grants (/token 3 statements, refresh 3, pinned by
+tests/integration/oidc/test_statement_counts.py). ``TokenRecord`` wraps the Core row of
+introspection and revocation (one join instead of three entity loads).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -66,6 +73,7 @@ from passport.oidc.revocation import outlived_session
 from passport.oidc.revocation import session_lapsed
 from passport.oidc.tokens import hash_secret
 from passport.operations.metrics import count_tokens_issued
+from passport.twins import columns
 
 CONFIDENTIAL_METHODS = [m for m in AUTH_METHODS if m != "none"]
 
@@ -118,6 +126,51 @@ def revoke_families(family_ids: list[str]) -> None:
 
 
 @dataclass(frozen=True)
+class ConsumeOnce:
+    """A secret exchanged once (a code, a refresh token), claimed by one UPDATE … RETURNING.
+
+    One of N racing requests wins the row. A loser whose row is usable but for its SSO session
+    ends that session as a logout would; a row already consumed means the secret leaked, so the
+    families it gave are revoked and the reuse recorded (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+    """
+
+    claim: Any  # the conditional UPDATE … RETURNING, built once
+    model: type[Any]  # the ORM class, read only when the claim lost
+    hash_column: Any
+    consumed_column: str  # set when the secret is exchanged
+    usable_but_for_session: Callable[[Any, datetime], bool]
+    families: Callable[[Any], list[str]]
+
+    def consume(
+        self, digest: str, client: RegisteredClient, params: dict[str, Any]
+    ) -> Row[Any] | None:
+        """The claimed row, or None (after ending a lapsed session or revoking on reuse)."""
+        now = params["now"]
+        won = db.session.execute(self.claim, {"digest": digest, "client": client.pk, **params})
+        row = won.first()
+        if row is not None:
+            return row
+        lost = db.session.scalar(select(self.model).where(self.hash_column == digest))
+        if lost is None or lost.client_pk != client.pk:
+            return None
+        if getattr(lost, self.consumed_column) is not None:
+            revoke_families(self.families(lost))
+            record_event(
+                # Literal names: tests/unit/audit/test_labels.py finds events at this call.
+                "authorization_code.reused"
+                if self.model is AuthorizationCode
+                else "refresh_token.reused",
+                outcome="failure",
+                subject_user_id=lost.user_id,
+                client_id=client.client_id,
+            )
+            db.session.commit()
+        elif self.usable_but_for_session(lost, now):
+            session_lapsed(lost.sid)
+        return None
+
+
+@dataclass(frozen=True)
 class RedeemedCode:
     """The bindings of a code just marked used (Authlib's AuthorizationCodeMixin)."""
 
@@ -144,7 +197,7 @@ class RedeemedCode:
 
 CODE_TABLE = cast(Table, AuthorizationCode.__table__)
 SESSIONS = cast(Table, SSOSession.__table__)
-REDEEMED_COLUMNS = [CODE_TABLE.c[name] for name in RedeemedCode.__dataclass_fields__]
+REDEEMED_COLUMNS = columns(RedeemedCode, CODE_TABLE)
 NOW = bindparam("now", type_=CODE_TABLE.c.expires_at.type)
 # Built once: a statement object reused across requests skips construction and cache-key work.
 REDEEM_CODE = (
@@ -166,43 +219,35 @@ REDEEM_CODE = (
 )
 
 
-def redeem_code(code: str, client: RegisteredClient) -> RedeemedCode | None:
-    """Mark a code used (conditional UPDATE, so one of N racing requests wins) and return it.
+def _code_families(row: AuthorizationCode) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(OAuthToken.family_id).where(OAuthToken.authorization_code_id == row.id)
+        )
+    )
 
-    A code presented again revokes everything issued from it (RFC 6749 §4.1.2).
-    """
+
+CODES = ConsumeOnce(
+    claim=REDEEM_CODE,
+    model=AuthorizationCode,
+    hash_column=AuthorizationCode.code_hash,
+    consumed_column="used_at",
+    # Unused and unexpired, so only its session is over.
+    usable_but_for_session=lambda row, now: row.expires_at > now,
+    families=_code_families,
+)
+
+
+def redeem_code(code: str, client: RegisteredClient) -> RedeemedCode | None:
+    """Mark a code used (one of N racing requests wins) and return it (Core: the hottest
+    statement of the code flow). A code presented again revokes everything issued from it."""
     if not isinstance(code, str) or len(code) > 200:
         return None
-    digest = hash_secret(code)
     now = utcnow()
-    # One round trip: the winner of a race gets its row back, every other request gets none.
-    # Core, not ORM: this is the hottest statement of the code flow.
-    won = db.session.execute(
-        REDEEM_CODE,
-        {"digest": digest, "client": client.pk, "now": now, "idle_cutoff": now - idle_timeout()},
-    ).first()
-    if won is not None:
-        return RedeemedCode(**won._mapping)
-    row = db.session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == digest))
-    if row is not None and row.client_pk == client.pk and row.used_at is None:
-        if row.expires_at > now:
-            # Unused and unexpired, so its session is over: end it as a logout would.
-            session_lapsed(row.sid)
-        return None
-    if row is not None and row.client_pk == client.pk and row.used_at is not None:
-        families = db.session.scalars(
-            select(OAuthToken.family_id).where(OAuthToken.authorization_code_id == row.id)
-        ).all()
-        revoke_families(list(families))
-        # RFC 6749 §4.1.2: a replayed code means it leaked; everything it gave is withdrawn.
-        record_event(
-            "authorization_code.reused",
-            outcome="failure",
-            subject_user_id=row.user_id,
-            client_id=client.client_id,
-        )
-        db.session.commit()
-    return None
+    won = CODES.consume(
+        hash_secret(code), client, {"now": now, "idle_cutoff": now - idle_timeout()}
+    )
+    return RedeemedCode(**won._mapping) if won is not None else None
 
 
 class PassportCodeChallenge(CodeChallenge):  # type: ignore[misc]
@@ -274,7 +319,7 @@ class RotatedToken:
 
 
 TOKEN_TABLE = cast(Table, OAuthToken.__table__)
-ROTATED_COLUMNS = [TOKEN_TABLE.c[name] for name in RotatedToken.__dataclass_fields__]
+ROTATED_COLUMNS = columns(RotatedToken, TOKEN_TABLE)
 ROTATE_REFRESH_TOKEN = (
     update(TOKEN_TABLE)
     .where(
@@ -297,6 +342,26 @@ ROTATE_REFRESH_TOKEN = (
 )
 
 
+def _refresh_usable_but_for_session(row: OAuthToken, now: datetime) -> bool:
+    return (
+        row.revoked_at is None
+        and not row.is_offline
+        and row.refresh_expires_at is not None
+        and row.refresh_expires_at > now
+    )
+
+
+REFRESH_TOKENS = ConsumeOnce(
+    claim=ROTATE_REFRESH_TOKEN,
+    model=OAuthToken,
+    hash_column=OAuthToken.refresh_token_hash,
+    consumed_column="refresh_used_at",
+    usable_but_for_session=_refresh_usable_but_for_session,
+    # A rotated token came back: someone holds a copy. End the whole family.
+    families=lambda row: [row.family_id],
+)
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     """grant_type=refresh_token with rotation and reuse detection (RFC 9700 §4.14.2)."""
 
@@ -307,38 +372,10 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         raw = self.request.form.get("refresh_token")
         if not raw or len(raw) > 200:
             raise InvalidGrantError("Invalid refresh token.")
-        digest = hash_secret(raw)
-        now = utcnow()
-        # Core, like code redemption: one round trip, and the winner of a race gets the row.
-        won = db.session.execute(
-            ROTATE_REFRESH_TOKEN, {"digest": digest, "client": client.pk, "now": now}
-        ).first()
-        if won is not None:
-            return RotatedToken(**won._mapping)
-        row = db.session.scalar(select(OAuthToken).where(OAuthToken.refresh_token_hash == digest))
-        if (
-            row is not None
-            and row.client_pk == client.pk
-            and row.refresh_used_at is None
-            and row.revoked_at is None
-            and not row.is_offline
-            and row.refresh_expires_at is not None
-            and row.refresh_expires_at > now
-        ):
-            # Usable but for its session, which is over: end it as a logout would.
-            session_lapsed(row.sid)
+        won = REFRESH_TOKENS.consume(hash_secret(raw), client, {"now": utcnow()})
+        if won is None:
             raise InvalidGrantError("Invalid refresh token.")
-        if row is not None and row.client_pk == client.pk and row.refresh_used_at is not None:
-            # A rotated token came back: someone holds a copy. End the whole family.
-            revoke_families([row.family_id])
-            record_event(
-                "refresh_token.reused",
-                outcome="failure",
-                subject_user_id=row.user_id,
-                client_id=client.client_id,
-            )
-            db.session.commit()
-        raise InvalidGrantError("Invalid refresh token.")
+        return RotatedToken(**won._mapping)
 
     def authenticate_user(self, refresh_token: RotatedToken) -> Subject | None:
         """Authlib: the still-active user of the grant."""

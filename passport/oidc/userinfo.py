@@ -1,4 +1,9 @@
-"""Bearer access tokens at the userinfo endpoint (OIDC Core §5.3, RFC 6750)."""
+"""Bearer access tokens at the userinfo endpoint (OIDC Core §5.3, RFC 6750).
+
+Not Authlib's UserInfoEndpoint: its ResourceProtector answers a request without a token with
+``error="missing_authorization"``, where RFC 6750 §3.1 says such a challenge carries no error
+code, and it reads token, client and user separately where one join serves (1 statement).
+"""
 
 from __future__ import annotations
 

@@ -93,16 +93,13 @@ def deploy(
     from flask_migrate import upgrade
 
     from passport.accounts.services import create_user
-    from passport.oidc import clients
-    from passport.oidc import keys
+    from passport.caches import clear_all
     from passport.oidc.clients import create_client
     from passport.oidc.clients import validate_metadata
     from relying_party_demo.demo_data import seed_demo
 
     passport_server, passport_late, passport_url = serve(host)
     ayni_server, ayni_late, ayni_url = serve(host)
-    keys._rings.clear()
-    clients._cache.clear()
     passport = make_test_app(
         database_url, outbox_dir, ISSUER=passport_url, CAPTCHA_TEST_ANSWER=CAPTCHA
     )
@@ -159,8 +156,7 @@ def deploy(
         with passport.app_context():
             passport_db.session.remove()
             wipe_database(passport_db.engine)
-        keys._rings.clear()
-        clients._cache.clear()
+        clear_all(passport)
         # Give the shared limiter back to an in-process storage for the tests that follow.
         make_test_app(database_url, outbox_dir)
 

@@ -50,11 +50,9 @@ LANDING = "https://ayni.example.gob.pe/"
 @pytest.fixture
 def captured(app: Flask, caplog: pytest.LogCaptureFixture) -> Iterator[io.StringIO]:
     """Every record of every logger at DEBUG, and the JSON lines the formatter makes of them."""
-    from passport.oidc import clients
-    from passport.oidc import keys
+    from passport.caches import clear_all
 
-    keys._rings.clear()
-    clients._cache.clear()
+    clear_all(app)
     provider = app.extensions["passport.captcha"]
     assert isinstance(provider, ImageCaptchaProvider)
     provider.test_answer = CAPTCHA
@@ -71,8 +69,7 @@ def captured(app: Flask, caplog: pytest.LogCaptureFixture) -> Iterator[io.String
     finally:
         root.removeHandler(handler)
         provider.test_answer = None
-        keys._rings.clear()
-        clients._cache.clear()
+        clear_all(app)
 
 
 def record_text(record: logging.LogRecord) -> str:

@@ -25,9 +25,9 @@ STATE = "state-that-must-not-be-logged-4821"
 
 @pytest.fixture
 def rp(app: Flask) -> RP:
-    from passport.oidc import clients
+    from passport.caches import clear_all
 
-    clients._cache.clear()
+    clear_all(app)
     return register_client(skip_consent=True)
 
 

@@ -16,9 +16,9 @@ from passport.accounts.models import User
 from passport.audit.chain import verify_chain
 from passport.audit.models import AuditEvent
 from passport.audit.queries import PAGE_SIZE
-from passport.audit.queries import _event_types_cache
 from passport.audit.queries import safe_cell
 from passport.audit.services import record_event
+from passport.caches import clear_all
 from passport.extensions import db
 from tests.factories import make_user
 from tests.integration.admin.conftest import csrf_from
@@ -203,6 +203,6 @@ def test_events_are_named_in_spanish_with_their_code(
     # A code without a name (an old or foreign event) still shows, as its code.
     assert "login.failed <code" in failures
     assert "<td>fallido</td>" in failures
-    _event_types_cache.clear()  # the filter's list is cached per process for a minute
+    clear_all(admin_client.application)  # the filter's list is cached per app for a minute
     page = text(admin_client.get(PAGE))
     assert '<option value="user.disabled">Usuario deshabilitado (user.disabled)</option>' in page

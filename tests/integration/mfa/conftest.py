@@ -24,19 +24,16 @@ _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 @pytest.fixture(autouse=True)
 def known_captcha(app: Flask) -> Iterator[str]:
     """Every CAPTCHA challenge reads ``K7MPX`` during the test; caches start empty."""
-    from passport.oidc import clients
-    from passport.oidc import keys
+    from passport.caches import clear_all
 
-    keys._rings.clear()
-    clients._cache.clear()
+    clear_all(app)
     provider = app.extensions["passport.captcha"]
     provider.test_answer = CAPTCHA
     try:
         yield CAPTCHA
     finally:
         provider.test_answer = None
-        keys._rings.clear()
-        clients._cache.clear()
+        clear_all(app)
 
 
 def enrol(user: User) -> tuple[str, list[str]]:

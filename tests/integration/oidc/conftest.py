@@ -28,17 +28,11 @@ REDIRECT_URI = "https://ayni.example.gob.pe/auth/callback"
 @pytest.fixture(autouse=True)
 def _fresh_caches(app: Flask) -> Iterator[None]:
     """Rows are wiped between tests: forget cached keys and clients too."""
-    from passport.oidc import client_keys
-    from passport.oidc import clients
-    from passport.oidc import keys
+    from passport.caches import clear_all
 
-    keys._rings.clear()
-    clients._cache.clear()
-    client_keys._fetched.clear()
+    clear_all(app)
     yield
-    keys._rings.clear()
-    clients._cache.clear()
-    client_keys._fetched.clear()
+    clear_all(app)
 
 
 @dataclass

@@ -184,8 +184,8 @@ def test_a_jwks_uri_whose_name_now_resolves_to_loopback_is_not_fetched(
 
 
 def test_a_failed_fetch_is_remembered_briefly(app, rp_key) -> None:
-    from passport.oidc import client_keys
     from passport.oidc.client_keys import client_public_keys
+    from passport.oidc.client_keys import fetched_keys
 
     server = KeyServer({"keys": [rp_key.as_dict(private=False)]}, status=500)
     try:
@@ -195,9 +195,7 @@ def test_a_failed_fetch_is_remembered_briefly(app, rp_key) -> None:
                 client_public_keys(registered)
         assert server.hits == 1
         # Once the failure's time is up, the next check asks again.
-        uri = registered.jwks_uri
-        expired = client_keys._fetched[uri]
-        client_keys._fetched[uri] = (time.monotonic() - 1, expired[1])
+        fetched_keys().expire(after_seconds=app.config["JWKS_URI_FAILURE_CACHE_SECONDS"])
         server.status = 200
         assert client_public_keys(registered).keys
         assert server.hits == 2
