@@ -56,14 +56,11 @@ ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 @pytest.fixture(autouse=True)
 def _fresh_caches(app: Flask) -> Iterator[None]:
     """Rows are wiped between tests: forget cached keys and clients too."""
-    from passport.oidc import clients
-    from passport.oidc import keys
+    from passport.caches import clear_all
 
-    keys._rings.clear()
-    clients._cache.clear()
+    clear_all(app)
     yield
-    keys._rings.clear()
-    clients._cache.clear()
+    clear_all(app)
 
 
 # --- The mail server refuses, or is down --------------------------------------------------
