@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +14,7 @@ from config import DEVELOPMENT_SECRET_KEY
 from config import BaseConfig
 from config import ConfigError
 from config import config_from_env
+from passport.security.network import is_loopback_http
 
 __version__ = "4.0.0"
 
@@ -69,8 +69,6 @@ def create_app(
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    # Hooks run by `passport db upgrade` after the schema is current (e.g. the first key).
-    app.extensions["passport.post_upgrade"] = []
     capabilities = (security, audit, accounts, login, mfa, account, oidc, admin, api, operations)
     for capability in capabilities:
         init = getattr(capability, "init_app", None)
@@ -114,19 +112,6 @@ def fill_instance_defaults(app: Flask) -> None:
         # the worker until the kernel gives up on the TCP handshake.
         connect_args = options.setdefault("connect_args", {})
         connect_args.setdefault("connect_timeout", app.config["DATABASE_CONNECT_TIMEOUT_SECONDS"])
-
-
-def is_loopback_http(url: str) -> bool:
-    """True for http://127.0.0.1:PORT, http://[::1]:PORT or http://localhost:PORT (RFC 8252)."""
-    parts = urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname:
-        return False
-    if parts.hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(parts.hostname).is_loopback
-    except ValueError:
-        return False
 
 
 def check_settings(app: Flask) -> None:

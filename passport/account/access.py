@@ -11,9 +11,9 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+from passport.audit.services import Actor
 from passport.login.models import SSOSession
 from passport.login.resume import return_path
-from passport.login.services import RequestInfo
 from passport.login.sessions import current_sso_session
 from passport.security.network import client_ip
 
@@ -44,6 +44,6 @@ def no_store(response: Response) -> Response:
     return response
 
 
-def request_info() -> RequestInfo:
+def request_info() -> Actor:
     """The caller's IP and user agent, for the audit log."""
-    return RequestInfo(ip_address=client_ip(), user_agent=request.user_agent.string[:255] or None)
+    return Actor(ip_address=client_ip(), user_agent=request.user_agent.string[:255] or None)

@@ -18,13 +18,13 @@ from passport.account import services
 from passport.account.access import no_store
 from passport.account.access import request_info
 from passport.account.access import signed_in
-from passport.account.devices import describe_device
 from passport.account.errors import UnknownConnectedApp
 from passport.account.errors import WrongCurrentPassword
 from passport.account.forms import ChangePasswordForm
 from passport.account.forms import EndOtherSessionsForm
 from passport.account.forms import RevokeAppForm
 from passport.accounts.errors import PasswordRejectedError
+from passport.login.devices import describe_device
 from passport.login.models import SSOSession
 from passport.login.sessions import live_sessions
 from passport.mfa.recovery import remaining_recovery_codes

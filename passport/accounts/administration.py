@@ -17,24 +17,24 @@ from typing import Any
 from sqlalchemy import select
 
 from passport.accounts import services
+from passport.accounts import signals
 from passport.accounts import territory
 from passport.accounts.directory import SEARCH_MAX_LENGTH
-from passport.accounts.directory import AppAccess
 from passport.accounts.directory import UserPage
 from passport.accounts.directory import count_users
 from passport.accounts.directory import recent_events
 from passport.accounts.directory import search_users
-from passport.accounts.directory import user_apps
-from passport.accounts.directory import user_sessions
 from passport.accounts.errors import AccountStateError
 from passport.accounts.errors import FieldError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import NotPermittedError
 from passport.accounts.errors import UnverifiedEmailError
 from passport.accounts.importing import hold_request
+from passport.accounts.links import LinkPurpose
 from passport.accounts.models import HeldUserRequest
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
+from passport.accounts.notifications import send_link_mail
 from passport.accounts.territory import NATIONAL
 from passport.accounts.territory import Scope
 from passport.accounts.territory import clean_reason
@@ -49,11 +49,12 @@ from passport.accounts.validation import clean_user_data
 from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
+from passport.mail import MailDeliveryError
+from passport.signals import announce
 
 __all__ = [  # what callers use (the look-ups and rules are re-exported from their modules)
     "NATIONAL",
     "SEARCH_MAX_LENGTH",
-    "AppAccess",
     "Scope",
     "UserPage",
     "clean_reason",
@@ -61,7 +62,6 @@ __all__ = [  # what callers use (the look-ups and rules are re-exported from the
     "create_user",
     "disable_user",
     "enable_user",
-    "end_session",
     "find_user",
     "force_password_reset",
     "grant_admin",
@@ -71,13 +71,10 @@ __all__ = [  # what callers use (the look-ups and rules are re-exported from the
     "resend_activation",
     "resolve_held_request",
     "revoke_admin",
-    "revoke_app",
     "scope_of",
     "search_users",
     "unlock_user",
     "update_user",
-    "user_apps",
-    "user_sessions",
 ]
 
 
@@ -325,11 +322,6 @@ def force_password_reset(
     AccountStateError unless the account is active (a pending one gets the activation mail
     instead). If the mail cannot be sent, MailDeliveryError and nothing changed.
     """
-    from passport.accounts.links import LinkPurpose
-    from passport.accounts.notifications import send_link_mail
-    from passport.mail import MailDeliveryError
-    from passport.oidc.revocation import password_reset
-
     user, why = target("force_password_reset", dni_or_user, actor, reason)
     if user.status is not UserStatus.ACTIVE:
         raise AccountStateError("force_password_reset", user.status.value)
@@ -340,70 +332,8 @@ def force_password_reset(
     except (MailDeliveryError, UnverifiedEmailError):
         db.session.rollback()
         raise
-    password_reset(user.id, "password_reset_forced")  # commits everything above
-
-
-def end_session(
-    dni_or_user: str | User,
-    session_id: int,
-    *,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
-) -> bool:
-    """End one SSO session of the user (its tokens die with it); False when not live."""
-    from passport.login.models import SSOSession
-    from passport.login.sessions import end_sso_session
-
-    user, why = target("end_session", dni_or_user, actor, reason)
-    session = db.session.get(SSOSession, session_id)
-    if session is None or session.user_id != user.id or session.ended_at is not None:
-        return False
-    _record_action("session.revoked", user, actor, why, client_id, ip_address, sid=session.sid)
-    end_sso_session(session, "admin")
-    return True
-
-
-def revoke_app(
-    dni_or_user: str | User,
-    app_client_id: str,
-    *,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
-) -> bool:
-    """End an app's access to the user: consent, tokens (offline ones too) and codes.
-
-    Apps that skip consent count too, through their tokens. False when the app had no access.
-    """
-    from passport.oidc.models import OAuthClient
-    from passport.oidc.revocation import revoke_grant
-
-    user, why = target("revoke_app", dni_or_user, actor, reason)
-    client = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == app_client_id))
-    if client is None:
-        return False
-    revoked = revoke_grant(user.id, client.id)
-    if not revoked.anything:
-        db.session.rollback()
-        return False
-    record_event(
-        "consent.revoked",
-        actor_user_id=actor.id if actor else None,
-        client_id=app_client_id,
-        subject_user_id=user.id,
-        subject_dni=user.dni,
-        ip_address=ip_address,
-        details={
-            "tokens_revoked": revoked.tokens,
-            **({"reason": why} if why else {}),
-            **({"by_client": client_id} if client_id else {}),
-        },
-    )
+    announce(signals.password_reset, user_id=user.id, reason="password_reset_forced")
     db.session.commit()
-    return True
 
 
 def grant_admin(
@@ -423,10 +353,6 @@ def grant_admin(
     so the e-mail must be verified (UnverifiedEmailError, nothing written); MailDeliveryError
     leaves nothing written either.
     """
-    from passport.mail import MailDeliveryError
-    from passport.mfa.enrolment import issue_enrolment_link
-    from passport.mfa.services import user_has_totp
-
     if territory.change_refusal(actor, None, {"is_admin": True}, action="grant_admin") is not None:
         raise NotPermittedError("grant admin")
     user = find_user(dni_or_user, actor=actor)
@@ -462,14 +388,16 @@ def grant_admin(
         ugel=user.admin_ugel,
         previous=previous,
     )
-    if not user_has_totp(user.id):
-        try:
-            issue_enrolment_link(
-                user, actor_user_id=actor.id if actor else None, actor_client_id=client_id
-            )
-        except MailDeliveryError:
-            db.session.rollback()
-            raise
+    try:  # the mfa capability mails the enrolment link to an admin without TOTP
+        announce(
+            signals.admin_granted,
+            user=user,
+            actor_user_id=actor.id if actor else None,
+            actor_client_id=client_id,
+        )
+    except MailDeliveryError:
+        db.session.rollback()
+        raise
     db.session.commit()
     return user
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from passport.accounts import signals
 from passport.accounts.errors import DuplicateDniError
 from passport.accounts.errors import FieldError
 from passport.accounts.errors import InvalidLinkError
@@ -27,6 +28,7 @@ from passport.accounts.errors import UnverifiedEmailError
 from passport.accounts.errors import UserNotFoundError
 from passport.accounts.importing import import_users
 from passport.accounts.links import LinkPurpose
+from passport.accounts.links import issue_link_token
 from passport.accounts.links import resolve_link
 from passport.accounts.mail_queue import enqueue_self_service_request
 from passport.accounts.models import User
@@ -45,6 +47,7 @@ from passport.security.password_policy import PasswordProblem
 from passport.security.password_policy import check_password
 from passport.security.password_policy import configured_rules
 from passport.security.passwords import hash_password
+from passport.signals import announce
 
 __all__ = [
     "check_new_password",
@@ -192,10 +195,13 @@ def create_user(
         details={"status": user.status.value, "is_admin": is_admin, **_why(reason)},
     )
     if is_admin:
-        from passport.mfa.enrolment import issue_enrolment_link
-
         try:  # whoever knows the password must not be the one who enrols the second factor
-            issue_enrolment_link(user, actor_user_id=actor_user_id, actor_client_id=actor_client_id)
+            announce(
+                signals.admin_granted,
+                user=user,
+                actor_user_id=actor_user_id,
+                actor_client_id=actor_client_id,
+            )
         except MailDeliveryError:
             db.session.rollback()
             raise
@@ -267,10 +273,13 @@ def set_password_from_link(
         user_agent=user_agent,
     )
     # Every session ends and every app is cut off, offline grants too: whoever knew the old
-    # password (or the link) keeps nothing. Commits with our changes.
-    from passport.oidc.revocation import password_reset
-
-    password_reset(user.id, "password_reset" if purpose is LinkPurpose.RESET else "password_set")
+    # password (or the link) keeps nothing (the oidc capability's receiver).
+    announce(
+        signals.password_reset,
+        user_id=user.id,
+        reason="password_reset" if purpose is LinkPurpose.RESET else "password_set",
+    )
+    db.session.commit()
     return user
 
 
@@ -343,9 +352,6 @@ def disable_user(
 ) -> bool:
     """Disable the user: no login, links dead, SSO sessions ended, every token revoked (offline
     ones too). True when it changed."""
-    from passport.accounts.links import issue_link_token
-    from passport.oidc.revocation import user_disabled
-
     user = _existing_user(dni)
     if user.status is UserStatus.DISABLED:
         return False
@@ -361,7 +367,8 @@ def disable_user(
         ip_address=ip_address,
         details={"previous_status": previous.value, **_why(reason)},
     )
-    user_disabled(user.id)  # commits with our changes
+    announce(signals.user_disabled, user_id=user.id)  # sessions end, tokens are revoked
+    db.session.commit()
     return True
 
 

@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import refresh as refresh_locale
 
+from passport.audit.services import Actor
 from passport.captcha.services import check_captcha
 from passport.captcha.services import is_captcha_enabled
 from passport.login.errors import CaptchaFailed
@@ -31,7 +32,6 @@ from passport.login.resume import PendingAuthorization
 from passport.login.resume import find_pending_authorization
 from passport.login.resume import local_next
 from passport.login.resume import sign_in_destination
-from passport.login.services import RequestInfo
 from passport.login.services import authenticate
 from passport.login.services import notify_lockout
 from passport.login.services import record_captcha_failure
@@ -61,9 +61,9 @@ CHALLENGE_KEY = "passport.second_factor"
 log = logging.getLogger(__name__)
 
 
-def request_info(client_id: str | None = None) -> RequestInfo:
+def request_info(client_id: str | None = None) -> Actor:
     """The caller's IP, user agent and client, for the audit log."""
-    return RequestInfo(
+    return Actor(
         ip_address=client_ip(),
         user_agent=request.user_agent.string[:255] or None,
         client_id=client_id,

@@ -20,7 +20,7 @@ class TOTPCredential(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
-    # Fernet ciphertext of the base32 secret (passport.oidc.keys.fernet_for).
+    # Fernet ciphertext of the base32 secret (passport.mfa.totp, own key: passport.security.crypto).
     secret_encrypted: Mapped[str] = mapped_column(String(255))
     # None while the enrolment waits for its first code: an unconfirmed secret is not a factor.
     confirmed_at: Mapped[datetime | None]

@@ -1,1 +1,2 @@
-"""Password hashing and policy, brute-force protection, HTTP security headers."""
+"""Infrastructure: password hashing and policy, per-IP limits, HTTP security headers,
+client addresses and outbound requests, encryption at rest, length-limited forms."""

@@ -1,4 +1,9 @@
-"""HTTP views of the second factor: enrol, step up, turn off, new recovery codes."""
+"""Mi cuenta's pages of the second factor: enrol, step up, turn off, new recovery codes.
+
+The blueprint keeps the name ``mfa`` (its endpoints, ``mfa.setup``..., and URLs are the
+contract); it lives in Mi cuenta because its pages need the signed-in session (login),
+which the mfa capability, below login, must not import.
+"""
 
 from __future__ import annotations
 

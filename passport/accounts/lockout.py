@@ -11,9 +11,9 @@ Settings (Keycloak's names in brackets):
   both the failure count and the lockout count start again from zero.
 
 A successful login resets both counts (as Keycloak does); so does a password reset
-(``clear_lockout`` in accounts). While an account is locked, attempts are refused without
-checking the password and are not counted, so a locked account cannot be locked for longer
-by hammering it; per-IP throttling (``ratelimits.py``) slows such hammering down instead.
+(``clear_lockout``). While an account is locked, attempts are refused without checking the
+password and are not counted, so a locked account cannot be locked for longer by hammering
+it; per-IP throttling (``passport/security/ratelimits.py``) slows such hammering down.
 """
 
 from __future__ import annotations
