@@ -35,6 +35,7 @@ from passport.accounts.models import HeldUserRequest
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.accounts.notifications import send_link_mail
+from passport.accounts.services import NewUser
 from passport.accounts.territory import NATIONAL
 from passport.accounts.territory import Scope
 from passport.accounts.territory import clean_reason
@@ -46,7 +47,7 @@ from passport.accounts.territory import scope_of
 from passport.accounts.territory import target
 from passport.accounts.validation import clean_territory
 from passport.accounts.validation import clean_user_data
-from passport.audit.services import record_event
+from passport.audit.services import Actor
 from passport.database import utcnow
 from passport.extensions import db
 from passport.mail import MailDeliveryError
@@ -128,18 +129,9 @@ def create_user(
             db.session.commit()
             return None
     return services.create_user(
-        dni,
-        email,
-        given_name,
-        family_name,
-        phone=phone,
-        dre=dre,
-        ugel=ugel,
+        NewUser(dni, email, given_name, family_name, phone=phone, dre=dre, ugel=ugel),
+        actor=acting(actor, why, client_id, ip_address),
         send_email=send_email,
-        actor_user_id=actor.id if actor else None,
-        actor_client_id=client_id,
-        reason=why,
-        ip_address=ip_address,
     )
 
 
@@ -187,18 +179,28 @@ def update_user(
         user.email_verified = False
     if "phone_number" in changed:
         user.phone_number_verified = False
-    record_event(
+    acting(actor, why, client_id, ip_address).record(
         "user.updated",
-        actor_user_id=actor.id if actor else None,
-        client_id=client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        ip_address=ip_address,
         # Field names only: the values are personal data the audit log need not copy.
-        details={"fields": changed, **({"reason": why} if why else {})},
+        details={"fields": changed},
     )
     db.session.commit()
     return changed
+
+
+def acting(
+    actor: User | None, why: str | None, client_id: str | None, ip_address: str | None
+) -> Actor:
+    """The audit Actor of an admin action: the admin (None: the system), the machine client
+    acting through the API, the address and the reason already checked by ``target``."""
+    return Actor(
+        user_id=actor.id if actor else None,
+        client_id=client_id,
+        ip_address=ip_address,
+        reason=why,
+    )
 
 
 def _delegate(
@@ -210,15 +212,9 @@ def _delegate(
     client_id: str | None,
     ip_address: str | None,
 ) -> bool:
-    """Check scope and reason, then run the plain accounts service on the user."""
+    """Check scope and reason, then run the accounts service on the user as ``actor``."""
     user, why = target(action, dni_or_user, actor, reason)
-    return service(
-        user.dni,
-        actor_user_id=actor.id if actor else None,
-        actor_client_id=client_id,
-        reason=why,
-        ip_address=ip_address,
-    )
+    return service(user.dni, actor=acting(actor, why, client_id, ip_address))
 
 
 def disable_user(
@@ -275,14 +271,8 @@ def _record_action(
     ip_address: str | None,
     **details: Any,
 ) -> None:
-    record_event(
-        event,
-        actor_user_id=actor.id if actor else None,
-        client_id=client_id,
-        subject_user_id=user.id,
-        subject_dni=user.dni,
-        ip_address=ip_address,
-        details={**details, **({"reason": why} if why else {})} or None,
+    acting(actor, why, client_id, ip_address).record(
+        event, subject_user_id=user.id, subject_dni=user.dni, details=details
     )
 
 
@@ -389,12 +379,7 @@ def grant_admin(
         previous=previous,
     )
     try:  # the mfa capability mails the enrolment link to an admin without TOTP
-        announce(
-            signals.admin_granted,
-            user=user,
-            actor_user_id=actor.id if actor else None,
-            actor_client_id=client_id,
-        )
+        announce(signals.admin_granted, user=user, actor=acting(actor, why, client_id, ip_address))
     except MailDeliveryError:
         db.session.rollback()
         raise
@@ -473,12 +458,10 @@ def resolve_held_request(
     held.resolved_at = utcnow()
     held.resolved_by_user_id = actor.id if actor else None
     held.resolution = "applied" if apply else "dismissed"
-    record_event(
+    acting(actor, None, None, ip_address).record(
         "user.held_request_resolved",
-        actor_user_id=actor.id if actor else None,
         subject_user_id=held.user_id,
         subject_dni=held.dni,
-        ip_address=ip_address,
         details={"resolution": held.resolution, "fields": changed},
     )
     db.session.commit()

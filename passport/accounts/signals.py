@@ -31,6 +31,6 @@ password_reset = _signals.signal("passport.accounts.password-reset")
 user_disabled = _signals.signal("passport.accounts.user-disabled")
 
 #: Admin rights were granted (a new admin, or a new territory). ``user`` (the User),
-#: ``actor_user_id``, ``actor_client_id`` (who granted them). A receiver's
+#: ``actor`` (the audit Actor who granted them). A receiver's
 #: MailDeliveryError or UnverifiedEmailError reaches the sender, which writes nothing then.
 admin_granted = _signals.signal("passport.accounts.admin-granted")

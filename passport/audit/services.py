@@ -85,3 +85,7 @@ class Actor:
             request_id=self.request_id,
             **fields,
         )
+
+
+#: The system itself as the actor (the CLI on the server, dynamic registration, queued work).
+SYSTEM = Actor()

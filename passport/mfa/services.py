@@ -88,18 +88,12 @@ def add_second_factor_to_session(session: SignedInSession) -> None:
     db.session.commit()
 
 
-def enrol_new_admin(
-    sender: Flask,
-    *,
-    user: User,
-    actor_user_id: int | None = None,
-    actor_client_id: str | None = None,
-) -> None:
+def enrol_new_admin(sender: Flask, *, user: User, actor: Actor) -> None:
     """Receiver of ``accounts.signals.admin_granted``: an admin without TOTP is mailed a
     one-time enrolment link, so whoever knows the password is not the one who enrols the
     second factor. No commit; raises UnverifiedEmailError or MailDeliveryError."""
     if not user_has_totp(user.id):
-        issue_enrolment_link(user, actor_user_id=actor_user_id, actor_client_id=actor_client_id)
+        issue_enrolment_link(user, actor_user_id=actor.user_id, actor_client_id=actor.client_id)
 
 
 @dataclass(frozen=True)

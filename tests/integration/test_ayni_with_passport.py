@@ -84,6 +84,7 @@ def deployment(
     """Start both apps, register AYNI_SERVIDOR, create the demo people and their boletas."""
     from flask_migrate import upgrade
 
+    from passport.accounts.services import NewUser
     from passport.accounts.services import create_user
     from passport.oidc import clients
     from passport.oidc import keys
@@ -101,12 +102,14 @@ def deployment(
     with passport.app_context():
         for dni, (given, family, password) in PEOPLE.items():
             create_user(
-                dni,
-                f"{dni}@example.edu.pe",
-                given,
-                family,
-                password=password,
-                email_verified=True,
+                NewUser(
+                    dni,
+                    f"{dni}@example.edu.pe",
+                    given,
+                    family,
+                    password=password,
+                    email_verified=True,
+                ),
                 send_email=False,
             )
         client, secret = create_client(
