@@ -28,11 +28,11 @@ def create_app(
     config: type[BaseConfig] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Flask:
     """Build the Passport application from a settings class (default: the environment)."""
-    from passport import account
     from passport import accounts
     from passport import admin
     from passport import api
     from passport import audit
+    from passport import captcha
     from passport import errors
     from passport import login
     from passport import logs
@@ -40,6 +40,7 @@ def create_app(
     from passport import oidc
     from passport import operations
     from passport import security
+    from passport import selfservice
     from passport.database import tune_engine
     from passport.extensions import babel
     from passport.extensions import csrf
@@ -69,7 +70,10 @@ def create_app(
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    capabilities = (security, audit, accounts, login, mfa, account, oidc, admin, api, operations)
+    capabilities = (
+        *(security, captcha, audit, accounts, login, mfa, selfservice),
+        *(oidc, admin, api, operations),
+    )
     for capability in capabilities:
         init = getattr(capability, "init_app", None)
         if init is not None:

@@ -8,7 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Subscribe to the account signals: a new admin is mailed the enrolment link.
 
-    Its pages are Mi cuenta's (passport/account/second_factor.py, blueprint ``mfa``); the
+    Its pages are Mi cuenta's (passport/selfservice/second_factor.py, blueprint ``mfa``); the
     sign-in's second step is login's."""
     from passport.accounts.signals import admin_granted
     from passport.mfa.services import enrol_new_admin

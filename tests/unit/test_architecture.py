@@ -21,7 +21,7 @@ REPO = ROOT.parent
 # Top to bottom, as drawn in the README. "passport" is the package's __init__ (create_app).
 LAYERS: list[tuple[str, frozenset[str]]] = [
     ("app", frozenset({"passport", "__main__", "cli", "models"})),
-    ("interfaces", frozenset({"admin", "api", "account", "operations"})),
+    ("interfaces", frozenset({"admin", "api", "selfservice", "operations"})),
     ("protocol", frozenset({"oidc"})),
     ("sign-in", frozenset({"login"})),
     ("second factor", frozenset({"mfa"})),

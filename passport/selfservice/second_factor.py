@@ -16,9 +16,6 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from passport.account.access import no_store
-from passport.account.access import request_info
-from passport.account.access import signed_in
 from passport.login.models import SSOSession
 from passport.login.resume import local_next
 from passport.mfa import services
@@ -32,6 +29,9 @@ from passport.mfa.forms import CodeForm
 from passport.mfa.forms import PasswordAndCodeForm
 from passport.mfa.qrcode import qr_svg
 from passport.security.ratelimits import login_rate_limit
+from passport.selfservice.access import no_store
+from passport.selfservice.access import request_info
+from passport.selfservice.access import signed_in
 
 bp = Blueprint("mfa", __name__, url_prefix="/mi-cuenta")
 

@@ -7,8 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from passport.account.errors import UnknownConnectedApp
-from passport.account.errors import WrongCurrentPassword
 from passport.accounts.errors import PasswordRejectedError
 from passport.accounts.services import check_new_password
 from passport.audit.models import AuditEvent
@@ -25,6 +23,8 @@ from passport.oidc.revocation import password_changed
 from passport.oidc.revocation import revoke_grant
 from passport.security.passwords import hash_password
 from passport.security.passwords import verify_password
+from passport.selfservice.errors import UnknownConnectedApp
+from passport.selfservice.errors import WrongCurrentPassword
 
 # What "Actividad reciente" lists: sign-ins and refused attempts.
 ACTIVITY_EVENTS = ("login_succeeded", "login_failed", "account_locked")

@@ -7,8 +7,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the blueprints of Mi cuenta and of its second-factor pages."""
-    from passport.account.second_factor import bp as second_factor
-    from passport.account.views import bp
+    from passport.selfservice.second_factor import bp as second_factor
+    from passport.selfservice.views import bp
 
     app.register_blueprint(bp)
     app.register_blueprint(second_factor)

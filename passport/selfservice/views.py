@@ -14,15 +14,6 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from passport.account import services
-from passport.account.access import no_store
-from passport.account.access import request_info
-from passport.account.access import signed_in
-from passport.account.errors import UnknownConnectedApp
-from passport.account.errors import WrongCurrentPassword
-from passport.account.forms import ChangePasswordForm
-from passport.account.forms import EndOtherSessionsForm
-from passport.account.forms import RevokeAppForm
 from passport.accounts.errors import PasswordRejectedError
 from passport.login.devices import describe_device
 from passport.login.models import SSOSession
@@ -33,6 +24,15 @@ from passport.oidc.scope_labels import describe_scopes
 from passport.security.password_policy import checklist
 from passport.security.password_policy import configured_rules
 from passport.security.ratelimits import account_rate_limit
+from passport.selfservice import services
+from passport.selfservice.access import no_store
+from passport.selfservice.access import request_info
+from passport.selfservice.access import signed_in
+from passport.selfservice.errors import UnknownConnectedApp
+from passport.selfservice.errors import WrongCurrentPassword
+from passport.selfservice.forms import ChangePasswordForm
+from passport.selfservice.forms import EndOtherSessionsForm
+from passport.selfservice.forms import RevokeAppForm
 
 bp = Blueprint("account", __name__, url_prefix="/mi-cuenta")
 
@@ -65,7 +65,7 @@ def render_home(
     }
     context.update(extra)
     status = 400 if request.method == "POST" else 200
-    response = make_response(render_template("passport/account/home.html", **context), status)
+    response = make_response(render_template("passport/selfservice/home.html", **context), status)
     return no_store(response)
 
 
