@@ -65,7 +65,7 @@ def render_home(
     }
     context.update(extra)
     status = 400 if request.method == "POST" else 200
-    response = make_response(render_template("passport/selfservice/home.html", **context), status)
+    response = make_response(render_template("passport/account/home.html", **context), status)
     return no_store(response)
 
 
