@@ -88,6 +88,7 @@ def prepare(app: Any) -> tuple[str, str, str]:
     """A user, a first-party client and a signed-in SSO cookie."""
     from flask import Response
 
+    from passport.accounts.services import NewUser
     from passport.accounts.services import create_user
     from passport.extensions import db
     from passport.login.sessions import start_sso_session
@@ -95,11 +96,13 @@ def prepare(app: Any) -> tuple[str, str, str]:
     from passport.oidc.clients import validate_metadata
 
     user = create_user(
-        dni="10000001",
-        email="perfil@example.edu.pe",
-        given_name="Rosa",
-        family_name="Quispe",
-        password="Clave2024ok",
+        NewUser(
+            dni="10000001",
+            email="perfil@example.edu.pe",
+            given_name="Rosa",
+            family_name="Quispe",
+            password="Clave2024ok",
+        ),
         send_email=False,
     )
     row, secret = create_client(

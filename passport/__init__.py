@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +15,7 @@ from minedu_sso.settings import DEVELOPMENT_SECRET_KEY
 from minedu_sso.settings import BaseConfig
 from minedu_sso.settings import ConfigError
 from minedu_sso.settings import config_from_env
+from passport.security.network import is_loopback_http
 
 __version__ = "4.0.0"
 
@@ -26,11 +26,11 @@ def create_app(
     config: type[BaseConfig] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Flask:
     """Build the Passport application from a settings class (default: the environment)."""
-    from passport import account
     from passport import accounts
     from passport import admin
     from passport import api
     from passport import audit
+    from passport import captcha
     from passport import errors
     from passport import login
     from passport import logs
@@ -39,6 +39,7 @@ def create_app(
     from passport import operations
     from passport import passkeys
     from passport import security
+    from passport import selfservice
     from passport.database import tune_engine
     from passport.extensions import babel
     from passport.extensions import csrf
@@ -69,20 +70,9 @@ def create_app(
     migrate.init_app(app, db, directory=resource_dir("passport.migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    # Hooks run by `passport db upgrade` after the schema is current (e.g. the first key).
-    app.extensions["passport.post_upgrade"] = []
     capabilities = (
-        security,
-        audit,
-        accounts,
-        login,
-        mfa,
-        passkeys,
-        account,
-        oidc,
-        admin,
-        api,
-        operations,
+        *(security, captcha, audit, accounts, login, mfa, passkeys, selfservice),
+        *(oidc, admin, api, operations),
     )
     for capability in capabilities:
         init = getattr(capability, "init_app", None)
@@ -126,19 +116,6 @@ def fill_instance_defaults(app: Flask) -> None:
         # the worker until the kernel gives up on the TCP handshake.
         connect_args = options.setdefault("connect_args", {})
         connect_args.setdefault("connect_timeout", app.config["DATABASE_CONNECT_TIMEOUT_SECONDS"])
-
-
-def is_loopback_http(url: str) -> bool:
-    """True for http://127.0.0.1:PORT, http://[::1]:PORT or http://localhost:PORT (RFC 8252)."""
-    parts = urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname:
-        return False
-    if parts.hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(parts.hostname).is_loopback
-    except ValueError:
-        return False
 
 
 def check_settings(app: Flask) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask import current_app
 from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
 
@@ -40,9 +39,11 @@ def db_upgrade() -> None:
     """Create or migrate the schema to the newest revision (idempotent)."""
     from flask_migrate import upgrade
 
+    from passport.signals import announce
+    from passport.signals import database_upgraded
+
     upgrade()
-    for hook in current_app.extensions["passport.post_upgrade"]:
-        hook()
+    announce(database_upgraded)
     click.echo("database is up to date")
 
 

@@ -33,6 +33,9 @@ from werkzeug.exceptions import InternalServerError
 
 from passport.database import describe_unavailable
 from passport.database import is_database_unavailable
+from passport.security.forms import TooLong
+from passport.signals import announce
+from passport.signals import database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +99,6 @@ class NotText(BadRequest):
     """A path, query string, form body or User-Agent that is not UTF-8 text without NUL."""
 
     description = "request is not valid UTF-8 text"
-
-
-class TooLong(BadRequest):
-    """A form value longer than its field allows (``passport.security.forms.LimitedForm``)."""
-
-    description = "a submitted value is too long"
-    # Short, and never the value: the page must not write the oversized input back.
-    page_message = _l("Los datos enviados son demasiado largos. Vuelva a intentarlo.")
 
 
 def _endpoint() -> str | None:
@@ -232,7 +227,6 @@ def answer_database_unavailable(error: BaseException) -> ResponseReturnValue:
     names the driver's error class and message only (the SQL and its parameters stay out).
     """
     from passport.extensions import db
-    from passport.operations.metrics import count_database_unavailable
 
     with contextlib.suppress(Exception):  # the connection may be gone already
         db.session.rollback()
@@ -242,7 +236,7 @@ def answer_database_unavailable(error: BaseException) -> ResponseReturnValue:
         request.path,
         describe_unavailable(error),
     )
-    count_database_unavailable()
+    announce(database_unavailable)  # counted by the operations capability
     response = current_app.make_response(render_error(503))
     response.headers["Retry-After"] = str(current_app.config["UNAVAILABLE_RETRY_AFTER_SECONDS"])
     return response

@@ -21,7 +21,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask import g
+from flask import has_app_context
 from flask.testing import FlaskClient
+from flask_babel import refresh as refresh_locale
 
 from minedu_sso.settings import TestingConfig
 
@@ -72,6 +75,23 @@ def outbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("outbox")
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose every request starts with a clean ``g``, as in production.
+
+    The ``app`` fixture keeps one app context open for the whole test, and a request made
+    inside it reuses that context's ``g``: a language (Flask-Babel) or a CSRF token
+    (Flask-WTF) cached there by one request would leak into the next. In production every
+    request has its own app context, so this belongs to the tests, not to the app.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            g.pop("ui_locale", None)
+            g.pop("csrf_token", None)
+            refresh_locale()
+        return super().open(*args, **kwargs)
+
+
 def make_test_app(database_url: str, outbox_dir: Path, **overrides: Any) -> Flask:
     """Build a Passport app for tests (CAPTCHA on unless a test turns it off)."""
     from passport import create_app
@@ -83,7 +103,9 @@ def make_test_app(database_url: str, outbox_dir: Path, **overrides: Any) -> Flas
         "SERVER_NAME": None,
     }
     settings.update(overrides)
-    return create_app(TestingConfig, overrides=settings)
+    app = create_app(TestingConfig, overrides=settings)
+    app.test_client_class = FreshRequestClient
+    return app
 
 
 @pytest.fixture(scope="session")

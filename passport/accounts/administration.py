@@ -17,24 +17,25 @@ from typing import Any
 from sqlalchemy import select
 
 from passport.accounts import services
+from passport.accounts import signals
 from passport.accounts import territory
 from passport.accounts.directory import SEARCH_MAX_LENGTH
-from passport.accounts.directory import AppAccess
 from passport.accounts.directory import UserPage
 from passport.accounts.directory import count_users
 from passport.accounts.directory import recent_events
 from passport.accounts.directory import search_users
-from passport.accounts.directory import user_apps
-from passport.accounts.directory import user_sessions
 from passport.accounts.errors import AccountStateError
 from passport.accounts.errors import FieldError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import NotPermittedError
 from passport.accounts.errors import UnverifiedEmailError
 from passport.accounts.importing import hold_request
+from passport.accounts.links import LinkPurpose
 from passport.accounts.models import HeldUserRequest
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
+from passport.accounts.notifications import send_link_mail
+from passport.accounts.services import NewUser
 from passport.accounts.territory import NATIONAL
 from passport.accounts.territory import Scope
 from passport.accounts.territory import clean_reason
@@ -46,14 +47,15 @@ from passport.accounts.territory import scope_of
 from passport.accounts.territory import target
 from passport.accounts.validation import clean_territory
 from passport.accounts.validation import clean_user_data
-from passport.audit.services import record_event
+from passport.audit.services import Actor
 from passport.database import utcnow
 from passport.extensions import db
+from passport.mail import MailDeliveryError
+from passport.signals import announce
 
 __all__ = [  # what callers use (the look-ups and rules are re-exported from their modules)
     "NATIONAL",
     "SEARCH_MAX_LENGTH",
-    "AppAccess",
     "Scope",
     "UserPage",
     "clean_reason",
@@ -61,7 +63,6 @@ __all__ = [  # what callers use (the look-ups and rules are re-exported from the
     "create_user",
     "disable_user",
     "enable_user",
-    "end_session",
     "find_user",
     "force_password_reset",
     "grant_admin",
@@ -71,13 +72,10 @@ __all__ = [  # what callers use (the look-ups and rules are re-exported from the
     "resend_activation",
     "resolve_held_request",
     "revoke_admin",
-    "revoke_app",
     "scope_of",
     "search_users",
     "unlock_user",
     "update_user",
-    "user_apps",
-    "user_sessions",
 ]
 
 
@@ -131,18 +129,9 @@ def create_user(
             db.session.commit()
             return None
     return services.create_user(
-        dni,
-        email,
-        given_name,
-        family_name,
-        phone=phone,
-        dre=dre,
-        ugel=ugel,
+        NewUser(dni, email, given_name, family_name, phone=phone, dre=dre, ugel=ugel),
+        actor=acting(actor, why, client_id, ip_address),
         send_email=send_email,
-        actor_user_id=actor.id if actor else None,
-        actor_client_id=client_id,
-        reason=why,
-        ip_address=ip_address,
     )
 
 
@@ -190,18 +179,28 @@ def update_user(
         user.email_verified = False
     if "phone_number" in changed:
         user.phone_number_verified = False
-    record_event(
+    acting(actor, why, client_id, ip_address).record(
         "user.updated",
-        actor_user_id=actor.id if actor else None,
-        client_id=client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        ip_address=ip_address,
         # Field names only: the values are personal data the audit log need not copy.
-        details={"fields": changed, **({"reason": why} if why else {})},
+        details={"fields": changed},
     )
     db.session.commit()
     return changed
+
+
+def acting(
+    actor: User | None, why: str | None, client_id: str | None, ip_address: str | None
+) -> Actor:
+    """The audit Actor of an admin action: the admin (None: the system), the machine client
+    acting through the API, the address and the reason already checked by ``target``."""
+    return Actor(
+        user_id=actor.id if actor else None,
+        client_id=client_id,
+        ip_address=ip_address,
+        reason=why,
+    )
 
 
 def _delegate(
@@ -213,15 +212,9 @@ def _delegate(
     client_id: str | None,
     ip_address: str | None,
 ) -> bool:
-    """Check scope and reason, then run the plain accounts service on the user."""
+    """Check scope and reason, then run the accounts service on the user as ``actor``."""
     user, why = target(action, dni_or_user, actor, reason)
-    return service(
-        user.dni,
-        actor_user_id=actor.id if actor else None,
-        actor_client_id=client_id,
-        reason=why,
-        ip_address=ip_address,
-    )
+    return service(user.dni, actor=acting(actor, why, client_id, ip_address))
 
 
 def disable_user(
@@ -278,14 +271,8 @@ def _record_action(
     ip_address: str | None,
     **details: Any,
 ) -> None:
-    record_event(
-        event,
-        actor_user_id=actor.id if actor else None,
-        client_id=client_id,
-        subject_user_id=user.id,
-        subject_dni=user.dni,
-        ip_address=ip_address,
-        details={**details, **({"reason": why} if why else {})} or None,
+    acting(actor, why, client_id, ip_address).record(
+        event, subject_user_id=user.id, subject_dni=user.dni, details=details
     )
 
 
@@ -325,11 +312,6 @@ def force_password_reset(
     AccountStateError unless the account is active (a pending one gets the activation mail
     instead). If the mail cannot be sent, MailDeliveryError and nothing changed.
     """
-    from passport.accounts.links import LinkPurpose
-    from passport.accounts.notifications import send_link_mail
-    from passport.mail import MailDeliveryError
-    from passport.oidc.revocation import password_reset
-
     user, why = target("force_password_reset", dni_or_user, actor, reason)
     if user.status is not UserStatus.ACTIVE:
         raise AccountStateError("force_password_reset", user.status.value)
@@ -340,70 +322,8 @@ def force_password_reset(
     except (MailDeliveryError, UnverifiedEmailError):
         db.session.rollback()
         raise
-    password_reset(user.id, "password_reset_forced")  # commits everything above
-
-
-def end_session(
-    dni_or_user: str | User,
-    session_id: int,
-    *,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
-) -> bool:
-    """End one SSO session of the user (its tokens die with it); False when not live."""
-    from passport.login.models import SSOSession
-    from passport.login.sessions import end_sso_session
-
-    user, why = target("end_session", dni_or_user, actor, reason)
-    session = db.session.get(SSOSession, session_id)
-    if session is None or session.user_id != user.id or session.ended_at is not None:
-        return False
-    _record_action("session.revoked", user, actor, why, client_id, ip_address, sid=session.sid)
-    end_sso_session(session, "admin")
-    return True
-
-
-def revoke_app(
-    dni_or_user: str | User,
-    app_client_id: str,
-    *,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
-) -> bool:
-    """End an app's access to the user: consent, tokens (offline ones too) and codes.
-
-    Apps that skip consent count too, through their tokens. False when the app had no access.
-    """
-    from passport.oidc.models import OAuthClient
-    from passport.oidc.revocation import revoke_grant
-
-    user, why = target("revoke_app", dni_or_user, actor, reason)
-    client = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == app_client_id))
-    if client is None:
-        return False
-    revoked = revoke_grant(user.id, client.id)
-    if not revoked.anything:
-        db.session.rollback()
-        return False
-    record_event(
-        "consent.revoked",
-        actor_user_id=actor.id if actor else None,
-        client_id=app_client_id,
-        subject_user_id=user.id,
-        subject_dni=user.dni,
-        ip_address=ip_address,
-        details={
-            "tokens_revoked": revoked.tokens,
-            **({"reason": why} if why else {}),
-            **({"by_client": client_id} if client_id else {}),
-        },
-    )
+    announce(signals.password_reset, user_id=user.id, reason="password_reset_forced")
     db.session.commit()
-    return True
 
 
 def grant_admin(
@@ -423,10 +343,6 @@ def grant_admin(
     so the e-mail must be verified (UnverifiedEmailError, nothing written); MailDeliveryError
     leaves nothing written either.
     """
-    from passport.mail import MailDeliveryError
-    from passport.mfa.enrolment import issue_enrolment_link
-    from passport.mfa.services import user_has_totp
-
     if territory.change_refusal(actor, None, {"is_admin": True}, action="grant_admin") is not None:
         raise NotPermittedError("grant admin")
     user = find_user(dni_or_user, actor=actor)
@@ -462,14 +378,11 @@ def grant_admin(
         ugel=user.admin_ugel,
         previous=previous,
     )
-    if not user_has_totp(user.id):
-        try:
-            issue_enrolment_link(
-                user, actor_user_id=actor.id if actor else None, actor_client_id=client_id
-            )
-        except MailDeliveryError:
-            db.session.rollback()
-            raise
+    try:  # the mfa capability mails the enrolment link to an admin without TOTP
+        announce(signals.admin_granted, user=user, actor=acting(actor, why, client_id, ip_address))
+    except MailDeliveryError:
+        db.session.rollback()
+        raise
     db.session.commit()
     return user
 
@@ -545,12 +458,10 @@ def resolve_held_request(
     held.resolved_at = utcnow()
     held.resolved_by_user_id = actor.id if actor else None
     held.resolution = "applied" if apply else "dismissed"
-    record_event(
+    acting(actor, None, None, ip_address).record(
         "user.held_request_resolved",
-        actor_user_id=actor.id if actor else None,
         subject_user_id=held.user_id,
         subject_dni=held.dni,
-        ip_address=ip_address,
         details={"resolution": held.resolution, "fields": changed},
     )
     db.session.commit()

@@ -89,6 +89,7 @@ def create_command(
     as_json: bool,
 ) -> None:
     """Create a user: pending with the "Generar tu contraseña" mail, or active with --password."""
+    from passport.accounts.services import NewUser
     from passport.accounts.services import create_user
 
     address = None
@@ -101,18 +102,20 @@ def create_command(
             fail("--address-json must be a JSON object")
     try:
         user = create_user(
-            dni,
-            email,
-            given_name,
-            family_name,
-            phone=phone,
-            address=address,
-            dre=dre,
-            ugel=ugel,
-            email_verified=email_verified,
-            phone_verified=phone_verified,
-            password=password,
-            is_admin=admin,
+            NewUser(
+                dni,
+                email,
+                given_name,
+                family_name,
+                phone=phone,
+                address=address,
+                dre=dre,
+                ugel=ugel,
+                email_verified=email_verified,
+                phone_verified=phone_verified,
+                password=password,
+                is_admin=admin,
+            ),
             send_email=not no_email,
         )
     except (InvalidUserDataError, DuplicateDniError, PasswordRejectedError) as error:

@@ -6,8 +6,6 @@ Every query is limited to the actor's territory (passport/accounts/territory.py)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -66,34 +64,6 @@ def count_users(*, actor: User | None) -> dict[str, int]:
     for status, number in db.session.execute(query.group_by(User.status)):
         counts[UserStatus(status).value] = number
     return counts
-
-
-@dataclass(frozen=True)
-class AppAccess:
-    """An app with access to a person: its client id and name, and the scopes it holds."""
-
-    client_id: str
-    client_name: str
-    scopes: list[str]
-    granted_at: datetime
-
-
-def user_sessions(user: User) -> list[Any]:
-    """The user's live SSO sessions (the rule Mi cuenta and the admin API use too)."""
-    from passport.login.sessions import live_sessions
-
-    return live_sessions(user.id)
-
-
-def user_apps(user: User) -> list[AppAccess]:
-    """The apps with access to the user now (consent or live tokens), by name: the rule Mi
-    cuenta uses too (passport.oidc.revocation.live_grants)."""
-    from passport.oidc.revocation import live_grants
-
-    return [
-        AppAccess(grant.client_id, grant.name, grant.scopes, grant.granted_at)
-        for grant in live_grants(user.id)
-    ]
 
 
 def recent_events(user: User, limit: int = 20) -> list[AuditEvent]:

@@ -93,7 +93,7 @@ class User(Base):
     # Bumped whenever a password link is issued or used: a link carries the value it was
     # issued with, so a newer link or a set password makes every older link dead.
     link_generation: Mapped[int] = mapped_column(default=0)
-    # Brute-force state (see passport/security/lockout.py).
+    # Brute-force state (see passport/accounts/lockout.py).
     failed_logins: Mapped[int] = mapped_column(default=0)
     last_failed_login_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]

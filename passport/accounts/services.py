@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from passport.accounts import signals
 from passport.accounts.errors import DuplicateDniError
 from passport.accounts.errors import FieldError
 from passport.accounts.errors import InvalidLinkError
@@ -27,6 +29,7 @@ from passport.accounts.errors import UnverifiedEmailError
 from passport.accounts.errors import UserNotFoundError
 from passport.accounts.importing import import_users
 from passport.accounts.links import LinkPurpose
+from passport.accounts.links import issue_link_token
 from passport.accounts.links import resolve_link
 from passport.accounts.mail_queue import enqueue_self_service_request
 from passport.accounts.models import User
@@ -37,6 +40,8 @@ from passport.accounts.notifications import send_lockout_notice
 from passport.accounts.notifications import send_reset_mail
 from passport.accounts.validation import clean_dni
 from passport.accounts.validation import clean_user_data
+from passport.audit.services import SYSTEM
+from passport.audit.services import Actor
 from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
@@ -45,8 +50,10 @@ from passport.security.password_policy import PasswordProblem
 from passport.security.password_policy import check_password
 from passport.security.password_policy import configured_rules
 from passport.security.passwords import hash_password
+from passport.signals import announce
 
 __all__ = [
+    "NewUser",
     "check_new_password",
     "clear_lockout",
     "create_user",
@@ -80,11 +87,6 @@ def _existing_user(dni: str) -> User:
     return user
 
 
-def _why(reason: str | None) -> dict[str, str]:
-    """The audit details of an action's reason (none when no reason was given)."""
-    return {"reason": reason} if reason else {}
-
-
 def check_new_password(
     password: str, *, dni: str | None, confirmation: str | None = None
 ) -> list[PasswordProblem]:
@@ -104,53 +106,57 @@ def check_new_password(
         )
 
 
-def create_user(
-    dni: str,
-    email: str,
-    given_name: str,
-    family_name: str,
-    *,
-    phone: str | None = None,
-    address: dict[str, Any] | None = None,
-    dre: str | None = None,
-    ugel: str | None = None,
-    email_verified: bool = False,
-    phone_verified: bool = False,
-    password: str | None = None,
-    is_admin: bool = False,
-    send_email: bool = True,
-    actor_user_id: int | None = None,
-    actor_client_id: str | None = None,
-    reason: str | None = None,
-    ip_address: str | None = None,
-) -> User:
+@dataclass(frozen=True)
+class NewUser:
+    """A person to create, as typed: ``create_user`` cleans and checks every field.
+
+    ``password`` makes the account active at once (no mail); ``is_admin`` (national) needs
+    ``email_verified``.
+    """
+
+    dni: str
+    email: str
+    given_name: str
+    family_name: str
+    phone: str | None = None
+    address: dict[str, Any] | None = None
+    dre: str | None = None
+    ugel: str | None = None
+    email_verified: bool = False
+    phone_verified: bool = False
+    password: str | None = None
+    is_admin: bool = False
+
+
+def create_user(new: NewUser, *, actor: Actor = SYSTEM, send_email: bool = True) -> User:
     """Create a user: active with ``password``, else pending with the activation mail.
 
     An admin (``is_admin``) needs ``email_verified`` and is mailed a one-time link to enrol
     the second factor (passport/mfa/enrolment.py), even with ``send_email=False``.
 
-    ``actor_client_id`` names the machine client (admin API) acting, for the audit log.
+    ``actor`` (who acts, through which client, from where, why) goes to the audit log.
 
     Raises InvalidUserDataError, DuplicateDniError, UnverifiedEmailError,
     PasswordRejectedError or MailDeliveryError; on any of them nothing is written.
     """
     data = clean_user_data(
-        dni=dni,
-        email=email,
-        given_name=given_name,
-        family_name=family_name,
-        phone=phone,
-        address=address,
-        dre=dre,
-        ugel=ugel,
+        dni=new.dni,
+        email=new.email,
+        given_name=new.given_name,
+        family_name=new.family_name,
+        phone=new.phone,
+        address=new.address,
+        dre=new.dre,
+        ugel=new.ugel,
     )
-    if phone_verified and data.phone_number is None:
+    is_admin, password = new.is_admin, new.password
+    if new.phone_verified and data.phone_number is None:
         raise InvalidUserDataError(
             [FieldError("phone", "cannot be verified without a phone number")]
         )
     if find_user_by_dni(data.dni) is not None:
         raise DuplicateDniError(data.dni)
-    if is_admin and not email_verified:
+    if is_admin and not new.email_verified:
         # An admin's enrolment (and password) links go only to a proven address.
         raise UnverifiedEmailError(data.dni)
     password_hash = None
@@ -162,11 +168,11 @@ def create_user(
     user = User(
         dni=data.dni,
         email=data.email,
-        email_verified=email_verified,
+        email_verified=new.email_verified,
         given_name=data.given_name,
         family_name=data.family_name,
         phone_number=data.phone_number,
-        phone_number_verified=phone_verified,
+        phone_number_verified=new.phone_verified,
         address=data.address,
         dre=data.dre,
         ugel=data.ugel,
@@ -182,20 +188,15 @@ def create_user(
         # Another process created the same DNI between our check and our insert.
         db.session.rollback()
         raise DuplicateDniError(data.dni) from None
-    record_event(
+    actor.record(
         "user.created",
-        actor_user_id=actor_user_id,
-        client_id=actor_client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        ip_address=ip_address,
-        details={"status": user.status.value, "is_admin": is_admin, **_why(reason)},
+        details={"status": user.status.value, "is_admin": is_admin},
     )
     if is_admin:
-        from passport.mfa.enrolment import issue_enrolment_link
-
         try:  # whoever knows the password must not be the one who enrols the second factor
-            issue_enrolment_link(user, actor_user_id=actor_user_id, actor_client_id=actor_client_id)
+            announce(signals.admin_granted, user=user, actor=actor)
         except MailDeliveryError:
             db.session.rollback()
             raise
@@ -204,8 +205,8 @@ def create_user(
             send_link_mail(
                 user,
                 LinkPurpose.ACTIVATION,
-                actor_user_id=actor_user_id,
-                actor_client_id=actor_client_id,
+                actor_user_id=actor.user_id,
+                actor_client_id=actor.client_id,
             )
         except (MailDeliveryError, UnverifiedEmailError):
             db.session.rollback()
@@ -267,10 +268,13 @@ def set_password_from_link(
         user_agent=user_agent,
     )
     # Every session ends and every app is cut off, offline grants too: whoever knew the old
-    # password (or the link) keeps nothing. Commits with our changes.
-    from passport.oidc.revocation import password_reset
-
-    password_reset(user.id, "password_reset" if purpose is LinkPurpose.RESET else "password_set")
+    # password (or the link) keeps nothing (the oidc capability's receiver).
+    announce(
+        signals.password_reset,
+        user_id=user.id,
+        reason="password_reset" if purpose is LinkPurpose.RESET else "password_set",
+    )
+    db.session.commit()
     return user
 
 
@@ -308,84 +312,52 @@ def record_rejected_link(
     db.session.commit()
 
 
-def unlock_user(
-    dni: str,
-    *,
-    actor_user_id: int | None = None,
-    actor_client_id: str | None = None,
-    reason: str | None = None,
-    ip_address: str | None = None,
-) -> bool:
+def unlock_user(dni: str, *, actor: Actor = SYSTEM) -> bool:
     """Clear the lockout of the user with this DNI; True when it was locked. Commits."""
     user = _existing_user(dni)
     was_locked = user.locked_until is not None and user.locked_until > utcnow()
     clear_lockout(user)
-    record_event(
+    actor.record(
         "user.unlocked",
-        actor_user_id=actor_user_id,
-        client_id=actor_client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        ip_address=ip_address,
-        details={"was_locked": was_locked, **_why(reason)},
+        details={"was_locked": was_locked},
     )
     db.session.commit()
     return was_locked
 
 
-def disable_user(
-    dni: str,
-    *,
-    actor_user_id: int | None = None,
-    actor_client_id: str | None = None,
-    reason: str | None = None,
-    ip_address: str | None = None,
-) -> bool:
+def disable_user(dni: str, *, actor: Actor = SYSTEM) -> bool:
     """Disable the user: no login, links dead, SSO sessions ended, every token revoked (offline
     ones too). True when it changed."""
-    from passport.accounts.links import issue_link_token
-    from passport.oidc.revocation import user_disabled
-
     user = _existing_user(dni)
     if user.status is UserStatus.DISABLED:
         return False
     previous = user.status
     user.status = UserStatus.DISABLED
     issue_link_token(user)  # every password link in flight dies
-    record_event(
+    actor.record(
         "user.disabled",
-        actor_user_id=actor_user_id,
-        client_id=actor_client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        ip_address=ip_address,
-        details={"previous_status": previous.value, **_why(reason)},
+        details={"previous_status": previous.value},
     )
-    user_disabled(user.id)  # commits with our changes
+    announce(signals.user_disabled, user_id=user.id)  # sessions end, tokens are revoked
+    db.session.commit()
     return True
 
 
-def enable_user(
-    dni: str,
-    *,
-    actor_user_id: int | None = None,
-    actor_client_id: str | None = None,
-    reason: str | None = None,
-    ip_address: str | None = None,
-) -> bool:
+def enable_user(dni: str, *, actor: Actor = SYSTEM) -> bool:
     """Re-enable a disabled user (active with a password, else pending). True when changed."""
     user = _existing_user(dni)
     if user.status is not UserStatus.DISABLED:
         return False
     user.status = UserStatus.ACTIVE if user.password_hash else UserStatus.PENDING
-    record_event(
+    actor.record(
         "user.enabled",
-        actor_user_id=actor_user_id,
-        client_id=actor_client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        ip_address=ip_address,
-        details={"status": user.status.value, **_why(reason)},
+        details={"status": user.status.value},
     )
     db.session.commit()
     return True

@@ -8,7 +8,7 @@ from flask import request
 from passport.accounts.administration import scope_of
 from passport.accounts.models import User
 from passport.admin.guard import current_admin
-from passport.audit.services import Action
+from passport.audit.services import Actor
 from passport.security.network import client_ip
 
 
@@ -21,10 +21,10 @@ def national_admin() -> User:
     return admin
 
 
-def admin_action(reason: str | None = None) -> Action:
+def admin_action(reason: str | None = None) -> Actor:
     """Who (the current admin), from where (IP, browser) and why, for the audit log."""
-    return Action(
-        actor_user_id=current_admin().id,
+    return Actor(
+        user_id=current_admin().id,
         ip_address=client_ip(),
         user_agent=(request.user_agent.string or None),
         reason=" ".join((reason or "").split())[:500] or None,

@@ -29,7 +29,7 @@ from passport.admin.blueprint import bp
 from passport.admin.client_forms import ClientForm
 from passport.admin.client_forms import ReasonOnlyForm
 from passport.admin.client_forms import ScopeDecisionForm
-from passport.audit.services import Action
+from passport.audit.services import Actor
 from passport.oidc import client_admin
 from passport.oidc.client_validation import ADMIN_SCOPES
 from passport.oidc.client_validation import MIN_ACCESS_TOKEN_TTL
@@ -232,7 +232,7 @@ def clients_edit(client_id: str) -> ResponseReturnValue:
     return render_template("passport/admin/clients/form.html", form=form, row=row)
 
 
-def confirmed(client_id: str) -> tuple[OAuthClient, Action | None]:
+def confirmed(client_id: str) -> tuple[OAuthClient, Actor | None]:
     """The client, and the admin's action when the confirmation box carries a reason.
 
     Without a reason the action is None and an error is flashed for the client's page.

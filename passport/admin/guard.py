@@ -37,8 +37,8 @@ from passport.login.sessions import current_sso_session
 from passport.mfa.assurance import acr_for
 from passport.mfa.assurance import without_second_factor
 from passport.mfa.services import session_has_second_factor
+from passport.mfa.services import user_has_passkey
 from passport.mfa.services import user_has_totp
-from passport.passkeys.services import user_has_passkey
 
 _ADMIN_KEY = "passport.admin.user"
 # Console activity is written at most this often (each write is a commit).

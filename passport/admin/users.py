@@ -20,7 +20,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from passport.account.devices import describe_device
 from passport.accounts import administration
 from passport.accounts.errors import AccountsError
 from passport.accounts.errors import AccountStateError
@@ -31,6 +30,7 @@ from passport.accounts.errors import ReasonRequiredError
 from passport.accounts.errors import UnverifiedEmailError
 from passport.accounts.errors import UserNotFoundError
 from passport.accounts.models import User
+from passport.admin import access
 from passport.admin.blueprint import bp
 from passport.admin.forms import CreateUserForm
 from passport.admin.forms import EditUserForm
@@ -38,6 +38,7 @@ from passport.admin.forms import ReasonForm
 from passport.admin.guard import current_admin
 from passport.database import MAX_ID
 from passport.database import utcnow
+from passport.login.devices import describe_device
 from passport.mail import MailDeliveryError
 from passport.oidc.scope_labels import describe_scopes
 from passport.passkeys.authenticators import describe_authenticator
@@ -168,13 +169,13 @@ def users_detail(dni: str) -> ResponseReturnValue:
     """A person's page: account state, sessions, apps, recent events and the actions."""
     admin = current_admin()
     user = _load(dni)
-    live = administration.user_sessions(user)
+    live = access.user_sessions(user)
     sessions = [(row, describe_device(row.user_agent)) for row in live]
     return render_template(
         "passport/admin/users/detail.html",
         user=user,
         sessions=sessions,
-        apps=administration.user_apps(user),
+        apps=access.user_apps(user),
         describe_scopes=describe_scopes,
         events=administration.recent_events(user),
         passkeys=[(key, describe_authenticator(key.aaguid)) for key in passkeys_of(user.id)],
@@ -333,7 +334,7 @@ def users_end_session(dni: str, session_id: int) -> ResponseReturnValue:
     """End one of the person's sessions."""
     return _act(
         dni,
-        administration.end_session,
+        access.end_session,
         lambda ended: _("Sesión cerrada.") if ended else _("Esa sesión ya no estaba activa."),
         positional=(session_id,),
     )
@@ -344,7 +345,7 @@ def users_revoke_app(dni: str, client_id: str) -> ResponseReturnValue:
     """Withdraw the person's consent to an app and revoke its tokens."""
     return _act(
         dni,
-        administration.revoke_app,
+        access.revoke_app,
         lambda revoked: (
             _("Acceso de la aplicación revocado.")
             if revoked

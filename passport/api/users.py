@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from passport.account.devices import describe_device
 from passport.accounts import administration
 from passport.accounts.errors import DuplicateDniError
 from passport.accounts.models import User
@@ -22,6 +21,7 @@ from passport.accounts.validation import clean_user_data
 from passport.api import schemas
 from passport.api.errors import ConflictingUserError
 from passport.extensions import db
+from passport.login.devices import describe_device
 from passport.login.models import SSOSession
 
 # The request members compared for idempotency, with the User attribute each one sets.

@@ -23,6 +23,7 @@ def record_event(
     ip_address: str | None = None,
     user_agent: str | None = None,
     details: dict[str, Any] | None = None,
+    request_id: str | None = None,
 ) -> AuditEvent:
     """Add an audit event to the current transaction, written by the caller's commit.
 
@@ -40,7 +41,7 @@ def record_event(
         ip_address=(ip_address or None) and ip_address[:45],
         user_agent=(user_agent or None) and user_agent[:255],
         details=details,
-        request_id=current_request_id(),
+        request_id=request_id or current_request_id(),
     )
     session = db.session()
     if not session.in_transaction():
@@ -50,27 +51,41 @@ def record_event(
 
 
 @dataclass(frozen=True)
-class Action:
-    """Who acts, from where and why: the context an admin action carries into the log.
+class Actor:
+    """Who acts, through which client, from where and why: what every state change carries
+    into the audit log.
 
-    ``Action()`` is the system itself (the CLI on the server, dynamic registration).
+    ``user_id`` is the person acting (an admin, or the person themself); ``client_id`` the
+    client acting or being signed in to (the admin API's machine client, the relying party of
+    a sign-in); ``reason`` is kept in the event's details; ``request_id`` defaults to the
+    current request's (passport/logs.py). ``Actor()`` is the system itself (the CLI on the
+    server, dynamic registration, queued work).
     """
 
-    actor_user_id: int | None = None
+    user_id: int | None = None
+    client_id: str | None = None
     ip_address: str | None = None
     user_agent: str | None = None
     reason: str | None = None
+    request_id: str | None = None
 
     def record(
         self, event: str, *, details: dict[str, Any] | None = None, **fields: Any
     ) -> AuditEvent:
-        """``record_event`` with this actor, address and reason (kept in ``details``)."""
+        """``record_event`` with this actor (``fields`` may name another ``client_id``, the
+        client an event is about)."""
         merged = {**(details or {}), **({"reason": self.reason} if self.reason else {})}
+        fields.setdefault("client_id", self.client_id)
         return record_event(
             event,
-            actor_user_id=self.actor_user_id,
+            actor_user_id=self.user_id,
             ip_address=self.ip_address,
             user_agent=self.user_agent,
             details=merged or None,
+            request_id=self.request_id,
             **fields,
         )
+
+
+#: The system itself as the actor (the CLI on the server, dynamic registration, queued work).
+SYSTEM = Actor()

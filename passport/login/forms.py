@@ -10,9 +10,7 @@ from wtforms.validators import Length
 
 from passport.captcha.providers import ANSWER_FIELD_LIMIT
 from passport.security.forms import LimitedForm
-
-# A password longer than this is refused before hashing (Argon2 cost is per byte too).
-MAX_PASSWORD_LENGTH = 128
+from passport.security.passwords import MAX_PASSWORD_LENGTH
 
 
 class SignInForm(LimitedForm):

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
 
+from passport.accounts.lockout import LockoutPolicy
+from passport.accounts.lockout import is_locked
+from passport.accounts.lockout import record_lockout
+from passport.accounts.lockout import register_failed_login
+from passport.accounts.lockout import register_successful_login
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.accounts.services import send_lockout_notice
+from passport.audit.services import Actor
 from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.errors import CaptchaFailed
 from passport.login.errors import InvalidCredentials
-from passport.security.lockout import LockoutPolicy
-from passport.security.lockout import is_locked
-from passport.security.lockout import register_failed_login
-from passport.security.lockout import register_successful_login
+from passport.mfa.services import user_has_totp
 from passport.security.passwords import hash_password
 from passport.security.passwords import needs_rehash
 from passport.security.passwords import verify_password
@@ -28,21 +30,12 @@ from passport.security.passwords import verify_password
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class RequestInfo:
-    """Who is asking, for the audit log."""
-
-    ip_address: str | None = None
-    user_agent: str | None = None
-    client_id: str | None = None
-
-
 def _typed_dni(dni: str) -> str | None:
     """The typed username as the audit log may keep it: 8 digits, or nothing."""
     return dni if len(dni) == 8 and dni.isascii() and dni.isdigit() else None
 
 
-def record_captcha_failure(dni: str, info: RequestInfo) -> None:
+def record_captcha_failure(dni: str, info: Actor) -> None:
     """Audit a wrong CAPTCHA on the sign-in form; commits; raises ``CaptchaFailed``."""
     record_event(
         "captcha_failed",
@@ -57,7 +50,7 @@ def record_captcha_failure(dni: str, info: RequestInfo) -> None:
     raise CaptchaFailed()
 
 
-def _refuse(user: User | None, dni: str, reason: str, info: RequestInfo) -> InvalidCredentials:
+def _refuse(user: User | None, dni: str, reason: str, info: Actor) -> InvalidCredentials:
     record_event(
         "login_failed",
         outcome="failure",
@@ -72,21 +65,7 @@ def _refuse(user: User | None, dni: str, reason: str, info: RequestInfo) -> Inva
     return InvalidCredentials(reason)
 
 
-def record_lockout(user: User, locked_until: datetime, info: RequestInfo) -> None:
-    """Audit the lock a failure just caused (every sign-in step: password, code, passkey), so
-    the owner's activity page and passport_lockouts_total see each one; no commit."""
-    record_event(
-        "account_locked",
-        subject_user_id=user.id,
-        subject_dni=user.dni,
-        client_id=info.client_id,
-        ip_address=info.ip_address,
-        user_agent=info.user_agent,
-        details={"lockouts": user.lockouts, "locked_until": locked_until.isoformat()},
-    )
-
-
-def authenticate(dni: str, password: str, info: RequestInfo) -> User:
+def authenticate(dni: str, password: str, info: Actor) -> User:
     """Check DNI and password; return the active user or raise ``InvalidCredentials``.
 
     A user with TOTP on is not signed in yet: the caller opens the second step.
@@ -121,9 +100,6 @@ def authenticate(dni: str, password: str, info: RequestInfo) -> User:
             error.locked_until = locked_until
             error.user_id = user.id
         raise error
-    # Imported here: the mfa capability builds on this module (RequestInfo).
-    from passport.mfa.services import user_has_totp
-
     second_factor_due = user_has_totp(user.id)
     if not second_factor_due:
         # With TOTP on, failures are forgiven only once the second step passes: otherwise
@@ -153,7 +129,7 @@ def notify_lockout(user_id: int, locked_until: datetime) -> None:
         send_lockout_notice(user, locked_until)
 
 
-def record_logout(user_id: int, info: RequestInfo) -> None:
+def record_logout(user_id: int, info: Actor) -> None:
     """Audit a local logout (the caller ends the session, which commits)."""
     record_event(
         "logout",

@@ -42,7 +42,9 @@ from passport.accounts.models import UserStatus
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
+from passport.login.signals import session_ended
 from passport.logs import note
+from passport.signals import announce
 from passport.twins import columns
 
 log = logging.getLogger(__name__)
@@ -255,8 +257,7 @@ def _end(session: SSOSession, reason: str) -> None:
     """Mark ``session`` ended and run the end hooks (no commit)."""
     session.ended_at = utcnow()
     session.end_reason = reason[:32]
-    for hook in current_app.extensions.get("passport.session_end_hooks", []):
-        hook(session, reason)
+    announce(session_ended, session=session, reason=reason)
     if has_request_context() and _state().get("session") is session:
         _state()["session"] = None
         _state()["cookie"] = ""  # delete the cookie on the way out
@@ -320,6 +321,5 @@ def write_sso_cookie(response: Response) -> Response:
 
 
 def init_sessions(app: Flask) -> None:
-    """Install the cookie hook and the end-hook list (the oidc capability appends to it)."""
-    app.extensions.setdefault("passport.session_end_hooks", [])
+    """Install the cookie hook (the end of a session is announced by ``session_ended``)."""
     app.after_request(write_sso_cookie)

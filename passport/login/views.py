@@ -23,6 +23,7 @@ from flask_babel import refresh as refresh_locale
 
 from passport.captcha.services import check_captcha
 from passport.captcha.services import is_captcha_enabled
+from passport.login.access import request_info
 from passport.login.errors import CaptchaFailed
 from passport.login.errors import InvalidCredentials
 from passport.login.forms import LogoutForm
@@ -31,7 +32,6 @@ from passport.login.resume import PendingAuthorization
 from passport.login.resume import find_pending_authorization
 from passport.login.resume import local_next
 from passport.login.resume import sign_in_destination
-from passport.login.services import RequestInfo
 from passport.login.services import authenticate
 from passport.login.services import notify_lockout
 from passport.login.services import record_captcha_failure
@@ -49,26 +49,16 @@ from passport.mfa.errors import AccountLocked
 from passport.mfa.errors import ChallengeExpired
 from passport.mfa.errors import InvalidCode
 from passport.mfa.forms import CodeForm
+from passport.mfa.services import user_has_passkey
 from passport.mfa.services import user_has_totp
-from passport.passkeys.services import user_has_passkey
 from passport.security.headers import allow_any_form_action
 from passport.security.headers import allow_form_action
-from passport.security.network import client_ip
 from passport.security.ratelimits import login_rate_limit
 
 bp = Blueprint("login", __name__)
 # Flask-session key of the pending second step's secret (mfa/challenges.py).
 CHALLENGE_KEY = "passport.second_factor"
 log = logging.getLogger(__name__)
-
-
-def request_info(client_id: str | None = None) -> RequestInfo:
-    """The caller's IP, user agent and client, for the audit log."""
-    return RequestInfo(
-        ip_address=client_ip(),
-        user_agent=request.user_agent.string[:255] or None,
-        client_id=client_id,
-    )
 
 
 def use_ui_locales(pending: PendingAuthorization | None) -> None:

@@ -6,7 +6,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint of the second factor."""
-    from passport.mfa.views import bp
+    """Subscribe to the account signals: a new admin is mailed the enrolment link.
 
-    app.register_blueprint(bp)
+    Its pages are Mi cuenta's (passport/selfservice/second_factor.py, blueprint ``mfa``); the
+    sign-in's second step is login's."""
+    from passport.accounts.signals import admin_granted
+    from passport.mfa.services import enrol_new_admin
+
+    admin_granted.connect(enrol_new_admin, sender=app)

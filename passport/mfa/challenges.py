@@ -4,7 +4,7 @@ The browser keeps the challenge's secret in Flask's signed session; the row keep
 the user, where to resume, an attempt count and an expiry (``MFA_CHALLENGE_TTL_SECONDS``).
 A challenge is single use: it is deleted when the second step succeeds, when it runs out of
 attempts (``MFA_CHALLENGE_MAX_ATTEMPTS``) or when the account locks. Wrong codes count toward
-the account lockout exactly as wrong passwords do (``passport/security/lockout.py``).
+the account lockout exactly as wrong passwords do (``passport/accounts/lockout.py``).
 """
 
 from __future__ import annotations
@@ -20,21 +20,21 @@ from flask import current_app
 from sqlalchemy import delete
 from sqlalchemy import select
 
+from passport.accounts.lockout import LockoutPolicy
+from passport.accounts.lockout import is_locked
+from passport.accounts.lockout import record_lockout
+from passport.accounts.lockout import register_failed_login
+from passport.accounts.lockout import register_successful_login
 from passport.accounts.models import User
+from passport.audit.services import Actor
 from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
-from passport.login.services import RequestInfo
-from passport.login.services import record_lockout
 from passport.mfa.errors import AccountLocked
 from passport.mfa.errors import ChallengeExpired
 from passport.mfa.errors import InvalidCode
 from passport.mfa.models import SecondFactorChallenge
 from passport.mfa.services import check_second_factor
-from passport.security.lockout import LockoutPolicy
-from passport.security.lockout import is_locked
-from passport.security.lockout import register_failed_login
-from passport.security.lockout import register_successful_login
 
 MAX_TOKEN_LENGTH = 100
 
@@ -96,7 +96,7 @@ class PassedSecondStep:
     next_url: str | None
 
 
-def complete_challenge(token: str | None, code: str, info: RequestInfo) -> PassedSecondStep:
+def complete_challenge(token: str | None, code: str, info: Actor) -> PassedSecondStep:
     """Check the code of a second step; commits.
 
     Raises ``ChallengeExpired`` (start again), ``AccountLocked`` (with ``locked_until`` when
@@ -129,7 +129,7 @@ def complete_challenge(token: str | None, code: str, info: RequestInfo) -> Passe
 
 
 def _record(
-    event: str, user: User, info: RequestInfo, details: dict[str, Any], outcome: str = "success"
+    event: str, user: User, info: Actor, details: dict[str, Any], outcome: str = "success"
 ) -> None:
     record_event(
         event,
@@ -144,7 +144,7 @@ def _record(
 
 
 def _count_failure(
-    challenge: SecondFactorChallenge, user: User, info: RequestInfo, now: datetime
+    challenge: SecondFactorChallenge, user: User, info: Actor, now: datetime
 ) -> PassedSecondStep:
     """A wrong code: count it on the account and on the challenge; commit; raise."""
     locked_until = register_failed_login(user, LockoutPolicy.from_config(current_app.config), now)

@@ -22,7 +22,7 @@ class ChallengeExpired(SecondFactorError):  # noqa: N818
 
 
 class AccountLocked(SecondFactorError):  # noqa: N818
-    """The account is temporarily locked (passport/security/lockout.py).
+    """The account is temporarily locked (passport/accounts/lockout.py).
 
     ``locked_until`` and ``user_id`` are set when this very failure locked it: the owner is
     to be told (the view mails after the response, as the one-step login does).

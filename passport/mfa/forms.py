@@ -8,8 +8,8 @@ from wtforms import StringField
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 
-from passport.login.forms import MAX_PASSWORD_LENGTH
 from passport.security.forms import LimitedForm
+from passport.security.passwords import MAX_PASSWORD_LENGTH
 
 # Room for a recovery code typed with spaces; anything longer is not a code.
 MAX_CODE_LENGTH = 32

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey
+from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -20,7 +21,7 @@ class TOTPCredential(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
-    # Fernet ciphertext of the base32 secret (passport.oidc.keys.fernet_for).
+    # Fernet ciphertext of the base32 secret (passport.mfa.totp, own key: passport.security.crypto).
     secret_encrypted: Mapped[str] = mapped_column(String(255))
     # None while the enrolment waits for its first code: an unconfirmed secret is not a factor.
     confirmed_at: Mapped[datetime | None]
@@ -77,3 +78,24 @@ class EnrolmentLink(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]
+
+
+class Passkey(Base):
+    """A registered WebAuthn credential (a passkey) and what we know of its use."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True)
+    # The COSE-encoded public key, as the authenticator gave it (verified by py_webauthn).
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(2048))
+    sign_count: Mapped[int] = mapped_column(default=0)
+    # The authenticator model's AAGUID (hex, 32 chars); all zeros when it does not say.
+    aaguid: Mapped[str] = mapped_column(String(32), default="0" * 32)
+    name: Mapped[str] = mapped_column(String(64))
+    # The RP id it was made for: a passkey of another host cannot be used here.
+    rp_id: Mapped[str] = mapped_column(String(253))
+    backed_up: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]

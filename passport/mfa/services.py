@@ -8,22 +8,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
+from flask import Flask
 from flask import current_app
 from sqlalchemy import delete
 from sqlalchemy import select
 
+from passport.accounts.lockout import LockoutPolicy
+from passport.accounts.lockout import is_locked
+from passport.accounts.lockout import record_lockout
+from passport.accounts.lockout import register_failed_login
+from passport.accounts.lockout import register_successful_login
 from passport.accounts.models import User
+from passport.audit.services import Actor
 from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
-from passport.login.models import SSOSession
-from passport.login.services import RequestInfo
-from passport.login.services import record_lockout
-from passport.login.sessions import SessionFacts
 from passport.mfa.assurance import SECOND_FACTOR_METHOD
 from passport.mfa.assurance import acr_for
 from passport.mfa.assurance import has_second_factor
+from passport.mfa.enrolment import issue_enrolment_link
 from passport.mfa.enrolment import live_link
 from passport.mfa.enrolment import needs_link
 from passport.mfa.enrolment import spend_link
@@ -31,6 +36,7 @@ from passport.mfa.errors import AccountLocked
 from passport.mfa.errors import InvalidCode
 from passport.mfa.errors import InvalidPassword
 from passport.mfa.errors import NotEnrolled
+from passport.mfa.models import Passkey
 from passport.mfa.models import TOTPCredential
 from passport.mfa.recovery import delete_recovery_codes
 from passport.mfa.recovery import replace_recovery_codes
@@ -40,10 +46,6 @@ from passport.mfa.totp import encrypt_secret
 from passport.mfa.totp import matching_step
 from passport.mfa.totp import new_secret
 from passport.mfa.totp import provisioning_uri
-from passport.security.lockout import LockoutPolicy
-from passport.security.lockout import is_locked
-from passport.security.lockout import register_failed_login
-from passport.security.lockout import register_successful_login
 from passport.security.passwords import verify_password
 
 
@@ -57,18 +59,50 @@ def user_has_totp(user_id: int) -> bool:
     return found is not None
 
 
-def session_has_second_factor(session: SSOSession | SessionFacts) -> bool:
+def user_has_passkey(user_id: int) -> bool:
+    """True when the user has at least one passkey."""
+    found = db.session.scalar(select(Passkey.id).where(Passkey.user_id == user_id).limit(1))
+    return found is not None
+
+
+class ProvenSession(Protocol):
+    """What a sign-in session tells of how it was proven (an SSOSession or its facts)."""
+
+    @property
+    def amr(self) -> list[str]: ...
+
+
+class SignedInSession(Protocol):
+    """The SSO session the second factor is proven in (login's SSOSession): mfa sits below
+    login, so it names only what it reads and writes."""
+
+    amr: list[str]
+    acr: str | None
+
+    @property
+    def user(self) -> User: ...
+
+
+def session_has_second_factor(session: ProvenSession) -> bool:
     """True when the SSO session was proven with a second factor (TOTP or a passkey)."""
     return has_second_factor(session.amr)
 
 
-def add_second_factor_to_session(session: SSOSession) -> None:
+def add_second_factor_to_session(session: SignedInSession) -> None:
     """Record that the person just proved the second factor in this session; commits."""
     if SECOND_FACTOR_METHOD not in (session.amr or []):
         # A new list: the JSON column only notices assignment, not in-place changes.
         session.amr = [*(session.amr or []), SECOND_FACTOR_METHOD]
     session.acr = acr_for(session.amr)
     db.session.commit()
+
+
+def enrol_new_admin(sender: Flask, *, user: User, actor: Actor) -> None:
+    """Receiver of ``accounts.signals.admin_granted``: an admin without TOTP is mailed a
+    one-time enrolment link, so whoever knows the password is not the one who enrols the
+    second factor. No commit; raises UnverifiedEmailError or MailDeliveryError."""
+    if not user_has_totp(user.id):
+        issue_enrolment_link(user, actor_user_id=actor.user_id, actor_client_id=actor.client_id)
 
 
 @dataclass(frozen=True)
@@ -111,7 +145,7 @@ def start_enrolment(user: User) -> Enrolment:
 def confirm_enrolment(
     user: User,
     code: str,
-    info: RequestInfo,
+    info: Actor,
     *,
     password: str,
     enrolment_token: str | None = None,
@@ -147,9 +181,7 @@ def confirm_enrolment(
     return codes
 
 
-def check_second_factor(
-    user: User, code: str, info: RequestInfo, now: datetime | None = None
-) -> str:
+def check_second_factor(user: User, code: str, info: Actor, now: datetime | None = None) -> str:
     """Accept a TOTP code or an unused recovery code; return the method; no commit.
 
     Returns ``"otp"`` or ``"recovery_code"``; raises ``InvalidCode``. A TOTP code is good once
@@ -170,10 +202,10 @@ def check_second_factor(
     raise InvalidCode()
 
 
-def check_signed_in_code(user: User, code: str, info: RequestInfo, event: str) -> str:
+def check_signed_in_code(user: User, code: str, info: Actor, event: str) -> str:
     """``check_second_factor`` for a signed-in person, under the account lockout; no commit.
 
-    A wrong code counts as a failed login (``passport/security/lockout.py``): a stolen session
+    A wrong code counts as a failed login (``passport/accounts/lockout.py``): a stolen session
     must not get unlimited guesses at the code. Raises ``AccountLocked`` or ``InvalidCode``
     (after auditing ``event`` as a failure and committing).
     """
@@ -195,7 +227,7 @@ def check_signed_in_code(user: User, code: str, info: RequestInfo, event: str) -
         raise
 
 
-def step_up(session: SSOSession, code: str, info: RequestInfo) -> None:
+def step_up(session: SignedInSession, code: str, info: Actor) -> None:
     """A signed-in person proves the second factor: the session gains "otp"; commits."""
     method = check_signed_in_code(session.user, code, info, "mfa.step_up")
     register_successful_login(session.user)
@@ -203,7 +235,7 @@ def step_up(session: SSOSession, code: str, info: RequestInfo) -> None:
     add_second_factor_to_session(session)
 
 
-def disable_totp(user: User, password: str, code: str, info: RequestInfo) -> None:
+def disable_totp(user: User, password: str, code: str, info: Actor) -> None:
     """Switch TOTP off: needs the current password and a code; commits."""
     if not verify_password(user.password_hash, password):
         _audit("mfa.totp_disabled", user, info, outcome="failure", details={"reason": "password"})
@@ -216,7 +248,7 @@ def disable_totp(user: User, password: str, code: str, info: RequestInfo) -> Non
     db.session.commit()
 
 
-def regenerate_recovery_codes(user: User, code: str, info: RequestInfo) -> list[str]:
+def regenerate_recovery_codes(user: User, code: str, info: Actor) -> list[str]:
     """A fresh set of recovery codes (the old ones die), after a good code; commits."""
     check_signed_in_code(user, code, info, "mfa.recovery_codes_regenerated")
     codes = replace_recovery_codes(user.id)
@@ -228,7 +260,7 @@ def regenerate_recovery_codes(user: User, code: str, info: RequestInfo) -> list[
 def _audit(
     event: str,
     user: User,
-    info: RequestInfo,
+    info: Actor,
     outcome: str = "success",
     details: dict[str, str] | None = None,
 ) -> None:

@@ -8,7 +8,8 @@ from datetime import datetime
 import pyotp
 from flask import current_app
 
-from passport.oidc.keys import fernet_for
+from passport.security.crypto import TOTP_SECRETS
+from passport.security.crypto import fernet_for
 
 DIGITS = 6
 STEP_SECONDS = 30
@@ -22,13 +23,13 @@ def new_secret() -> str:
 
 
 def encrypt_secret(secret: str) -> str:
-    """The secret as stored: Fernet ciphertext under the key-encryption key."""
-    return fernet_for(current_app).encrypt(secret.encode("ascii")).decode("ascii")
+    """The secret as stored: Fernet ciphertext under the TOTP secrets' own derived key."""
+    return fernet_for(current_app, TOTP_SECRETS).encrypt(secret.encode("ascii")).decode("ascii")
 
 
 def decrypt_secret(encrypted: str) -> str:
     """The secret back from its stored ciphertext."""
-    return fernet_for(current_app).decrypt(encrypted.encode("ascii")).decode("ascii")
+    return fernet_for(current_app, TOTP_SECRETS).decrypt(encrypted.encode("ascii")).decode("ascii")
 
 
 def provisioning_uri(secret: str, account_name: str, issuer_name: str) -> str:

@@ -87,7 +87,7 @@ def lookup_pending_authorization(authz_id: str) -> PendingAuthorizationInfo | No
     )
 
 
-def create_first_keys() -> None:
+def create_first_keys(sender: Flask) -> None:
     """Post-upgrade hook: the first signing keys, so the JWKS is ready before any login."""
     from passport.oidc.keys import ensure_keys
 
@@ -98,10 +98,11 @@ def init_app(app: Flask) -> None:
     """Register the blueprint, the Authlib server and the hooks other capabilities call."""
     from passport.extensions import csrf
     from passport.oidc.backchannel import deliver_after_request
-    from passport.oidc.revocation import end_session
+    from passport.oidc.revocation import subscribe
     from passport.oidc.server import build_server
     from passport.oidc.views import bp
     from passport.security.outbound import init_outbound
+    from passport.signals import database_upgraded
 
     init_outbound(app)
     app.register_blueprint(bp)
@@ -111,8 +112,8 @@ def init_app(app: Flask) -> None:
         csrf.exempt(f"passport.oidc.views.{view}")
     app.extensions["passport.oidc.server"] = build_server(app)
     app.extensions["passport.pending_authorization"] = lookup_pending_authorization
-    app.extensions.setdefault("passport.session_end_hooks", []).append(end_session)
+    subscribe(app)  # sessions ending, passwords reset, accounts disabled
     app.extensions.setdefault("passport.json_endpoints", set()).update(JSON_ENDPOINTS)
     app.extensions.setdefault("passport.unlimited_endpoints", set()).update(UNLIMITED_ENDPOINTS)
-    app.extensions["passport.post_upgrade"].append(create_first_keys)
+    database_upgraded.connect(create_first_keys, sender=app)
     app.after_request(deliver_after_request)

@@ -219,12 +219,12 @@ def initial_tokens_command(as_json: bool) -> None:
 @with_appcontext
 def revoke_initial_token_command(token_id: int, reason: str | None) -> None:
     """Withdraw an initial access token."""
-    from passport.audit.services import Action
+    from passport.audit.services import Actor
     from passport.oidc.client_admin import UnknownInitialToken
     from passport.oidc.client_admin import revoke_initial_token
 
     try:
-        changed = revoke_initial_token(token_id, action=Action(reason=reason))
+        changed = revoke_initial_token(token_id, action=Actor(reason=reason))
     except UnknownInitialToken:
         fail(f"no initial access token {token_id}")
     click.echo("revoked" if changed else "already revoked")
@@ -249,12 +249,12 @@ def enable_client_command(client_id: str, reason: str | None) -> None:
 
 
 def _set_disabled(client_id: str, disabled: bool, reason: str | None) -> None:
-    from passport.audit.services import Action
+    from passport.audit.services import Actor
     from passport.oidc.client_admin import set_client_disabled
     from passport.oidc.errors import UnknownClient
 
     try:
-        changed = set_client_disabled(client_id, disabled, action=Action(reason=reason))
+        changed = set_client_disabled(client_id, disabled, action=Actor(reason=reason))
     except UnknownClient:
         fail(f"no client {client_id}")
     state = "disabled" if disabled else "enabled"
@@ -271,7 +271,7 @@ def approve_scopes_command(
     client_id: str, scopes: tuple[str, ...], reason: str, reject: bool
 ) -> None:
     """Grant (or reject) scopes a self-registered client asked for."""
-    from passport.audit.services import Action
+    from passport.audit.services import Actor
     from passport.oidc.client_admin import NothingToApprove
     from passport.oidc.client_admin import approve_client_scopes
     from passport.oidc.client_admin import reject_client_scopes
@@ -279,7 +279,7 @@ def approve_scopes_command(
 
     decide = reject_client_scopes if reject else approve_client_scopes
     try:
-        decided = decide(client_id, list(scopes), action=Action(reason=reason))
+        decided = decide(client_id, list(scopes), action=Actor(reason=reason))
     except UnknownClient:
         fail(f"no client {client_id}")
     except NothingToApprove:

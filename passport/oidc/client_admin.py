@@ -1,7 +1,7 @@
 """What only an administrator does to clients: disable, delete, approve scopes, manage the
 initial access tokens of dynamic registration. The console and the CLI call these.
 
-Every function commits once and records who acted, from where and why (``Action``).
+Every function commits once and records who acted, from where and why (``Actor``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy import select
 
-from passport.audit.services import Action
+from passport.audit.services import Actor
 from passport.database import utcnow
 from passport.extensions import db
 from passport.oidc.clients import forget_client
@@ -46,7 +46,7 @@ class UnknownInitialToken(OIDCError):  # noqa: N818
     """No initial access token with this id."""
 
 
-def set_client_disabled(client_id: str, disabled: bool, *, action: Action) -> bool:
+def set_client_disabled(client_id: str, disabled: bool, *, action: Actor) -> bool:
     """Disable (revoking its tokens and codes at once) or enable a client; True when changed."""
     row = get_client_row(client_id)
     if row.is_disabled == disabled:
@@ -63,7 +63,7 @@ def set_client_disabled(client_id: str, disabled: bool, *, action: Action) -> bo
     return True
 
 
-def remove_client(client_id: str, *, action: Action) -> None:
+def remove_client(client_id: str, *, action: Actor) -> None:
     """Delete a client with its codes, tokens and consents (the audit log keeps its id)."""
     row = get_client_row(client_id)
     name = row.name
@@ -80,7 +80,7 @@ def remove_client(client_id: str, *, action: Action) -> None:
     forget_client(client_id)
 
 
-def approve_client_scopes(client_id: str, scopes: list[str], *, action: Action) -> list[str]:
+def approve_client_scopes(client_id: str, scopes: list[str], *, action: Actor) -> list[str]:
     """Grant scopes a self-registered client asked for; the approved ones, in request order."""
     row = get_client_row(client_id)
     pending = list(row.pending_scopes or ())
@@ -95,7 +95,7 @@ def approve_client_scopes(client_id: str, scopes: list[str], *, action: Action) 
     return approved
 
 
-def reject_client_scopes(client_id: str, scopes: list[str], *, action: Action) -> list[str]:
+def reject_client_scopes(client_id: str, scopes: list[str], *, action: Actor) -> list[str]:
     """Drop requested scopes without granting them; the rejected ones."""
     row = get_client_row(client_id)
     pending = list(row.pending_scopes or ())
@@ -157,7 +157,7 @@ def list_initial_tokens(limit: int = 200) -> list[InitialTokenInfo]:
     ]
 
 
-def revoke_initial_token(token_id: int, *, action: Action) -> bool:
+def revoke_initial_token(token_id: int, *, action: Actor) -> bool:
     """Withdraw an initial access token; True when it was not already revoked."""
     row = db.session.get(InitialAccessToken, token_id)
     if row is None:

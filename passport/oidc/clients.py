@@ -23,7 +23,7 @@ from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import select
 
-from passport.audit.services import Action
+from passport.audit.services import Actor
 from passport.caches import Cache
 from passport.caches import app_cache
 from passport.database import utcnow
@@ -196,7 +196,7 @@ def create_client(
     *,
     registration_token: str | None = None,
     pending_scopes: list[str] | None = None,
-    action: Action | None = None,
+    action: Actor | None = None,
 ) -> tuple[OAuthClient, str | None]:
     """Store a client; return it and its secret (None for public clients); commits.
 
@@ -216,7 +216,7 @@ def create_client(
     _apply_metadata(row, metadata, trusted=True)
     db.session.add(row)
     db.session.flush()
-    (action or Action()).record(
+    (action or Actor()).record(
         "client.registered" if registration_token else "client.created",
         client_id=row.client_id,
         details={
@@ -258,7 +258,7 @@ def update_client(
     *,
     trusted: bool = False,
     pending_scopes: list[str] | None = None,
-    action: Action | None = None,
+    action: Actor | None = None,
 ) -> OAuthClient:
     """Replace a client's metadata (RFC 7592 PUT, or ``trusted`` by an admin); commits.
 
@@ -274,7 +274,7 @@ def update_client(
     added = sorted(set(row.scopes) - before)
     removed = sorted(before - set(row.scopes))
     changes = {"scopes_added": added, "scopes_removed": removed}
-    (action or Action()).record(
+    (action or Actor()).record(
         "client.updated", client_id=row.client_id, details={k: v for k, v in changes.items() if v}
     )
     db.session.commit()
@@ -296,7 +296,7 @@ def list_clients() -> list[OAuthClient]:
 
 
 def rotate_client_secret(
-    client_id: str, grace_seconds: int = 0, *, action: Action | None = None
+    client_id: str, grace_seconds: int = 0, *, action: Actor | None = None
 ) -> str:
     """Give a confidential client a new secret (old one valid for grace_seconds); commits."""
     row = get_client_row(client_id)
@@ -310,7 +310,7 @@ def rotate_client_secret(
         row.previous_secret_hash = None
         row.previous_secret_expires_at = None
     row.secret_hash = hash_secret(secret)
-    (action or Action()).record(
+    (action or Actor()).record(
         "client.secret_rotated", client_id=client_id, details={"grace_seconds": grace_seconds}
     )
     db.session.commit()

@@ -10,7 +10,6 @@ derived from ``activates_at`` so every process agrees without coordination; the 
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import time
@@ -22,15 +21,13 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 from cryptography.fernet import InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask
 from flask import current_app
 from joserfc import jwk
 from joserfc import jwt
 from sqlalchemy import select
 
-from passport.audit.services import Action
+from passport.audit.services import Actor
 from passport.caches import Cache
 from passport.caches import app_cache
 from passport.database import utcnow
@@ -38,18 +35,16 @@ from passport.extensions import db
 from passport.oidc.errors import KeyDecryptionError
 from passport.oidc.models import SigningKey
 from passport.oidc.tokens import new_identifier
+from passport.security.crypto import SIGNING_KEYS
+from passport.security.crypto import fernet_for
 
 SUPPORTED_ALGS = ("RS256", "ES256")
 RING_TTL_SECONDS = 30.0
 
 
-def fernet_for(app: Flask) -> Fernet:
-    """The Fernet cipher protecting private keys at rest (KEY_ENCRYPTION_KEY or SECRET_KEY)."""
-    material = app.config.get("KEY_ENCRYPTION_KEY") or app.config["SECRET_KEY"]
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"passport signing keys v1"
-    ).derive(material.encode("utf-8"))
-    return Fernet(base64.urlsafe_b64encode(derived))
+def signing_key_cipher(app: Flask) -> Fernet:
+    """The Fernet cipher protecting private keys at rest (its own HKDF-derived key)."""
+    return fernet_for(app, SIGNING_KEYS)
 
 
 def generate_private_jwk(alg: str) -> jwk.RSAKey | jwk.ECKey:
@@ -76,7 +71,7 @@ def create_key(alg: str, activates_at: datetime) -> SigningKey:
     key = generate_private_jwk(alg)
     kid = new_identifier(16)
     private_pem = key.as_pem(private=True)
-    encrypted = fernet_for(current_app).encrypt(private_pem).decode("ascii")
+    encrypted = signing_key_cipher(current_app).encrypt(private_pem).decode("ascii")
     public = key.as_dict(private=False)
     public.update({"kid": kid, "alg": alg, "use": "sig"})
     now = utcnow()
@@ -106,7 +101,7 @@ def ensure_keys() -> list[SigningKey]:
 
 
 def rotate_keys(
-    alg: str | None = None, delay_seconds: int | None = None, *, action: Action | None = None
+    alg: str | None = None, delay_seconds: int | None = None, *, action: Actor | None = None
 ) -> list[SigningKey]:
     """Publish a new key per algorithm (or just ``alg``), signing after the delay; commits."""
     delay = (
@@ -114,7 +109,7 @@ def rotate_keys(
     )
     activates_at = utcnow() + timedelta(seconds=delay)
     created = [create_key(a, activates_at) for a in ([alg] if alg else SUPPORTED_ALGS)]
-    (action or Action()).record(
+    (action or Actor()).record(
         "signing_keys.rotated",
         details={"kids": [k.kid for k in created], "activates_at": activates_at.isoformat()},
     )
@@ -165,7 +160,7 @@ def sync_key_states() -> None:
         db.session.commit()
 
 
-def prune_keys(*, action: Action | None = None) -> int:
+def prune_keys(*, action: Actor | None = None) -> int:
     """Delete retired keys no token signed by them can still need; commits."""
     now = utcnow()
     keys = list(db.session.scalars(select(SigningKey)).all())
@@ -176,7 +171,7 @@ def prune_keys(*, action: Action | None = None) -> int:
         if state == "retired" and publish_until is not None and publish_until <= now:
             db.session.delete(key)
             removed += 1
-    (action or Action()).record("signing_keys.pruned", details={"removed": removed})
+    (action or Actor()).record("signing_keys.pruned", details={"removed": removed})
     db.session.commit()
     invalidate_key_ring()
     return removed
@@ -238,7 +233,7 @@ def build_key_ring(app: Flask) -> KeyRing:
     states = effective_states(keys, now)
     if any(states[k.id][0] != k.state for k in keys):
         sync_key_states()
-    cipher = fernet_for(app)
+    cipher = signing_key_cipher(app)
     signing: dict[str, tuple[str, jwk.Key]] = {}
     public: dict[str, jwk.Key] = {}
     published: list[dict[str, Any]] = []

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy import update
 
-from passport.audit.services import Action
+from passport.audit.services import Actor
 from passport.database import utcnow
 from passport.extensions import db
 from passport.oidc.client_validation import BASELINE_SCOPES
@@ -49,7 +49,7 @@ def create_initial_access_token(
     max_uses: int,
     *,
     label: str | None = None,
-    action: Action | None = None,
+    action: Actor | None = None,
 ) -> tuple[str, datetime]:
     """A new initial access token (shown once, stored hashed); commits."""
     token = new_secret(32)
@@ -62,7 +62,7 @@ def create_initial_access_token(
     )
     db.session.add(row)
     db.session.flush()
-    (action or Action()).record(
+    (action or Actor()).record(
         "client.initial_token_created",
         details={"token_id": row.id, "expires_at": expires_at.isoformat(), "max_uses": max_uses},
     )
@@ -214,6 +214,6 @@ def delete_client(client_id: str, token: str | None) -> None:
     row.is_disabled = True
     row.registration_token_hash = None
     revoked = client_deleted(row.id)
-    Action().record("client.deleted", client_id=client_id, details={"tokens_revoked": revoked})
+    Actor().record("client.deleted", client_id=client_id, details={"tokens_revoked": revoked})
     db.session.commit()
     forget_client(client_id)

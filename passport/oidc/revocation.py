@@ -1,7 +1,9 @@
 """What a grant still allows, and what ends it: the one revocation policy of Passport.
 
 Every path that ends a session, cuts a person off or retires a client calls an entry point
-here, so "what dies" is decided once:
+here, so "what dies" is decided once. Accounts and login do not call it: they announce the
+change (``passport.accounts.signals``, ``passport.login.signals``) and ``subscribe`` routes
+each signal to its entry point:
 
 - ``end_session(session, reason)``: the SSO session end hook (logout at /salir, RP-initiated
   logout, Mi cuenta's "Cerrar todas las demás sesiones", the console's "Cerrar sesión", a
@@ -39,6 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import delete
@@ -46,9 +49,13 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 
+from passport.accounts import signals as accounts_signals
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
+from passport.login.sessions import end_sso_session
+from passport.login.sessions import end_user_sessions
+from passport.login.signals import session_ended
 from passport.oidc.backchannel import queue_backchannel_logouts
 from passport.oidc.models import AuthorizationCode
 from passport.oidc.models import Consent
@@ -127,8 +134,6 @@ def end_session(session: SSOSession, reason: str) -> None:
 def session_lapsed(sid: str | None) -> None:
     """A code or refresh token outlived its session: end the session now (its hooks withdraw
     the grants and notify the apps) or, if it already ended, sweep what is left; commits."""
-    from passport.login.sessions import end_sso_session
-
     session = db.session.scalar(select(SSOSession).where(SSOSession.sid == sid)) if sid else None
     if session is not None and session.ended_at is None:
         end_sso_session(session, "expired")
@@ -144,8 +149,6 @@ def session_lapsed(sid: str | None) -> None:
 def _cut_off_user(user_id: int, reason: str, keep: SSOSession | None = None) -> int:
     """Revoke every token and code of the user (offline ones too) and end every session,
     except ``keep``'s; commits (the caller's pending changes with it). Sessions ended."""
-    from passport.login.sessions import end_user_sessions
-
     conditions: list[ColumnElement[bool]] = []
     if keep is not None:
         conditions.append(or_(OAuthToken.sid.is_(None), OAuthToken.sid != keep.sid))
@@ -309,3 +312,25 @@ def revoke_grant(user_id: int, client_pk: int) -> RevokedGrant:
         .execution_options(synchronize_session=False)
     )
     return RevokedGrant(tokens, codes, bool(consent.rowcount))  # type: ignore[attr-defined]
+
+
+# --- Signals of the capabilities below ------------------------------------------------------
+
+
+def _on_session_ended(sender: Flask, *, session: SSOSession, reason: str) -> None:
+    end_session(session, reason)
+
+
+def _on_password_reset(sender: Flask, *, user_id: int, reason: str) -> None:
+    password_reset(user_id, reason)
+
+
+def _on_user_disabled(sender: Flask, *, user_id: int) -> None:
+    user_disabled(user_id)
+
+
+def subscribe(app: Flask) -> None:
+    """Route the account and session signals of ``app`` to this policy (oidc's init_app)."""
+    session_ended.connect(_on_session_ended, sender=app)
+    accounts_signals.password_reset.connect(_on_password_reset, sender=app)
+    accounts_signals.user_disabled.connect(_on_user_disabled, sender=app)

@@ -71,8 +71,9 @@ from passport.oidc.models import OAuthToken
 from passport.oidc.revocation import current_scopes
 from passport.oidc.revocation import outlived_session
 from passport.oidc.revocation import session_lapsed
+from passport.oidc.signals import tokens_issued
 from passport.oidc.tokens import hash_secret
-from passport.operations.metrics import count_tokens_issued
+from passport.signals import announce
 from passport.twins import columns
 
 CONFIDENTIAL_METHODS = [m for m in AUTH_METHODS if m != "none"]
@@ -295,7 +296,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             authorization_code_id=code.id,
         )
         db.session.commit()
-        count_tokens_issued(self.GRANT_TYPE, client.client_id)
+        announce(tokens_issued, grant_type=self.GRANT_TYPE, client_id=client.client_id)
         return 200, body, self.TOKEN_RESPONSE_HEADER
 
 
@@ -409,7 +410,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             refresh_expires_at=old.refresh_expires_at,
         )
         db.session.commit()
-        count_tokens_issued(self.GRANT_TYPE, client.client_id)
+        announce(tokens_issued, grant_type=self.GRANT_TYPE, client_id=client.client_id)
         return 200, body, self.TOKEN_RESPONSE_HEADER
 
 
@@ -434,7 +435,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
             include_id_token=False,
         )
         db.session.commit()
-        count_tokens_issued(self.GRANT_TYPE, client.client_id)
+        announce(tokens_issued, grant_type=self.GRANT_TYPE, client_id=client.client_id)
         return 200, body, self.TOKEN_RESPONSE_HEADER
 
 

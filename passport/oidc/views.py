@@ -33,6 +33,7 @@ from passport.login.sessions import end_sso_session
 from passport.mfa.assurance import ACR_MFA
 from passport.mfa.assurance import ACR_PHISHING_RESISTANT
 from passport.mfa.services import session_has_second_factor
+from passport.mfa.services import user_has_passkey
 from passport.mfa.services import user_has_totp
 from passport.oidc import authorization as authz
 from passport.oidc.acr import acr_request
@@ -43,7 +44,6 @@ from passport.oidc.registration import RegistrationDenied
 from passport.oidc.scope_labels import SCOPE_DESCRIPTIONS
 from passport.oidc.userinfo import BearerError
 from passport.oidc.userinfo import userinfo_response
-from passport.passkeys.services import user_has_passkey
 from passport.security.headers import allow_form_action
 from passport.security.ratelimits import spend_anonymous_authorize
 

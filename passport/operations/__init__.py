@@ -67,8 +67,12 @@ def init_app(app: Flask) -> None:
     """Register the endpoints and the per-request metrics hooks."""
     from passport.extensions import csrf
     from passport.extensions import db
+    from passport.oidc.signals import tokens_issued
     from passport.operations import metrics as prometheus
+    from passport.signals import database_unavailable
 
+    tokens_issued.connect(prometheus.on_tokens_issued, sender=app)
+    database_unavailable.connect(prometheus.on_database_unavailable, sender=app)
     app.extensions["passport.metrics_allow"] = parse_allow(app.config["METRICS_ALLOW"])
     app.register_blueprint(bp)
     for view in (healthz_view, readyz_view, metrics_view):

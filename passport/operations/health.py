@@ -12,7 +12,7 @@ Redis down is reported but is not fatal to sign-in: rate limits then count per p
 (Flask-Limiter's in-memory fallback, ``security/ratelimits.py``) and return to the shared
 count when Redis answers again. That is safe against password guessing because the real
 bound on guesses per account is the account lockout, which lives in the database row of the
-account (``security/lockout.py``) and does not depend on Redis; per-IP throttling only
+account (``accounts/lockout.py``) and does not depend on Redis; per-IP throttling only
 loosens from one shared budget to one budget per worker, and the CAPTCHA stays on. Refusing
 sign-ins instead would turn a cache outage into a national outage on pay-slip day.
 """
@@ -75,7 +75,7 @@ def check_signing_key(app: Flask) -> str:
     """
     from passport.database import utcnow
     from passport.extensions import db
-    from passport.oidc.keys import fernet_for
+    from passport.oidc.keys import signing_key_cipher
     from passport.oidc.models import SigningKey
 
     try:
@@ -91,7 +91,7 @@ def check_signing_key(app: Flask) -> str:
     if encrypted is None:
         return "missing"
     try:
-        fernet_for(app).decrypt(encrypted.encode("ascii"))
+        signing_key_cipher(app).decrypt(encrypted.encode("ascii"))
     except (InvalidToken, ValueError):
         return "unreadable"  # KEY_ENCRYPTION_KEY / SECRET_KEY differ from the signer's
     return "ok"

@@ -198,8 +198,14 @@ def count_tokens_issued(grant_type: str, client_id: str) -> None:
     instruments().tokens_issued.labels(grant_type, client_id).inc()
 
 
-def count_database_unavailable() -> None:
-    """One request answered 503 because the database was down."""
+def on_tokens_issued(sender: Flask, *, grant_type: str, client_id: str) -> None:
+    """Receiver of ``passport.oidc.signals.tokens_issued`` (connected by init_app)."""
+    count_tokens_issued(grant_type, client_id)
+
+
+def on_database_unavailable(sender: Flask) -> None:
+    """One request answered 503 because the database was down (receiver of
+    ``passport.signals.database_unavailable``)."""
     instruments().unavailable.inc()
 
 

@@ -14,6 +14,12 @@ from sqlalchemy.orm import mapped_column
 from passport.database import Base
 from passport.database import utcnow
 
+# The credential itself is a second factor's record, kept with the others in mfa (below login,
+# which asks whether a person has one); re-exported here for this package's modules.
+from passport.mfa.models import Passkey
+
+__all__ = ["ChallengePurpose", "Passkey", "PasskeyChallenge", "PasskeyUserHandle"]
+
 
 class PasskeyUserHandle(Base):
     """The opaque WebAuthn user handle of a person: random bytes, never the DNI; one per user.
@@ -29,27 +35,6 @@ class PasskeyUserHandle(Base):
     )
     handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Passkey(Base):
-    """A registered WebAuthn credential (a passkey) and what we know of its use."""
-
-    __tablename__ = "passkeys"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True)
-    # The COSE-encoded public key, as the authenticator gave it (verified by py_webauthn).
-    public_key: Mapped[bytes] = mapped_column(LargeBinary(2048))
-    sign_count: Mapped[int] = mapped_column(default=0)
-    # The authenticator model's AAGUID (hex, 32 chars); all zeros when it does not say.
-    aaguid: Mapped[str] = mapped_column(String(32), default="0" * 32)
-    name: Mapped[str] = mapped_column(String(64))
-    # The RP id it was made for: a passkey of another host cannot be used here.
-    rp_id: Mapped[str] = mapped_column(String(253))
-    backed_up: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_used_at: Mapped[datetime | None]
 
 
 class ChallengePurpose(enum.StrEnum):

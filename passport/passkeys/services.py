@@ -35,13 +35,17 @@ from webauthn.helpers.structs import PublicKeyCredentialDescriptor
 from webauthn.helpers.structs import ResidentKeyRequirement
 from webauthn.helpers.structs import UserVerificationRequirement
 
+from passport.accounts.lockout import LockoutPolicy
+from passport.accounts.lockout import is_locked
+from passport.accounts.lockout import record_lockout
+from passport.accounts.lockout import register_failed_login
+from passport.accounts.lockout import register_successful_login
 from passport.accounts.models import User
+from passport.audit.services import Actor
 from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
-from passport.login.services import RequestInfo
-from passport.login.services import record_lockout
 from passport.mfa.errors import AccountLocked
 from passport.passkeys.errors import CeremonyFailed
 from passport.passkeys.errors import ChallengeUnusable
@@ -53,10 +57,6 @@ from passport.passkeys.models import ChallengePurpose
 from passport.passkeys.models import Passkey
 from passport.passkeys.models import PasskeyChallenge
 from passport.passkeys.models import PasskeyUserHandle
-from passport.security.lockout import LockoutPolicy
-from passport.security.lockout import is_locked
-from passport.security.lockout import register_failed_login
-from passport.security.lockout import register_successful_login
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +92,6 @@ def is_fresh(session: SSOSession) -> bool:
 
 
 # --- Queries ---------------------------------------------------------------------------
-
-
-def user_has_passkey(user_id: int) -> bool:
-    """True when the user has at least one passkey."""
-    found = db.session.scalar(select(Passkey.id).where(Passkey.user_id == user_id).limit(1))
-    return found is not None
 
 
 def passkeys_of(user_id: int) -> list[Passkey]:
@@ -211,7 +205,7 @@ def clean_name(name: str | None) -> str:
     return cleaned
 
 
-def register(session: SSOSession, credential: Any, name: str | None, info: RequestInfo) -> Passkey:
+def register(session: SSOSession, credential: Any, name: str | None, info: Actor) -> Passkey:
     """Verify a new credential and keep it as the person's passkey; commits."""
     user = session.user
     if not is_fresh(session):
@@ -309,7 +303,7 @@ class Assertion:
 
 
 def verify_assertion(
-    credential: Any, purpose: ChallengePurpose, info: RequestInfo, user: User | None = None
+    credential: Any, purpose: ChallengePurpose, info: Actor, user: User | None = None
 ) -> Assertion:
     """Check a ``navigator.credentials.get`` answer; count the use or the failure; commits.
 
@@ -391,7 +385,7 @@ def counter_regressed(stored: int, received: int) -> bool:
     return (stored != 0 or received != 0) and received <= stored
 
 
-def _count_failure(user: User, info: RequestInfo) -> None:
+def _count_failure(user: User, info: Actor) -> None:
     """Count a failure toward the account's lockout (as a wrong password); raise
     AccountLocked, after auditing it, when this failure locks the account; no commit."""
     locked_until = register_failed_login(
@@ -403,7 +397,7 @@ def _count_failure(user: User, info: RequestInfo) -> None:
         raise AccountLocked(locked_until, user.id)
 
 
-def _fail(owner: User, passkey: Passkey, info: RequestInfo, reason: str) -> Assertion:
+def _fail(owner: User, passkey: Passkey, info: Actor, reason: str) -> Assertion:
     """A failed assertion on a known account: counts toward its lockout; commits; raises."""
     # One commit after the count: the owner's row stays locked (PostgreSQL) until then.
     _record_failure(owner, info, reason, passkey_id=passkey.id)
@@ -432,7 +426,7 @@ def _reason(error: Exception) -> str:
 # --- Management --------------------------------------------------------------------------
 
 
-def rename(session: SSOSession, passkey_id: int, name: str | None, info: RequestInfo) -> Passkey:
+def rename(session: SSOSession, passkey_id: int, name: str | None, info: Actor) -> Passkey:
     """Give one's own passkey a new name; commits."""
     passkey = _passkey_of(session.user_id, passkey_id)
     cleaned = clean_name(name)
@@ -444,7 +438,7 @@ def rename(session: SSOSession, passkey_id: int, name: str | None, info: Request
     return passkey
 
 
-def remove(session: SSOSession, passkey_id: int, info: RequestInfo) -> str:
+def remove(session: SSOSession, passkey_id: int, info: Actor) -> str:
     """Remove one's own passkey (the password path stays); return its name; commits."""
     passkey = _passkey_of(session.user_id, passkey_id)
     name = passkey.name
@@ -488,7 +482,7 @@ def remove_by_admin(
 def _audit(
     event: str,
     user: User,
-    info: RequestInfo,
+    info: Actor,
     *,
     outcome: str = "success",
     passkey: Passkey | None = None,
@@ -509,13 +503,13 @@ def _audit(
     )
 
 
-def _audit_failure(user: User | None, info: RequestInfo, reason: str, **details: Any) -> None:
+def _audit_failure(user: User | None, info: Actor, reason: str, **details: Any) -> None:
     """A refused passkey assertion; commits (the refusal raises right after)."""
     _record_failure(user, info, reason, **details)
     db.session.commit()
 
 
-def _record_failure(user: User | None, info: RequestInfo, reason: str, **details: Any) -> None:
+def _record_failure(user: User | None, info: Actor, reason: str, **details: Any) -> None:
     record_event(
         "passkey.failed",
         outcome="failure",
@@ -528,7 +522,7 @@ def _record_failure(user: User | None, info: RequestInfo, reason: str, **details
     )
 
 
-def confirm_password(session: SSOSession, password: str, info: RequestInfo) -> bool:
+def confirm_password(session: SSOSession, password: str, info: Actor) -> bool:
     """Re-authenticate an older session with the password, to add a passkey; commits.
 
     A wrong password counts toward the lockout like one on the sign-in page; a right one
@@ -552,7 +546,7 @@ def confirm_password(session: SSOSession, password: str, info: RequestInfo) -> b
     return True
 
 
-def prove_in_session(session: SSOSession, credential: Any, info: RequestInfo) -> None:
+def prove_in_session(session: SSOSession, credential: Any, info: Actor) -> None:
     """A signed-in person proves one of their passkeys: the session gains the passkey's
     methods and acr, and counts as freshly authenticated; commits."""
     from passport.mfa.assurance import acr_for
@@ -565,7 +559,7 @@ def prove_in_session(session: SSOSession, credential: Any, info: RequestInfo) ->
     db.session.commit()
 
 
-def record_sign_in(user: User, amr: list[str], info: RequestInfo) -> None:
+def record_sign_in(user: User, amr: list[str], info: Actor) -> None:
     """A sign-in completed with a passkey, as every sign-in is recorded ("Actividad
     reciente", metrics); the caller's start_sso_session commits it."""
     record_event(

@@ -25,11 +25,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from passport.account.access import no_store
-from passport.account.access import sign_in_and_return
-from passport.account.access import signed_in
 from passport.accounts.models import User
 from passport.extensions import db
+from passport.login.access import no_store
+from passport.login.access import request_info
+from passport.login.access import sign_in_and_return
+from passport.login.access import signed_in
 from passport.login.models import SSOSession
 from passport.login.resume import find_pending_authorization
 from passport.login.resume import local_next
@@ -38,12 +39,12 @@ from passport.login.sessions import current_sso_session
 from passport.login.sessions import start_sso_session
 from passport.login.views import CHALLENGE_KEY
 from passport.login.views import notify_lockout_after_response
-from passport.login.views import request_info
 from passport.mfa.assurance import PASSKEY_AMR
 from passport.mfa.assurance import acr_for
 from passport.mfa.assurance import with_passkey
 from passport.mfa.challenges import find_challenge
 from passport.mfa.errors import AccountLocked
+from passport.mfa.services import user_has_passkey
 from passport.mfa.services import user_has_totp
 from passport.passkeys import services
 from passport.passkeys.authenticators import describe_authenticator
@@ -316,7 +317,7 @@ def remove(session: SSOSession, passkey_id: int) -> ResponseReturnValue:
 def step_up(session: SSOSession) -> ResponseReturnValue:
     """ "Verifique que es usted" with a passkey (admin console, acr_values, re-confirmation)."""
     next_url = local_next(request.args.get("next"))
-    if not services.user_has_passkey(session.user_id):
+    if not user_has_passkey(session.user_id):
         return redirect(url_for("mfa.step_up", next=next_url))
     html = render_template(
         "passport/passkeys/step_up.html",

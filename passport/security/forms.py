@@ -1,7 +1,7 @@
 """The base of every Passport form: no submitted value longer than its field allows.
 
 A value longer than its field's limit cannot come from our pages (each input carries the
-same ``maxlength``), so it is refused with a short 400 page (``passport.errors.TooLong``)
+same ``maxlength``), so it is refused with a short 400 page (``TooLong``)
 before the form is processed and before the view does any work with it: the value is never
 hashed, looked up, logged or written back into a page. A field's limit is the ``max`` of its
 ``Length`` validator, else ``DEFAULT_MAX_LENGTH``; values a view reads outside the form (the
@@ -14,11 +14,21 @@ from collections.abc import Mapping
 from typing import Any
 from typing import ClassVar
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import BadRequest
 from wtforms import Field
 from wtforms.validators import Length
 
-from passport.errors import TooLong
+
+class TooLong(BadRequest):
+    """A form value longer than its field allows (``LimitedForm``); the error pages
+    (passport/errors.py) show ``page_message``."""
+
+    description = "a submitted value is too long"
+    # Short, and never the value: the page must not write the oversized input back.
+    page_message = _l("Los datos enviados son demasiado largos. Vuelva a intentarlo.")
+
 
 # Fields without a Length validator (choices, numbers, check boxes, the CSRF token).
 DEFAULT_MAX_LENGTH = 256

@@ -40,8 +40,8 @@ from urllib3.connection import HTTPConnection
 from urllib3.connection import HTTPSConnection
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from passport import is_loopback_http
 from passport.security.network import Network
+from passport.security.network import is_loopback_http
 from passport.security.network import parse_networks
 
 

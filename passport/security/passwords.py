@@ -11,6 +11,10 @@ from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 from flask import current_app
 
+# A typed password longer than this is refused by the forms before hashing (Argon2's cost
+# grows with the length too).
+MAX_PASSWORD_LENGTH = 128
+
 # Verifying against this dummy hash when no account matches keeps the response time of an
 # unknown DNI close to that of a wrong password (no timing oracle for existence).
 _DUMMY_PASSWORD = "not-a-real-password"  # noqa: S105

@@ -35,6 +35,7 @@ TEACHER_DNI, PASSWORD, NEW_PASSWORD = "40800001", "Maestra-Puno42", "Lago-Titica
 @pytest.fixture
 def passport_url(_migrated_app: Flask, database_url: str, outbox_dir: Path) -> Iterator[str]:
     """A served Passport with one active teacher, without a second factor yet."""
+    from passport.accounts.services import NewUser
     from passport.accounts.services import create_user
     from passport.extensions import db
 
@@ -42,11 +43,9 @@ def passport_url(_migrated_app: Flask, database_url: str, outbox_dir: Path) -> I
     app = make_test_app(database_url, outbox_dir, ISSUER=url, CAPTCHA_TEST_ANSWER=CAPTCHA)
     with app.app_context():
         create_user(
-            TEACHER_DNI,
-            "lucia@example.edu.pe",
-            "Lucía",
-            "Mamani Condori",
-            password=PASSWORD,
+            NewUser(
+                TEACHER_DNI, "lucia@example.edu.pe", "Lucía", "Mamani Condori", password=PASSWORD
+            ),
             send_email=False,
         )
     late.app = app

@@ -36,6 +36,7 @@ BAD_CSV = b"dni,email,given_name,family_name\n4070,eva@example.edu.pe,Eva,Soto\n
 @pytest.fixture
 def console(_migrated_app: Flask, database_url: str, outbox_dir: Path) -> Iterator[tuple[str, str]]:
     """A served Passport with a national admin (TOTP on) and one teacher; (url, secret)."""
+    from passport.accounts.services import NewUser
     from passport.accounts.services import create_user
     from passport.database import utcnow
     from passport.extensions import db
@@ -47,13 +48,15 @@ def console(_migrated_app: Flask, database_url: str, outbox_dir: Path) -> Iterat
     secret = pyotp.random_base32()
     with app.app_context():
         admin = create_user(
-            ADMIN_DNI,
-            "admin@example.edu.pe",
-            "Ana María",
-            "Torres Ríos",
-            password=ADMIN_PASSWORD,
-            is_admin=True,
-            email_verified=True,
+            NewUser(
+                ADMIN_DNI,
+                "admin@example.edu.pe",
+                "Ana María",
+                "Torres Ríos",
+                password=ADMIN_PASSWORD,
+                is_admin=True,
+                email_verified=True,
+            ),
             send_email=False,
         )
         db.session.add(
@@ -63,11 +66,13 @@ def console(_migrated_app: Flask, database_url: str, outbox_dir: Path) -> Iterat
         )
         db.session.commit()
         create_user(
-            TEACHER_DNI,
-            "rosa@example.edu.pe",
-            "Rosa Elena",
-            "Quispe Huamán",
-            ugel="UGEL 01 San Juan de Miraflores",
+            NewUser(
+                TEACHER_DNI,
+                "rosa@example.edu.pe",
+                "Rosa Elena",
+                "Quispe Huamán",
+                ugel="UGEL 01 San Juan de Miraflores",
+            ),
             send_email=False,
         )
     late.app = app

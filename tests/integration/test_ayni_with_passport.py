@@ -92,6 +92,7 @@ def deploy(
     """The ``deployment`` fixture's work, with both sites named ``host`` in their URLs."""
     from flask_migrate import upgrade
 
+    from passport.accounts.services import NewUser
     from passport.accounts.services import create_user
     from passport.caches import clear_all
     from passport.oidc.clients import create_client
@@ -106,12 +107,14 @@ def deploy(
     with passport.app_context():
         for dni, (given, family, password) in PEOPLE.items():
             create_user(
-                dni,
-                f"{dni}@example.edu.pe",
-                given,
-                family,
-                password=password,
-                email_verified=True,
+                NewUser(
+                    dni,
+                    f"{dni}@example.edu.pe",
+                    given,
+                    family,
+                    password=password,
+                    email_verified=True,
+                ),
                 send_email=False,
             )
         client, secret = create_client(

@@ -22,6 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from passport.accounts.services import NewUser
 from passport.accounts.services import create_user
 from passport.audit.models import AuditEvent
 from passport.captcha.providers import ImageCaptchaProvider
@@ -124,7 +125,9 @@ def test_a_whole_journey_logs_no_secret(
     secrets["client secret hash"] = stored  # a verifier of the secret: no log needs it
 
     # Activation: "Generar contraseña" mails a link; the link sets the first password.
-    create_user(DNI, "rosa@example.edu.pe", "Rosa Elena", "Quispe Huamán", send_email=False)
+    create_user(
+        NewUser(DNI, "rosa@example.edu.pe", "Rosa Elena", "Quispe Huamán"), send_email=False
+    )
     assert request_link(client, "/generar-contrasena", DNI).status_code == 200
     [activation] = verification_links(outbox.links_in_last())
     secrets["activation link token"] = token_of(activation)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
+from passport.accounts.services import NewUser
 from passport.accounts.services import create_user
 from passport.audit.models import AuditEvent
 from passport.extensions import db
@@ -30,7 +31,7 @@ NEW_PASSWORD = "Kusi8Wayra"
 
 
 def new_user(dni: str = "41234567") -> User:
-    return create_user(dni, "rosa.quispe@example.edu.pe", "Rosa Elena", "Quispe Huamán")
+    return create_user(NewUser(dni, "rosa.quispe@example.edu.pe", "Rosa Elena", "Quispe Huamán"))
 
 
 def mailed_link(outbox: Outbox) -> str:

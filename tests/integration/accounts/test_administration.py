@@ -15,6 +15,7 @@ from passport.accounts.errors import ReasonRequiredError
 from passport.accounts.errors import UserNotFoundError
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
+from passport.admin import access
 from passport.audit.models import AuditEvent
 from passport.database import utcnow
 from passport.extensions import db
@@ -369,16 +370,16 @@ def test_nobody_disables_their_own_account_from_the_console(national: User) -> N
 
 def test_ending_one_session(national: User, teacher: User) -> None:
     session = start_session(teacher)
-    assert admin.user_sessions(teacher) == [session]
-    assert admin.end_session(teacher, session.id, actor=national) is True
-    assert admin.end_session(teacher, session.id, actor=national) is False
-    assert admin.user_sessions(teacher) == []
+    assert access.user_sessions(teacher) == [session]
+    assert access.end_session(teacher, session.id, actor=national) is True
+    assert access.end_session(teacher, session.id, actor=national) is False
+    assert access.user_sessions(teacher) == []
     assert last_event("session.revoked").details == {"sid": session.sid}
 
 
 def test_a_session_of_someone_else_is_not_ended(national: User, teacher: User) -> None:
     other = start_session(make_user())
-    assert admin.end_session(teacher, other.id, actor=national) is False
+    assert access.end_session(teacher, other.id, actor=national) is False
     db.session.refresh(other)
     assert other.ended_at is None
 
@@ -394,17 +395,17 @@ def test_revoking_an_app_drops_the_consent_and_that_apps_tokens(
     db.session.commit()
     kept = issue_token(teacher, client_pk(second.client_id), offline=True)
     gone = issue_token(teacher, client_pk(first.client_id), offline=False)
-    assert {a.client_id for a in admin.user_apps(teacher)} == {first.client_id, second.client_id}
+    assert {a.client_id for a in access.user_apps(teacher)} == {first.client_id, second.client_id}
 
-    assert admin.revoke_app(teacher, first.client_id, actor=national, reason="Pedido") is True
+    assert access.revoke_app(teacher, first.client_id, actor=national, reason="Pedido") is True
 
-    assert [a.client_id for a in admin.user_apps(teacher)] == [second.client_id]
+    assert [a.client_id for a in access.user_apps(teacher)] == [second.client_id]
     db.session.refresh(kept)
     db.session.refresh(gone)
     assert gone.revoked_at is not None
     assert kept.revoked_at is None
-    assert admin.revoke_app(teacher, first.client_id, actor=national) is False
-    assert admin.revoke_app(teacher, "no-such-client", actor=national) is False
+    assert access.revoke_app(teacher, first.client_id, actor=national) is False
+    assert access.revoke_app(teacher, "no-such-client", actor=national) is False
 
 
 def test_recent_events_are_the_users_newest_first(national: User, teacher: User) -> None:

@@ -7,6 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from passport.accounts.models import UserStatus
+from passport.accounts.services import NewUser
 from passport.accounts.services import create_user
 from passport.extensions import db
 from passport.login.models import SSOSession
@@ -32,7 +33,7 @@ def sign_in(client: FlaskClient, dni: str, password: str):  # type: ignore[no-un
 def test_a_new_teacher_creates_a_password_and_signs_in(
     app: Flask, client: FlaskClient, outbox: Outbox
 ) -> None:
-    user = create_user("41234567", "rosa@example.edu.pe", "Rosa Elena", "Quispe Huamán")
+    user = create_user(NewUser("41234567", "rosa@example.edu.pe", "Rosa Elena", "Quispe Huamán"))
     # Pending: no password yet, so the login refuses whatever is typed.
     assert sign_in(client, "41234567", "Kusi8Wayra").status_code != 302
 

@@ -20,6 +20,7 @@ from passport.accounts.errors import UnverifiedEmailError
 from passport.accounts.errors import UserNotFoundError
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
+from passport.accounts.services import NewUser
 from passport.audit.models import AuditEvent
 from passport.database import utcnow
 from passport.extensions import db
@@ -52,14 +53,16 @@ def live_sessions(user: User) -> int:
 
 def test_create_user_stores_normalised_data(app: Flask, outbox: Outbox) -> None:
     user = services.create_user(
-        " 41234567 ",
-        "Rosa.Quispe@Example.EDU.pe",
-        "  Rosa   Elena ",
-        "Quispe Huamán",
-        phone="+51 987-654-321",
-        address={"street_address": "Av. Arequipa 123", "locality": "Lima", "country": "PE"},
-        dre="DRE Lima Metropolitana",
-        ugel="UGEL 03",
+        NewUser(
+            " 41234567 ",
+            "Rosa.Quispe@Example.EDU.pe",
+            "  Rosa   Elena ",
+            "Quispe Huamán",
+            phone="+51 987-654-321",
+            address={"street_address": "Av. Arequipa 123", "locality": "Lima", "country": "PE"},
+            dre="DRE Lima Metropolitana",
+            ugel="UGEL 03",
+        )
     )
     assert (user.dni, user.email, user.given_name, user.phone_number) == (
         "41234567",
@@ -84,12 +87,14 @@ def test_create_user_reports_every_invalid_field_and_writes_nothing(
 ) -> None:
     with pytest.raises(InvalidUserDataError) as caught:
         services.create_user(
-            "1234567",
-            "not-an-address",
-            "",
-            "Quispe<script>",
-            phone="987654321",
-            address={"street": "x"},
+            NewUser(
+                "1234567",
+                "not-an-address",
+                "",
+                "Quispe<script>",
+                phone="987654321",
+                address={"street": "x"},
+            )
         )
     fields = [error.field for error in caught.value.errors]
     assert fields == ["dni", "email", "given_name", "family_name", "phone", "address"]
@@ -100,20 +105,22 @@ def test_create_user_reports_every_invalid_field_and_writes_nothing(
 @pytest.mark.parametrize("name", ["x" * 101, "Rosa\x00", "R0sa"])
 def test_names_are_length_limited_and_letters_only(app: Flask, name: str) -> None:
     with pytest.raises(InvalidUserDataError):
-        services.create_user("41234567", "r@example.pe", name, "Quispe")
+        services.create_user(NewUser("41234567", "r@example.pe", name, "Quispe"))
 
 
 def test_a_duplicate_dni_is_a_domain_error(app: Flask) -> None:
     make_user(dni="41234567")
     with pytest.raises(DuplicateDniError):
-        services.create_user("41234567", "otra@example.pe", "Otra", "Persona")
+        services.create_user(NewUser("41234567", "otra@example.pe", "Otra", "Persona"))
     assert count(User) == 1
 
 
 def test_create_user_with_a_password_is_active_and_sends_no_mail(
     app: Flask, outbox: Outbox
 ) -> None:
-    user = services.create_user("41234567", "r@example.pe", "Rosa", "Quispe", password="Kusi8Wayra")
+    user = services.create_user(
+        NewUser("41234567", "r@example.pe", "Rosa", "Quispe", password="Kusi8Wayra")
+    )
     assert user.status is UserStatus.ACTIVE
     assert verify_password(user.password_hash, "Kusi8Wayra")
     assert outbox.messages() == []
@@ -124,17 +131,21 @@ def test_creating_an_admin_needs_a_verified_email_and_mails_the_enrolment_link(
 ) -> None:
     with pytest.raises(UnverifiedEmailError):
         services.create_user(
-            "41234567", "r@example.pe", "Rosa", "Quispe", password="Kusi8Wayra", is_admin=True
+            NewUser(
+                "41234567", "r@example.pe", "Rosa", "Quispe", password="Kusi8Wayra", is_admin=True
+            )
         )
     assert count(User) == 0
     user = services.create_user(
-        "41234567",
-        "r@example.pe",
-        "Rosa",
-        "Quispe",
-        password="Kusi8Wayra",
-        is_admin=True,
-        email_verified=True,
+        NewUser(
+            "41234567",
+            "r@example.pe",
+            "Rosa",
+            "Quispe",
+            password="Kusi8Wayra",
+            is_admin=True,
+            email_verified=True,
+        ),
         send_email=False,
     )
     assert user.is_admin
@@ -146,14 +157,18 @@ def test_creating_an_admin_needs_a_verified_email_and_mails_the_enrolment_link(
 
 def test_create_user_refuses_a_password_against_the_policy(app: Flask) -> None:
     with pytest.raises(PasswordRejectedError) as caught:
-        services.create_user("41234567", "r@example.pe", "Rosa", "Quispe", password="Minedu2024")
+        services.create_user(
+            NewUser("41234567", "r@example.pe", "Rosa", "Quispe", password="Minedu2024")
+        )
     assert [p.code for p in caught.value.problems] == ["common"]
     assert count(User) == 0
 
 
 def test_phone_verified_needs_a_phone(app: Flask) -> None:
     with pytest.raises(InvalidUserDataError):
-        services.create_user("41234567", "r@example.pe", "Rosa", "Quispe", phone_verified=True)
+        services.create_user(
+            NewUser("41234567", "r@example.pe", "Rosa", "Quispe", phone_verified=True)
+        )
 
 
 def test_a_failed_activation_mail_creates_no_user(app: Flask) -> None:
@@ -161,7 +176,7 @@ def test_a_failed_activation_mail_creates_no_user(app: Flask) -> None:
     app.extensions["passport.mail_transport"] = OutboxTransport("/proc/cannot-write-here")
     try:
         with pytest.raises(MailDeliveryError):
-            services.create_user("41234567", "r@example.pe", "Rosa", "Quispe")
+            services.create_user(NewUser("41234567", "r@example.pe", "Rosa", "Quispe"))
     finally:
         app.extensions["passport.mail_transport"] = transport
     assert count(User) == 0

@@ -20,6 +20,7 @@ from passport.login.models import SSOSession
 from passport.login.sessions import current_sso_session
 from passport.login.sessions import end_user_sessions
 from passport.login.sessions import start_sso_session
+from passport.login.signals import session_ended
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
 from tests.integration.login.conftest import sign_in
@@ -41,15 +42,11 @@ def ended_hooks(app: Flask) -> Iterator[list[tuple[int, str]]]:
     """Record calls of the session end hooks during the test."""
     calls: list[tuple[int, str]] = []
 
-    def hook(session: SSOSession, reason: str) -> None:
+    def hook(sender: Flask, *, session: SSOSession, reason: str) -> None:
         calls.append((session.id, reason))
 
-    hooks = app.extensions["passport.session_end_hooks"]
-    hooks.append(hook)
-    try:
+    with session_ended.connected_to(hook, sender=app):
         yield calls
-    finally:
-        hooks.remove(hook)
 
 
 def test_current_sso_session_reads_the_cookie(app: Flask, client: FlaskClient) -> None:

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from passport.accounts.models import User
-from passport.login.services import RequestInfo
+from passport.audit.services import Actor
 from passport.mfa import services
 from tests.factories import DEFAULT_PASSWORD
 from tests.integration.login.conftest import CAPTCHA
@@ -42,7 +42,7 @@ def enrol(user: User) -> tuple[str, list[str]]:
     codes = services.confirm_enrolment(
         user,
         pyotp.TOTP(enrolment.secret).now(),
-        RequestInfo(ip_address="127.0.0.1"),
+        Actor(ip_address="127.0.0.1"),
         password=DEFAULT_PASSWORD,
     )
     return enrolment.secret, codes

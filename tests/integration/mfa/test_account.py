@@ -6,9 +6,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from passport.account.devices import describe_device
 from passport.audit.models import AuditEvent
 from passport.extensions import db
+from passport.login.devices import describe_device
 from passport.login.models import SSOSession
 from passport.oidc.models import Consent
 from passport.oidc.models import OAuthToken

@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 
 from passport.accounts.models import User
+from passport.audit.services import Actor
 from passport.database import utcnow
 from passport.extensions import db
-from passport.login.services import RequestInfo
 from passport.mfa.challenges import complete_challenge
 from passport.mfa.challenges import start_challenge
 from passport.mfa.errors import ChallengeExpired
@@ -29,7 +29,7 @@ pytestmark = [
         reason="row locks and concurrent transactions need PostgreSQL",
     ),
 ]
-INFO = RequestInfo(ip_address="127.0.0.1")
+INFO = Actor(ip_address="127.0.0.1")
 
 
 def test_one_totp_code_used_in_parallel_is_accepted_once(app: Flask) -> None:

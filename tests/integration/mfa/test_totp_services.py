@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from passport.accounts.models import User
 from passport.audit.models import AuditEvent
+from passport.audit.services import Actor
 from passport.database import utcnow
 from passport.extensions import db
-from passport.login.services import RequestInfo
 from passport.mfa import services
 from passport.mfa.errors import InvalidCode
 from passport.mfa.errors import InvalidPassword
@@ -25,7 +25,7 @@ from passport.mfa.totp import STEP_SECONDS
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
 
-INFO = RequestInfo(ip_address="203.0.113.5", user_agent="pytest")
+INFO = Actor(ip_address="203.0.113.5", user_agent="pytest")
 STEP = timedelta(seconds=STEP_SECONDS)
 
 

@@ -13,6 +13,7 @@ from passport.oidc.keys import invalidate_key_ring
 from passport.oidc.keys import prune_keys
 from passport.oidc.keys import rotate_keys
 from passport.oidc.models import SigningKey
+from passport.signals import database_upgraded
 from tests.integration.oidc.conftest import full_flow
 from tests.integration.oidc.conftest import verify_jwt
 
@@ -25,8 +26,7 @@ def test_private_keys_are_encrypted_at_rest(app) -> None:
 
 
 def test_post_upgrade_hook_creates_the_first_keys(app) -> None:
-    for hook in app.extensions["passport.post_upgrade"]:
-        hook()
+    database_upgraded.send(app)
     algs = set(db.session.scalars(db.select(SigningKey.alg)))
     assert algs == {"RS256", "ES256"}
 

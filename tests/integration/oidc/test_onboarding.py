@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from passport.audit.models import AuditEvent
-from passport.audit.services import Action
+from passport.audit.services import Actor
 from passport.extensions import db
 from passport.oidc.client_admin import NothingToApprove
 from passport.oidc.client_admin import approve_client_scopes
@@ -82,7 +82,7 @@ def test_email_is_released_only_after_an_admin_approves_it(app, client) -> None:
     assert "email" not in claims
 
     admin = make_user(is_admin=True)
-    action = Action(actor_user_id=admin.id, ip_address="198.51.100.4", reason="Convenio 12-2026")
+    action = Actor(user_id=admin.id, ip_address="198.51.100.4", reason="Convenio 12-2026")
     assert approve_client_scopes(rp.client_id, ["email"], action=action) == ["email"]
     row = get_client_row(rp.client_id)
     assert row.scopes == ["openid", "profile", "email"]
@@ -121,7 +121,7 @@ def test_the_client_cannot_widen_its_own_scopes_by_rfc7592(app, client) -> None:
 
 def test_an_approved_scope_survives_an_rfc7592_update(app, client) -> None:
     body = register(client)
-    approve_client_scopes(body["client_id"], ["email"], action=Action(reason="ok"))
+    approve_client_scopes(body["client_id"], ["email"], action=Actor(reason="ok"))
     headers = {"Authorization": f"Bearer {body['registration_access_token']}"}
     response = client.put(
         f"/register/{body['client_id']}",
@@ -134,12 +134,12 @@ def test_an_approved_scope_survives_an_rfc7592_update(app, client) -> None:
 
 def test_rejecting_and_approving_nothing(app, client) -> None:
     body = register(client)
-    assert reject_client_scopes(body["client_id"], ["dni"], action=Action(reason="no")) == ["dni"]
+    assert reject_client_scopes(body["client_id"], ["dni"], action=Actor(reason="no")) == ["dni"]
     row = get_client_row(body["client_id"])
     assert row.pending_scopes == ["email"]
     assert "dni" not in row.scopes
     with pytest.raises(NothingToApprove):
-        approve_client_scopes(body["client_id"], ["dni", "phone"], action=Action(reason="x"))
+        approve_client_scopes(body["client_id"], ["dni", "phone"], action=Actor(reason="x"))
 
 
 def test_a_revoked_initial_token_registers_nothing(app, client) -> None:
@@ -147,8 +147,8 @@ def test_a_revoked_initial_token_registers_nothing(app, client) -> None:
     row = db.session.scalar(select(InitialAccessToken))
     assert row is not None
     assert row.label == "Escalafón"
-    assert revoke_initial_token(row.id, action=Action(reason="filtrado")) is True
-    assert revoke_initial_token(row.id, action=Action(reason="filtrado")) is False
+    assert revoke_initial_token(row.id, action=Actor(reason="filtrado")) is True
+    assert revoke_initial_token(row.id, action=Actor(reason="filtrado")) is False
     response = client.post("/register", json=METADATA, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     events = db.session.scalars(select(AuditEvent.event).order_by(AuditEvent.id)).all()

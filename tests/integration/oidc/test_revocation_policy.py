@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy import update
 
-from passport.audit.services import Action
+from passport.audit.services import Actor
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
@@ -285,7 +285,7 @@ def test_rfc7592_delete_revokes_the_clients_tokens_codes_and_consents(
         is None
     )
     # Even if an administrator re-enabled the row, nothing issued before works again.
-    set_client_disabled(rp.client_id, False, action=Action())
+    set_client_disabled(rp.client_id, False, action=Actor())
     assert refresh(client, rp, tokens["refresh_token"]).get_json()["error"] == "invalid_grant"
     assert redeem(client, rp, pending_code, code_verifier=verifier).get_json()["error"] == (
         "invalid_grant"
@@ -298,9 +298,9 @@ def test_disabling_a_client_revokes_its_tokens_and_codes(
     tokens = full_flow(app, client, rp, user, scope="openid offline_access")
     verifier, challenge = pkce_pair()
     code = get_code(client, rp, code_challenge=challenge, code_challenge_method="S256")
-    set_client_disabled(rp.client_id, True, action=Action(reason="Convenio vencido"))
+    set_client_disabled(rp.client_id, True, action=Actor(reason="Convenio vencido"))
     assert userinfo(client, tokens["access_token"]).status_code == 401
-    set_client_disabled(rp.client_id, False, action=Action())
+    set_client_disabled(rp.client_id, False, action=Actor())
     assert refresh(client, rp, tokens["refresh_token"]).get_json()["error"] == "invalid_grant"
     assert redeem(client, rp, code, code_verifier=verifier).get_json()["error"] == ("invalid_grant")
 

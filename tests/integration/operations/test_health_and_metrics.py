@@ -375,7 +375,7 @@ def test_a_lockout_by_wrong_codes_of_a_signed_in_person_is_audited_and_counted(
     app: Flask, make_app: Any
 ) -> None:
     from passport.audit.models import AuditEvent
-    from passport.login.services import RequestInfo
+    from passport.audit.services import Actor
     from passport.mfa.errors import AccountLocked
     from passport.mfa.errors import InvalidCode
     from passport.mfa.services import check_signed_in_code
@@ -387,7 +387,7 @@ def test_a_lockout_by_wrong_codes_of_a_signed_in_person_is_audited_and_counted(
     with passport.app_context():
         user = make_user()
         enrol(user)
-        info = RequestInfo(ip_address="127.0.0.1")
+        info = Actor(ip_address="127.0.0.1")
         with pytest.raises(InvalidCode):
             check_signed_in_code(user, "not-a-code", info, "mfa.step_up")
         with pytest.raises(AccountLocked):

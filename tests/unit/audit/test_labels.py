@@ -21,7 +21,7 @@ def _strings(node: ast.expr) -> list[str]:
 
 
 def recorded_events() -> dict[str, str]:
-    """Event codes passed to record_event, Action().record, _audit and friends, with a file."""
+    """Event codes passed to record_event, Actor().record, _audit and friends, with a file."""
     found: dict[str, str] = {}
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

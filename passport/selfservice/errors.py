@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 
-class AccountError(Exception):
+class SelfServiceError(Exception):
     """Base for Mi cuenta failures a view is expected to handle."""
 
 
-class WrongCurrentPassword(AccountError):  # noqa: N818 - named after what happened
+class WrongCurrentPassword(SelfServiceError):  # noqa: N818 - named after what happened
     """The current password given to change it is not the account's."""
 
 
-class UnknownConnectedApp(AccountError):  # noqa: N818
+class UnknownConnectedApp(SelfServiceError):  # noqa: N818
     """The app to revoke is not connected to this account."""

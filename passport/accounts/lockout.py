@@ -11,9 +11,9 @@ Settings (Keycloak's names in brackets):
   both the failure count and the lockout count start again from zero.
 
 A successful login resets both counts (as Keycloak does); so does a password reset
-(``clear_lockout`` in accounts). While an account is locked, attempts are refused without
-checking the password and are not counted, so a locked account cannot be locked for longer
-by hammering it; per-IP throttling (``ratelimits.py``) slows such hammering down instead.
+(``clear_lockout``). While an account is locked, attempts are refused without checking the
+password and are not counted, so a locked account cannot be locked for longer by hammering
+it; per-IP throttling (``passport/security/ratelimits.py``) slows such hammering down.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from datetime import timedelta
 from typing import Any
 
 from passport.accounts.models import User
+from passport.audit.services import Actor
+from passport.audit.services import record_event
 
 
 @dataclass(frozen=True)
@@ -77,3 +79,17 @@ def register_successful_login(user: User) -> None:
     user.failed_logins = 0
     user.lockouts = 0
     user.locked_until = None
+
+
+def record_lockout(user: User, locked_until: datetime, info: Actor) -> None:
+    """Audit the lock a failure just caused (every sign-in step: password, code, passkey), so
+    the owner's activity page and passport_lockouts_total see each one; no commit."""
+    record_event(
+        "account_locked",
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        client_id=info.client_id,
+        ip_address=info.ip_address,
+        user_agent=info.user_agent,
+        details={"lockouts": user.lockouts, "locked_until": locked_until.isoformat()},
+    )

@@ -7,16 +7,14 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from passport.account.errors import UnknownConnectedApp
-from passport.account.errors import WrongCurrentPassword
 from passport.accounts.errors import PasswordRejectedError
 from passport.accounts.services import check_new_password
 from passport.audit.models import AuditEvent
+from passport.audit.services import Actor
 from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
-from passport.login.services import RequestInfo
 from passport.login.sessions import end_user_sessions
 from passport.oidc.models import OAuthClient
 from passport.oidc.revocation import LiveGrant
@@ -25,13 +23,15 @@ from passport.oidc.revocation import password_changed
 from passport.oidc.revocation import revoke_grant
 from passport.security.passwords import hash_password
 from passport.security.passwords import verify_password
+from passport.selfservice.errors import UnknownConnectedApp
+from passport.selfservice.errors import WrongCurrentPassword
 
 # What "Actividad reciente" lists: sign-ins and refused attempts.
 ACTIVITY_EVENTS = ("login_succeeded", "login_failed", "account_locked")
 ACTIVITY_LIMIT = 10
 
 
-def _audit(event: str, session: SSOSession, info: RequestInfo, **fields: object) -> None:
+def _audit(event: str, session: SSOSession, info: Actor, **fields: object) -> None:
     record_event(
         event,
         actor_user_id=session.user_id,
@@ -44,7 +44,7 @@ def _audit(event: str, session: SSOSession, info: RequestInfo, **fields: object)
 
 
 def change_password(
-    session: SSOSession, current: str, new: str, confirmation: str, info: RequestInfo
+    session: SSOSession, current: str, new: str, confirmation: str, info: Actor
 ) -> int:
     """Set a new password; end the other sessions; return how many ended.
 
@@ -69,7 +69,7 @@ def change_password(
     return password_changed(user.id, session)
 
 
-def end_other_sessions(session: SSOSession, info: RequestInfo) -> int:
+def end_other_sessions(session: SSOSession, info: Actor) -> int:
     """ "Cerrar todas las demás sesiones": end every session but this one; commits."""
     _audit("sessions.ended_by_user", session, info)
     return end_user_sessions(session.user_id, "ended_by_user", except_session_id=session.id)
@@ -81,7 +81,7 @@ def connected_apps(user_id: int) -> list[LiveGrant]:
     return live_grants(user_id)
 
 
-def revoke_app(session: SSOSession, client_id: str, info: RequestInfo) -> str:
+def revoke_app(session: SSOSession, client_id: str, info: Actor) -> str:
     """End ``client_id``'s access: consent, tokens (offline too), codes; return its name.
 
     ``UnknownConnectedApp`` when it had none. Commits.

@@ -6,11 +6,11 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
+from passport.accounts.lockout import LockoutPolicy
+from passport.accounts.lockout import is_locked
+from passport.accounts.lockout import register_failed_login
+from passport.accounts.lockout import register_successful_login
 from passport.accounts.models import User
-from passport.security.lockout import LockoutPolicy
-from passport.security.lockout import is_locked
-from passport.security.lockout import register_failed_login
-from passport.security.lockout import register_successful_login
 
 POLICY = LockoutPolicy(
     failure_factor=3,

@@ -14,17 +14,11 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from passport.account import services
-from passport.account.access import no_store
-from passport.account.access import request_info
-from passport.account.access import signed_in
-from passport.account.devices import describe_device
-from passport.account.errors import UnknownConnectedApp
-from passport.account.errors import WrongCurrentPassword
-from passport.account.forms import ChangePasswordForm
-from passport.account.forms import EndOtherSessionsForm
-from passport.account.forms import RevokeAppForm
 from passport.accounts.errors import PasswordRejectedError
+from passport.login.access import no_store
+from passport.login.access import request_info
+from passport.login.access import signed_in
+from passport.login.devices import describe_device
 from passport.login.models import SSOSession
 from passport.login.sessions import live_sessions
 from passport.mfa.recovery import remaining_recovery_codes
@@ -33,6 +27,12 @@ from passport.oidc.scope_labels import describe_scopes
 from passport.security.password_policy import checklist
 from passport.security.password_policy import configured_rules
 from passport.security.ratelimits import account_rate_limit
+from passport.selfservice import services
+from passport.selfservice.errors import UnknownConnectedApp
+from passport.selfservice.errors import WrongCurrentPassword
+from passport.selfservice.forms import ChangePasswordForm
+from passport.selfservice.forms import EndOtherSessionsForm
+from passport.selfservice.forms import RevokeAppForm
 
 bp = Blueprint("account", __name__, url_prefix="/mi-cuenta")
 

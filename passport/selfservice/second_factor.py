@@ -1,4 +1,9 @@
-"""HTTP views of the second factor: enrol, step up, turn off, new recovery codes."""
+"""Mi cuenta's pages of the second factor: enrol, step up, turn off, new recovery codes.
+
+The blueprint keeps the name ``mfa`` (its endpoints, ``mfa.setup``..., and URLs are the
+contract); it lives in Mi cuenta because its pages need the signed-in session (login),
+which the mfa capability, below login, must not import.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,9 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from passport.account.access import no_store
-from passport.account.access import request_info
-from passport.account.access import signed_in
+from passport.login.access import no_store
+from passport.login.access import request_info
+from passport.login.access import signed_in
 from passport.login.models import SSOSession
 from passport.login.resume import local_next
 from passport.mfa import services
@@ -26,7 +31,7 @@ from passport.mfa.errors import NotEnrolled
 from passport.mfa.forms import CodeForm
 from passport.mfa.forms import PasswordAndCodeForm
 from passport.mfa.qrcode import qr_svg
-from passport.passkeys.services import user_has_passkey
+from passport.mfa.services import user_has_passkey
 from passport.security.ratelimits import login_rate_limit
 
 bp = Blueprint("mfa", __name__, url_prefix="/mi-cuenta")

@@ -11,9 +11,9 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+from passport.audit.services import Actor
 from passport.login.models import SSOSession
 from passport.login.resume import return_path
-from passport.login.services import RequestInfo
 from passport.login.sessions import current_sso_session
 from passport.security.network import client_ip
 
@@ -44,6 +44,10 @@ def no_store(response: Response) -> Response:
     return response
 
 
-def request_info() -> RequestInfo:
-    """The caller's IP and user agent, for the audit log."""
-    return RequestInfo(ip_address=client_ip(), user_agent=request.user_agent.string[:255] or None)
+def request_info(client_id: str | None = None) -> Actor:
+    """The caller's IP, user agent and (when a request names one) client, for the audit log."""
+    return Actor(
+        ip_address=client_ip(),
+        user_agent=request.user_agent.string[:255] or None,
+        client_id=client_id,
+    )
