@@ -106,9 +106,14 @@ def upgrade():
     op.create_index(
         "ix_users_dni_prefix", "users", ["dni"], postgresql_ops={"dni": "varchar_pattern_ops"}
     )
+    # The console's counts per status of a territory (national: the whole index, not the table).
+    op.create_index("ix_users_dre_status", "users", ["dre", "status"])
+    op.create_index("ix_users_ugel_status", "users", ["ugel", "status"])
 
 
 def downgrade():
+    op.drop_index("ix_users_ugel_status", table_name="users")
+    op.drop_index("ix_users_dre_status", table_name="users")
     op.drop_index("ix_users_dni_prefix", table_name="users")
     op.drop_index("ix_users_search_name_trgm", table_name="users")
     op.drop_index("ix_users_family_given_id", table_name="users")
