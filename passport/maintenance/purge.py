@@ -41,6 +41,7 @@ from passport.accounts.mail_queue import FAILED
 from passport.accounts.mail_queue import SELF_SERVICE
 from passport.accounts.mail_queue import SENT
 from passport.accounts.models import OutgoingMail
+from passport.admin.models import AdminActivity
 from passport.audit.models import AuditArchiveSegment
 from passport.audit.models import AuditEvent
 from passport.audit.services import record_event
@@ -88,6 +89,11 @@ def _dead_token(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def _dead_session(now: datetime) -> ColumnElement[bool]:
+    old = now - REUSE_WINDOW
+    return or_(SSOSession.expires_at < old, SSOSession.ended_at < old)
+
+
 def _settled_mail(now: datetime) -> ColumnElement[bool]:
     days = int(current_app.config["MAIL_RETENTION_DAYS"])
     settled = OutgoingMail.status.in_(SETTLED_MAIL)
@@ -108,12 +114,15 @@ KINDS: dict[str, tuple[Any, Condition]] = {
         lambda now: AuthorizationCode.expires_at < now - REUSE_WINDOW,
     ),
     "tokens": (OAuthToken, _dead_token),
-    "sso_sessions": (
-        SSOSession,
-        lambda now: or_(
-            SSOSession.expires_at < now - REUSE_WINDOW, SSOSession.ended_at < now - REUSE_WINDOW
+    # First the console activity of the sessions about to go: SQLite does not cascade, and
+    # it may give a deleted session's id to the next one, which must not inherit it.
+    "admin_activity": (
+        AdminActivity,
+        lambda now: AdminActivity.sso_session_id.in_(
+            select(SSOSession.id).where(_dead_session(now))
         ),
     ),
+    "sso_sessions": (SSOSession, lambda now: _dead_session(now)),
     "captcha_challenges": (CaptchaChallenge, lambda now: CaptchaChallenge.expires_at < now),
     "second_factor_challenges": (
         SecondFactorChallenge,
@@ -145,10 +154,11 @@ KINDS: dict[str, tuple[Any, Condition]] = {
 
 def batch_statement(table: Table, condition: ColumnElement[bool], batch_size: int) -> Any:
     """DELETE of at most ``batch_size`` dead rows (skipping locked ones on PostgreSQL)."""
-    ids = select(table.c.id).where(condition).limit(batch_size)
+    (key,) = table.primary_key.columns
+    ids = select(key).where(condition).limit(batch_size)
     if db.session.get_bind().dialect.name == "postgresql":
         ids = ids.with_for_update(skip_locked=True)
-    return delete(table).where(table.c.id.in_(ids.scalar_subquery()))
+    return delete(table).where(key.in_(ids.scalar_subquery()))
 
 
 def delete_dead(table: Table, condition: ColumnElement[bool], batch_size: int) -> int:

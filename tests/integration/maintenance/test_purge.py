@@ -89,6 +89,12 @@ def _mail(user_id: int | None, status: str, at: datetime, kind: str = "activatio
     return OutgoingMail(user_id=user_id, dni=dni, kind=kind, status=status, next_attempt_at=at)
 
 
+def _key(row: Any) -> tuple[type, Any]:
+    from sqlalchemy import inspect
+
+    return type(row), inspect(row).identity[0]
+
+
 def seed_every_kind(now: datetime) -> dict[str, list[Any]]:
     """One or more dead rows and one or more live rows of every kind; the live rows."""
     user = make_user()
@@ -162,9 +168,16 @@ def seed_every_kind(now: datetime) -> dict[str, list[Any]]:
     ]
     db.session.add_all(dead + live)
     db.session.commit()
+    # Console activity of a dead session goes with it; of a live one, stays.
+    from passport.admin.models import AdminActivity
+
+    dead.append(AdminActivity(sso_session_id=dead[3].id, last_seen_at=now))
+    live.append(AdminActivity(sso_session_id=live[5].id, last_seen_at=now))
+    db.session.add_all(dead[-1:] + live[-1:])
+    db.session.commit()
     return {
-        "dead": [(type(row), row.id) for row in dead],
-        "live": [(type(row), row.id) for row in live],
+        "dead": [_key(row) for row in dead],
+        "live": [_key(row) for row in live],
     }
 
 
@@ -175,6 +188,7 @@ def test_every_dead_kind_goes_and_every_live_row_stays(app: Flask) -> None:
     assert counts == {
         "authorization_codes": 1,
         "tokens": 2,
+        "admin_activity": 1,
         "sso_sessions": 2,
         "captcha_challenges": 1,
         "second_factor_challenges": 1,
