@@ -156,6 +156,11 @@ class BaseConfig:
     # Send queued mails from a thread after the import's response (False: in the worker,
     # after the response; the tests use that to be deterministic).
     MAIL_QUEUE_IN_BACKGROUND: bool = True
+    # `passport maintenance purge` (passport/maintenance/purge.py): sent, failed or cancelled
+    # mails are kept this long; audit events this long (0 keeps them forever; the oldest
+    # are removed with an anchor so the hash chain still verifies).
+    MAIL_RETENTION_DAYS: int = 30
+    AUDIT_RETENTION_DAYS: int = 1825
 
     # --- Admin API (passport/api) ---
     API_RATE_LIMIT: str = "300 per minute"  # per client IP, every /api/v1 request

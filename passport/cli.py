@@ -1,4 +1,4 @@
-"""The ``passport`` command (CONTRACT.md): db, serve, users, clients, keys."""
+"""The ``passport`` command (CONTRACT.md): db, serve, users, clients, keys, maintenance."""
 
 from __future__ import annotations
 
@@ -70,10 +70,18 @@ def register_groups() -> None:
     from passport.accounts.cli import mail_group
     from passport.accounts.cli import users_group
     from passport.audit.cli import audit_group
+    from passport.maintenance.cli import maintenance_group
     from passport.oidc.cli import clients_group
     from passport.oidc.cli import keys_group
 
-    for group in (users_group, clients_group, keys_group, audit_group, mail_group):
+    for group in (
+        users_group,
+        clients_group,
+        keys_group,
+        audit_group,
+        mail_group,
+        maintenance_group,
+    ):
         cli.add_command(group)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
+from passport.accounts.models import search_name_of
 from passport.accounts.territory import scope_of
 from passport.audit.models import AuditEvent
 from passport.extensions import db
@@ -36,7 +37,8 @@ def search_users(
     """Users of the actor's territory matching a DNI (prefix), an e-mail or name words.
 
     Digits search the DNI from its start; text with ``@`` searches e-mails; anything else
-    must match every word somewhere in the full name (case-insensitive). Empty: everyone.
+    must match every word somewhere in the full name (ignoring case and accents). Empty:
+    everyone.
     Ordered by surnames, names.
     """
     page = max(page, 1)
@@ -47,9 +49,14 @@ def search_users(
     elif len(words) == 1 and "@" in words[0]:
         query = query.where(User.email.icontains(words[0], autoescape=True))
     else:
-        full_name = User.given_name + " " + User.family_name
+        # search_name is the full name without accents, case-folded (indexed on PostgreSQL).
         for word in words:
-            query = query.where(or_(full_name.icontains(word, autoescape=True), User.dni == word))
+            query = query.where(
+                or_(
+                    User.search_name.contains(search_name_of(word), autoescape=True),
+                    User.dni == word,
+                )
+            )
     query = query.order_by(User.family_name, User.given_name, User.id)
     rows = list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)))
     return UserPage(

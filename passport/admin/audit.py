@@ -94,7 +94,12 @@ def render_audit(source: MultiDict[str, str]) -> ResponseReturnValue:
     audit_filter, errors = parse_filter(source)
     page = None
     if not errors:
-        page = search_events(audit_filter, request.args.get("page", 1, type=int) or 1)
+        page = search_events(
+            audit_filter,
+            request.args.get("page", 1, type=int) or 1,
+            before=request.args.get("antes", type=int),
+            after=request.args.get("despues", type=int),
+        )
     return render_template(
         "passport/admin/audit.html",
         page=page,

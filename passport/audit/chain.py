@@ -12,6 +12,10 @@ hash through the primary key.
 Events written before the chain existed (migration 0006) have no hash: the chain starts at the
 first hashed event, whose ``prev_hash`` is empty. A chain cannot reveal events cut from its
 end; ``verify_chain`` reports the newest hash so an operator can keep it elsewhere.
+
+Events past their retention are removed from the start of the log only, leaving an
+``AuditArchiveSegment`` with the hash of the last one removed: the walk starts after it, and
+the first remaining event must chain onto that hash.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.orm import UOWTransaction
 
+from passport.audit.models import AuditArchiveSegment
 from passport.audit.models import AuditEvent
 from passport.audit.services import PENDING_KEY
 from passport.database import utcnow
@@ -146,6 +151,8 @@ class ChainReport:
     code: str | None = None
     last_id: int | None = None
     last_hash: str | None = None
+    # Events up to this id were removed past their retention (AuditArchiveSegment).
+    archived_through: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -163,15 +170,24 @@ class ChainReport:
             "code": self.code,
             "last_id": self.last_id,
             "last_hash": self.last_hash,
+            "archived_through": self.archived_through,
         }
 
 
 def verify_chain(session: Session, batch_size: int = VERIFY_BATCH) -> ChainReport:
-    """Walk every event in id order, in batches; stop at the first broken link."""
+    """Walk every event in id order (after the newest archived segment), in batches; stop at
+    the first broken link."""
     report = ChainReport(checked=0, unchained=0)
     started = False
     prev: str | None = None
     after = 0
+    anchor = session.scalar(
+        select(AuditArchiveSegment).order_by(AuditArchiveSegment.last_id.desc()).limit(1)
+    )
+    if anchor is not None:
+        after = report.archived_through = anchor.last_id
+        if anchor.last_hash is not None:  # else only unchained (pre-0006) events went
+            started, prev = True, anchor.last_hash
     while True:
         batch = select(AuditEvent).where(AuditEvent.id > after).order_by(AuditEvent.id)
         rows = session.scalars(batch.limit(batch_size)).all()

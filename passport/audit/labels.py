@@ -80,6 +80,7 @@ EVENT_LABELS: dict[str, LazyString] = {
     # The audit log itself
     "admin.audit_exported": _l("Auditoría exportada"),
     "admin.audit_verified": _l("Integridad de la auditoría verificada"),
+    "audit.archived": _l("Eventos antiguos de auditoría archivados"),
 }
 
 OUTCOME_LABELS: dict[str, LazyString] = {

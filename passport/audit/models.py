@@ -43,3 +43,22 @@ class AuditEvent(Base):
     # The request that caused the event (passport/logs.py), to find its log lines. Hashed
     # when set; empty on events written before migration 0007 and outside requests.
     request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditArchiveSegment(Base):
+    """The oldest events removed past their retention (passport/maintenance/purge.py).
+
+    Ids ``first_id``..``last_id`` are gone; ``last_hash`` is the hash of the last of them, so
+    the first remaining event's ``prev_hash`` must equal it (``verify_chain`` starts there).
+    """
+
+    __tablename__ = "audit_archive_segments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_id: Mapped[int]
+    last_id: Mapped[int] = mapped_column(index=True)
+    last_hash: Mapped[str | None] = mapped_column(String(64))
+    events: Mapped[int]
+    oldest_at: Mapped[datetime]
+    newest_at: Mapped[datetime]
+    archived_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -40,8 +40,8 @@ class SSOSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Absolute end (SSO_ABSOLUTE_TIMEOUT_HOURS after sign-in); idle expiry is computed.
-    expires_at: Mapped[datetime]
-    ended_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # indexed for the purge
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
     end_reason: Mapped[str | None] = mapped_column(String(32))
 
     def __repr__(self) -> str:

@@ -305,15 +305,11 @@ def retry_logouts_command(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def prune_expired_command(as_json: bool) -> None:
-    """Delete expired codes, tokens, pending sign-ins, assertion ids and old deliveries."""
-    from passport.oidc.maintenance import prune_expired_records
+    """Delete what has expired (the same as `passport maintenance purge`)."""
+    from passport.maintenance.cli import emit_counts
+    from passport.maintenance.purge import purge
 
-    counts = prune_expired_records()
-    if as_json:
-        emit_json(counts)
-        return
-    for name, count in counts.items():
-        click.echo(f"{name}: {count}")
+    emit_counts(purge(), as_json)
 
 
 @click.group("keys")

@@ -105,7 +105,7 @@ class AuthorizationCode(Base):
     auth_time: Mapped[datetime]
     amr: Mapped[list[str] | None] = mapped_column(JSON)
     acr: Mapped[str | None] = mapped_column(String(64))
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the purge
     used_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -123,7 +123,12 @@ class OAuthToken(Base):
     """An access token and, optionally, its refresh token (one row per issuance)."""
 
     __tablename__ = "oauth_tokens"
-    __table_args__ = (Index("ix_oauth_tokens_sid", "sid"),)
+    __table_args__ = (
+        Index("ix_oauth_tokens_sid", "sid"),
+        # The purge: a row is dead after its refresh expiry, or its access expiry when it
+        # has no refresh token (both ranges of this one index).
+        Index("ix_oauth_tokens_dead_after", "refresh_expires_at", "access_expires_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
@@ -234,7 +239,7 @@ class InitialAccessToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    expires_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
     max_uses: Mapped[int | None]
     uses: Mapped[int] = mapped_column(default=0)
     # What the token is for (admin's note) and when an admin withdrew it.

@@ -1,0 +1,1 @@
+"""Housekeeping that runs from cron beside traffic (``passport maintenance ...``)."""

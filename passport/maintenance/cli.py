@@ -1,0 +1,32 @@
+"""``passport maintenance ...``: housekeeping for cron."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.group("maintenance")
+def maintenance_group() -> None:
+    """Housekeeping to run from cron."""
+
+
+def emit_counts(counts: dict[str, int], as_json: bool) -> None:
+    """The counts per kind: one JSON object, or one ``kind: n`` line each."""
+    if as_json:
+        click.echo(json.dumps(counts))
+        return
+    for name, count in counts.items():
+        click.echo(f"{name}: {count}")
+
+
+@maintenance_group.command("purge")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@with_appcontext
+def purge_command(as_json: bool) -> None:
+    """Delete what has expired, in short batches (safe beside traffic; run every few minutes)."""
+    from passport.maintenance.purge import purge
+
+    emit_counts(purge(), as_json)

@@ -1,0 +1,154 @@
+"""The hot statements read growing tables through an index (PostgreSQL; skipped on SQLite).
+
+The statements are captured from the real code paths (a SQLAlchemy listener while a person
+signs in, an app runs the code flow, refreshes, introspects and reads userinfo, an admin
+searches and pages the audit log, and the purge runs), then EXPLAINed with the same
+parameters under ``enable_seqscan = off``: the planner then takes a sequential scan only when
+no index can answer, so a ``Seq Scan`` on a table that grows with users, tokens, sessions or
+audit events is a missing index whatever the size of the test database. A full pass over an
+index (no condition) is not caught here; benchmarks/scale.py measures those at size.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+
+from passport.extensions import db
+from tests.factories import DEFAULT_PASSWORD
+from tests.factories import make_user
+from tests.integration.admin.conftest import enrol_totp
+from tests.integration.admin.conftest import sign_in as admin_sign_in
+from tests.integration.oidc.conftest import full_flow
+from tests.integration.oidc.conftest import refresh
+from tests.integration.oidc.conftest import register_client
+
+GROWING = {
+    "users",
+    "oauth_tokens",
+    "oauth_authorization_codes",
+    "oauth_consents",
+    "sso_sessions",
+    "audit_events",
+    "outgoing_mails",
+    "second_factor_challenges",
+    "captcha_challenges",
+    "oauth_pending_authorizations",
+    "recovery_codes",
+    "totp_credentials",
+    "admin_activity",
+    "held_user_requests",
+    "audit_archive_segments",
+}
+
+
+@contextmanager
+def captured(label: str, into: list[tuple[str, str, Any]]) -> Iterator[None]:
+    """Record every SELECT, UPDATE and DELETE the engine runs inside the block."""
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "WITH")):
+            into.append((label, statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def seq_scans(plan: dict[str, Any]) -> Iterator[str]:
+    if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in GROWING:
+        yield plan["Relation Name"]
+    for child in plan.get("Plans", []):
+        yield from seq_scans(child)
+
+
+def explain(statement: str, parameters: Any) -> dict[str, Any]:
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("BEGIN")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
+        (document,) = cursor.fetchone()
+        cursor.execute("ROLLBACK")
+    finally:
+        raw.close()
+    plan = document if isinstance(document, list) else json.loads(document)
+    return dict(plan[0]["Plan"])
+
+
+def test_no_hot_statement_scans_a_growing_table(app: Flask) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("query plans: PostgreSQL")
+    from passport.maintenance.purge import purge
+
+    statements: list[tuple[str, str, Any]] = []
+    rp = register_client(skip_consent=True)
+    person = make_user(given_name="José Ángel", family_name="Ñaupari Núñez")
+    admin = make_user(is_admin=True)
+    enrol_totp(admin)
+    provider = app.extensions["passport.captcha"]
+    provider.test_answer = "K7MPX"
+    browser = app.test_client()
+    try:
+        page = browser.get("/ingresar").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+        with captured("password sign-in", statements):
+            answer = browser.post(
+                "/ingresar",
+                data={
+                    "csrf_token": token,
+                    "username": person.dni,
+                    "password": DEFAULT_PASSWORD,
+                    "captcha": "K7MPX",
+                },
+            )
+        assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+    finally:
+        provider.test_answer = None
+    app_browser = app.test_client()
+    with captured("code flow", statements):
+        tokens = full_flow(app, app_browser, rp, person, scope="openid offline_access")
+    with captured("refresh", statements):
+        rotated = refresh(app_browser, rp, tokens["refresh_token"])
+        assert rotated.status_code == 200
+    access = rotated.get_json()["access_token"]
+    with captured("introspection", statements):
+        answer = app_browser.post("/introspect", data={"token": access}, headers=rp.basic_auth())
+        assert answer.get_json()["active"] is True
+    with captured("userinfo", statements):
+        answer = app_browser.get("/userinfo", headers={"Authorization": "Bearer " + access})
+        assert answer.status_code == 200
+    console = app.test_client()
+    admin_sign_in(app, console, admin, ["pwd", "otp"])
+    for path in (
+        f"/admin/usuarios?q={person.dni[:5]}",
+        f"/admin/usuarios?q={person.dni}",
+        "/admin/usuarios?q=naupari",
+        "/admin/usuarios?q=NÚÑEZ",
+        "/admin/auditoria",
+    ):
+        with captured(path, statements):
+            assert console.get(path).status_code == 200
+    last_id = max(db.session.scalars(db.text("SELECT id FROM audit_events")).all())
+    with captured("audit keyset page", statements):
+        assert console.get(f"/admin/auditoria?page=2&antes={last_id}").status_code == 200
+    with captured("purge", statements):
+        purge()
+
+    labels = {label for label, _, _ in statements}
+    assert {"password sign-in", "code flow", "refresh", "purge", "audit keyset page"} <= labels
+    found = []
+    for label, statement, parameters in statements:
+        scanned = sorted(set(seq_scans(explain(statement, parameters))))
+        if scanned:
+            found.append(f"{label}: {scanned} in {' '.join(statement.split())[:300]}")
+    assert not found, "\n".join(found)
