@@ -71,6 +71,7 @@ def register_groups() -> None:
     from passport.accounts.cli import users_group
     from passport.audit.cli import audit_group
     from passport.maintenance.cli import maintenance_group
+    from passport.maintenance.cli import prune_expired_command
     from passport.oidc.cli import clients_group
     from passport.oidc.cli import keys_group
 
@@ -83,6 +84,7 @@ def register_groups() -> None:
         maintenance_group,
     ):
         cli.add_command(group)
+    clients_group.add_command(prune_expired_command)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -30,3 +30,15 @@ def purge_command(as_json: bool) -> None:
     from passport.maintenance.purge import purge
 
     emit_counts(purge(), as_json)
+
+
+# `passport clients prune-expired`: the older name of the purge, attached to the clients group
+# by passport/cli.py (oidc sits below maintenance and does not import it).
+@click.command("prune-expired")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def prune_expired_command(as_json: bool) -> None:
+    """Delete what has expired (the same as `passport maintenance purge`)."""
+    from passport.maintenance.purge import purge
+
+    emit_counts(purge(), as_json)

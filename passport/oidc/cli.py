@@ -301,17 +301,6 @@ def retry_logouts_command(as_json: bool) -> None:
     click.echo(f"delivered: {delivered}, failed: {failed}")
 
 
-@clients_group.command("prune-expired")
-@click.option("--json", "as_json", is_flag=True)
-@with_appcontext
-def prune_expired_command(as_json: bool) -> None:
-    """Delete what has expired (the same as `passport maintenance purge`)."""
-    from passport.maintenance.cli import emit_counts
-    from passport.maintenance.purge import purge
-
-    emit_counts(purge(), as_json)
-
-
 @click.group("keys")
 def keys_group() -> None:
     """Signing keys."""

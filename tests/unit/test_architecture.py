@@ -21,6 +21,7 @@ REPO = ROOT.parent
 # Top to bottom, as drawn in the README. "passport" is the package's __init__ (create_app).
 LAYERS: list[tuple[str, frozenset[str]]] = [
     ("app", frozenset({"passport", "__main__", "cli", "models"})),
+    ("housekeeping", frozenset({"maintenance"})),
     ("interfaces", frozenset({"admin", "api", "selfservice", "operations"})),
     ("protocol", frozenset({"oidc"})),
     ("passkeys", frozenset({"passkeys"})),
