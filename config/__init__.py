@@ -167,8 +167,8 @@ class BaseConfig:
     API_MAX_BODY_BYTES: int = 16 * 1024  # a create body is well under 1 KiB
 
     # --- OpenID Provider (passport/oidc; owned by the oidc capability) ---
-    # Fernet key material for private signing keys at rest; None = derived from SECRET_KEY
-    # (HKDF-SHA256), so rotating SECRET_KEY without this set makes stored keys unreadable.
+    # Key material for signing keys and TOTP secrets at rest (HKDF-SHA256 per purpose); None =
+    # SECRET_KEY. "NEW,OLD": NEW encrypts, both decrypt, until `passport keys reencrypt`.
     KEY_ENCRYPTION_KEY: str | None = None
     SIGNING_KEY_ALG: str = "RS256"  # default algorithm of new keys (RS256 | ES256)
     KEY_ROTATION_DELAY_SECONDS: int = 86400  # a "next" key is published this long before use

@@ -72,6 +72,7 @@ def register_groups() -> None:
     from passport.audit.cli import audit_group
     from passport.maintenance.cli import maintenance_group
     from passport.maintenance.cli import prune_expired_command
+    from passport.maintenance.cli import reencrypt_command
     from passport.oidc.cli import clients_group
     from passport.oidc.cli import keys_group
 
@@ -85,6 +86,7 @@ def register_groups() -> None:
     ):
         cli.add_command(group)
     clients_group.add_command(prune_expired_command)
+    keys_group.add_command(reencrypt_command)
 
 
 def main(argv: list[str] | None = None) -> Any:

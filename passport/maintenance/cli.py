@@ -42,3 +42,31 @@ def prune_expired_command(as_json: bool) -> None:
     from passport.maintenance.purge import purge
 
     emit_counts(purge(), as_json)
+
+
+# `passport keys reencrypt`: attached to the keys group by passport/cli.py (it reads the oidc
+# and mfa tables, so it lives above both).
+@click.command("reencrypt")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@with_appcontext
+def reencrypt_command(as_json: bool) -> None:
+    """Re-encrypt signing keys and TOTP secrets under the first KEY_ENCRYPTION_KEY value."""
+    from passport.maintenance.reencrypt import reencrypt_all
+    from passport.oidc.cli import fail
+
+    results = reencrypt_all()
+    unreadable = {name: result for name, result in results.items() if result.unreadable}
+    if unreadable:
+        # Only ids: never a ciphertext in the message.
+        fail(
+            "no KEY_ENCRYPTION_KEY value decrypts "
+            + "; ".join(
+                f"{name} id {', '.join(str(i) for i in result.unreadable)} (table unchanged)"
+                for name, result in unreadable.items()
+            )
+        )
+    if as_json:
+        click.echo(json.dumps({name: result.as_dict() for name, result in results.items()}))
+        return
+    for name, result in results.items():
+        click.echo(f"{name}: {result.reencrypted} re-encrypted, {result.current} already current")

@@ -19,8 +19,8 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
-from cryptography.fernet import Fernet
 from cryptography.fernet import InvalidToken
+from cryptography.fernet import MultiFernet
 from flask import Flask
 from flask import current_app
 from joserfc import jwk
@@ -42,8 +42,8 @@ SUPPORTED_ALGS = ("RS256", "ES256")
 RING_TTL_SECONDS = 30.0
 
 
-def signing_key_cipher(app: Flask) -> Fernet:
-    """The Fernet cipher protecting private keys at rest (its own HKDF-derived key)."""
+def signing_key_cipher(app: Flask) -> MultiFernet:
+    """The cipher protecting private keys at rest (its own HKDF-derived key per key material)."""
     return fernet_for(app, SIGNING_KEYS)
 
 

@@ -3,6 +3,10 @@
 The key material is ``KEY_ENCRYPTION_KEY`` or, unset, ``SECRET_KEY``. Each purpose derives
 its own key with HKDF-SHA256 (RFC 5869) and its own ``info`` string, so a key recovered from
 one purpose's ciphertexts opens nothing else, and each can be rotated on its own.
+
+``KEY_ENCRYPTION_KEY`` may be a comma-separated list ``NEW,OLD``: the first value encrypts,
+every value decrypts (a ``MultiFernet`` over each value's derived key, in order), so a new
+value can be rolled out before ``passport keys reencrypt`` moves the stored ciphertexts to it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import base64
 
 from cryptography.fernet import Fernet
+from cryptography.fernet import InvalidToken
+from cryptography.fernet import MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask
@@ -29,7 +35,33 @@ def derive_fernet(material: str, purpose: bytes) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
-def fernet_for(app: Flask, purpose: bytes) -> Fernet:
-    """The app's Fernet cipher for ``purpose`` (``SIGNING_KEYS``, ``TOTP_SECRETS``)."""
-    material = app.config.get("KEY_ENCRYPTION_KEY") or app.config["SECRET_KEY"]
-    return derive_fernet(str(material), purpose)
+def key_materials(app: Flask) -> list[str]:
+    """The key material in order: the first encrypts, every one decrypts.
+
+    A value without a comma is used exactly as given (what a single key always was); a list is
+    split on commas and stripped, empty entries dropped. Unset or empty: ``SECRET_KEY``.
+    """
+    configured = str(app.config.get("KEY_ENCRYPTION_KEY") or "")
+    if "," not in configured:
+        materials = [configured] if configured else []
+    else:
+        materials = [value.strip() for value in configured.split(",") if value.strip()]
+    return materials or [str(app.config["SECRET_KEY"])]
+
+
+def fernet_for(app: Flask, purpose: bytes) -> MultiFernet:
+    """The app's cipher for ``purpose`` (``SIGNING_KEYS``, ``TOTP_SECRETS``).
+
+    Encrypts with the first key material's derived key, decrypts with any of them; ``rotate``
+    re-encrypts a ciphertext under the first.
+    """
+    return MultiFernet([derive_fernet(material, purpose) for material in key_materials(app)])
+
+
+def is_current(app: Flask, purpose: bytes, token: str) -> bool:
+    """True when ``token`` decrypts with the first key material (it needs no re-encryption)."""
+    try:
+        derive_fernet(key_materials(app)[0], purpose).decrypt(token.encode("ascii"))
+    except (InvalidToken, ValueError):
+        return False
+    return True
