@@ -130,9 +130,7 @@ def test_old_signing_keys_sign_after_the_list_change(app: Flask, kek: None) -> N
     assert check_signing_key(app) == "ok"
 
 
-def test_reencrypt_moves_everything_to_the_new_key_and_is_idempotent(
-    app: Flask, kek: None
-) -> None:
+def test_reencrypt_moves_everything_to_the_new_key_and_is_idempotent(app: Flask, kek: None) -> None:
     credential_id = _with_totp(app, OLD)
     ensure_keys()  # the first keys, under OLD
     db.session.commit()
@@ -182,9 +180,7 @@ def test_reencrypt_prints_counts_without_json(app: Flask, kek: None) -> None:
     ]
 
 
-def test_a_value_no_key_opens_fails_and_leaves_its_table_unchanged(
-    app: Flask, kek: None
-) -> None:
+def test_a_value_no_key_opens_fails_and_leaves_its_table_unchanged(app: Flask, kek: None) -> None:
     _with_totp(app, OLD)  # readable, yet left as it was
     lost = _with_totp(app, STRANGER)
     _use(app, OLD)
