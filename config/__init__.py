@@ -34,6 +34,9 @@ class BaseConfig:
 
     ENV: str = "development"
     SECRET_KEY: str = DEVELOPMENT_SECRET_KEY
+    # Previous SECRET_KEY values that still verify (cookies, links, CAPTCHAs; Flask's own name)
+    # and, with KEY_ENCRYPTION_KEY unset, still decrypt keys at rest; emptied after a rotation.
+    SECRET_KEY_FALLBACKS: tuple[str, ...] = ()
     # None means "a SQLite file in the instance folder", filled in by create_app.
     SQLALCHEMY_DATABASE_URI: str | None = None
     ISSUER: str = "http://127.0.0.1:5000"

@@ -24,6 +24,7 @@ from passport.accounts.errors import LinkFailure
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.extensions import db
+from passport.security.app_secret import secret_keys
 
 # A real token is about 50 characters; anything much longer is not ours.
 MAX_TOKEN_LENGTH = 200
@@ -43,7 +44,7 @@ class LinkPurpose(enum.StrEnum):
 
 def _serializer(purpose: LinkPurpose) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
-        current_app.config["SECRET_KEY"], salt=f"passport.accounts.password-link.{purpose}"
+        secret_keys(current_app), salt=f"passport.accounts.password-link.{purpose}"
     )
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import delete
 from passport.captcha.models import CaptchaChallenge
 from passport.database import utcnow
 from passport.extensions import db
+from passport.security.app_secret import secret_keys
 
 SESSION_KEY = "passport_captcha"
 # Spoken characters in Latin American Spanish (voices/generate.py); the package's own are
@@ -128,10 +129,11 @@ class ImageCaptchaProvider:
         return "".join(secrets.choice(chars) for _ in range(self.length))
 
     @staticmethod
-    def _answer_hash(challenge_id: str, answer: str) -> str:
-        key = current_app.config["SECRET_KEY"].encode()
+    def _answer_hash(challenge_id: str, answer: str, key: str | None = None) -> str:
+        """HMAC under ``key``, by default the current SECRET_KEY (what new challenges store)."""
+        secret = (key if key is not None else current_app.config["SECRET_KEY"]).encode()
         message = f"{challenge_id}:{normalize_answer(answer)}".encode()
-        return hmac.new(key, message, hashlib.sha256).hexdigest()
+        return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
     def _store(self, text: str, audio_wav: bytes | None = None) -> CaptchaChallenge:
         """Replace this browser's challenge with a new one for ``text`` (caller commits)."""
@@ -193,7 +195,11 @@ class ImageCaptchaProvider:
             return False
         if not answer or len(answer) > MAX_ANSWER_LENGTH:
             return False
-        return hmac.compare_digest(expected, self._answer_hash(challenge_id, answer))
+        # Any accepted secret: a challenge drawn before a SECRET_KEY rotation still counts.
+        return any(
+            hmac.compare_digest(expected, self._answer_hash(challenge_id, answer, key))
+            for key in secret_keys(current_app)
+        )
 
     def audio(self) -> bytes | None:
         """Replay this browser's audio challenge, or issue one (digits and letters spoken)."""

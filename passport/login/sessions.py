@@ -44,6 +44,7 @@ from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.login.signals import session_ended
 from passport.logs import note
+from passport.security.app_secret import secret_keys
 from passport.signals import announce
 from passport.twins import columns
 
@@ -93,7 +94,7 @@ def _state() -> dict[str, Any]:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+    return URLSafeSerializer(secret_keys(current_app), salt=_SALT)
 
 
 def hash_token(secret: str) -> str:

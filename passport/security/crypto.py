@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask
 
+from passport.security.app_secret import secret_keys
+
 #: The oidc private signing keys (passport/oidc/keys.py).
 SIGNING_KEYS = b"passport signing keys v1"
 #: The TOTP secrets of the second factor (passport/mfa/totp.py); migration 0011 moved them
@@ -39,14 +41,18 @@ def key_materials(app: Flask) -> list[str]:
     """The key material in order: the first encrypts, every one decrypts.
 
     A value without a comma is used exactly as given (what a single key always was); a list is
-    split on commas and stripped, empty entries dropped. Unset or empty: ``SECRET_KEY``.
+    split on commas and stripped, empty entries dropped. Unset or empty: ``SECRET_KEY``, then
+    its ``SECRET_KEY_FALLBACKS`` (so a rotated SECRET_KEY still opens what the old one sealed).
     """
     configured = str(app.config.get("KEY_ENCRYPTION_KEY") or "")
     if "," not in configured:
         materials = [configured] if configured else []
     else:
         materials = [value.strip() for value in configured.split(",") if value.strip()]
-    return materials or [str(app.config["SECRET_KEY"])]
+    if materials:
+        return materials
+    current, *fallbacks = reversed(secret_keys(app))
+    return [current, *fallbacks]
 
 
 def fernet_for(app: Flask, purpose: bytes) -> MultiFernet:
