@@ -93,7 +93,7 @@ def check_signing_key(app: Flask) -> str:
     try:
         signing_key_cipher(app).decrypt(encrypted.encode("ascii"))
     except (InvalidToken, ValueError):
-        return "unreadable"  # KEY_ENCRYPTION_KEY / SECRET_KEY differ from the signer's
+        return "unreadable"  # none of the KEY_ENCRYPTION_KEY (or SECRET_KEY) values is the signer's
     return "ok"
 
 
