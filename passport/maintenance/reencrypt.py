@@ -65,14 +65,18 @@ def reencrypt_table(model: type[Any], column_name: str, purpose: bytes) -> Table
             except (InvalidToken, ValueError):
                 result.unreadable.append(row_id)
                 continue
-            # Compare-and-set: a value replaced meanwhile (a new enrolment) is already current.
-            db.session.execute(
+            # Compare-and-set: a value replaced meanwhile (a new enrolment, written by an
+            # instance already on NEW,OLD) is left alone and counted as current.
+            changed = db.session.execute(
                 update(model)
                 .where(id_column == row_id, column == token)
                 .values({column_name: rotated})
                 .execution_options(synchronize_session=False)
             )
-            result.reencrypted += 1
+            if getattr(changed, "rowcount", 1) == 1:
+                result.reencrypted += 1
+            else:
+                result.current += 1
         if result.unreadable:
             db.session.rollback()
             result.reencrypted = 0
