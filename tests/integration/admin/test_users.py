@@ -14,7 +14,7 @@ from passport.accounts.models import UserStatus
 from passport.audit.models import AuditEvent
 from passport.extensions import db
 from tests.factories import make_user
-from tests.integration.admin.conftest import csrf_from
+from tests.helpers import csrf_token
 from tests.integration.admin.conftest import sign_in
 
 UGEL_01 = "UGEL 01 San Juan de Miraflores"
@@ -29,7 +29,7 @@ def teacher(app: Flask) -> User:
 
 def post(client: FlaskClient, path: str, page: str, **data: Any) -> Any:
     """POST ``data`` to ``path`` with the CSRF token of ``page``."""
-    return client.post(path, data={"csrf_token": csrf_from(client, page), **data})
+    return client.post(path, data={"csrf_token": csrf_token(client, page), **data})
 
 
 def text(response: Any) -> str:
