@@ -63,6 +63,15 @@ class Base(DeclarativeBase):
     )
 
 
+def page_number(page: int) -> int:
+    """A list's page number from the URL, between 1 and 100,000.
+
+    Past any real list, and small enough that the OFFSET it becomes fits every database's
+    integer (a 23-digit page was an overflow error, a 500, on SQLite and PostgreSQL).
+    """
+    return max(1, min(page, 100_000))
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC (what every column stores)."""
     return datetime.now(UTC)

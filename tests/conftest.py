@@ -3,6 +3,8 @@
 ``TEST_DATABASE_URL`` picks the backend. Unset: a SQLite file in a temporary folder. A
 ``postgresql+psycopg://`` URL: a fresh database named ``passport_test_<random>`` is created on
 that server for this run and dropped at the end, so parallel runs never share rows.
+
+Signing in, CSRF tokens and the known CAPTCHA answer: ``tests/helpers.py``.
 """
 
 from __future__ import annotations
@@ -149,6 +151,15 @@ def reset_rate_limits(app: Flask) -> None:
     # A storage without reset support has nothing to forget.
     with contextlib.suppress(Exception):
         limiter.reset()
+
+
+@pytest.fixture
+def known_captcha(app: Flask) -> Iterator[str]:
+    """Every CAPTCHA challenge of the shared app reads ``tests.helpers.CAPTCHA`` in the test."""
+    from tests.helpers import use_captcha_answer
+
+    with use_captcha_answer(app) as answer:
+        yield answer
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from passport.accounts.models import UserStatus
 from passport.accounts.models import search_name_of
 from passport.accounts.territory import scope_of
 from passport.audit.models import AuditEvent
+from passport.database import page_number
 from passport.extensions import db
 
 SEARCH_MAX_LENGTH = 100
@@ -41,7 +42,7 @@ def search_users(
     everyone.
     Ordered by surnames, names.
     """
-    page = max(page, 1)
+    page = page_number(page)
     query = scope_of(actor).filter(select(User))
     words = (text or "").strip()[:SEARCH_MAX_LENGTH].split()
     if len(words) == 1 and words[0].isdigit():

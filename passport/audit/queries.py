@@ -29,6 +29,7 @@ from sqlalchemy import table
 from passport.audit.models import AuditEvent
 from passport.caches import Cache
 from passport.caches import app_cache
+from passport.database import page_number
 from passport.extensions import db
 
 PAGE_SIZE = 50
@@ -164,7 +165,7 @@ def search_events(
     primary key (keyset); ``page`` alone skips ``(page - 1) * PAGE_SIZE`` rows (links from
     before keysets existed).
     """
-    page = max(1, min(page, 100_000))
+    page = page_number(page)
     query = filtered(audit_filter)
     if after is not None:
         query = query.where(AuditEvent.id > after).order_by(AuditEvent.id)

@@ -23,7 +23,7 @@ from tests.browser.test_ayni_journey import Screens
 from tests.browser.test_ayni_journey import browser  # noqa: F401 - a fixture
 from tests.conftest import make_test_app
 from tests.conftest import wipe_database
-from tests.integration.test_ayni_with_passport import CAPTCHA
+from tests.helpers import CAPTCHA
 from tests.integration.test_ayni_with_passport import serve
 
 pytestmark = pytest.mark.browser

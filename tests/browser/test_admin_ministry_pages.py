@@ -20,7 +20,7 @@ from tests.browser.test_admin_console import ARTIFACTS
 from tests.browser.test_admin_console import console  # noqa: F401 - a fixture
 from tests.browser.test_ayni_journey import Screens
 from tests.browser.test_ayni_journey import browser  # noqa: F401 - a fixture
-from tests.integration.test_ayni_with_passport import CAPTCHA
+from tests.helpers import CAPTCHA
 
 pytestmark = pytest.mark.browser
 

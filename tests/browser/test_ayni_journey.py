@@ -20,7 +20,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from tests.integration.test_ayni_with_passport import CAPTCHA
+from tests.helpers import CAPTCHA
 from tests.integration.test_ayni_with_passport import PEOPLE
 from tests.integration.test_ayni_with_passport import Deployment
 from tests.integration.test_ayni_with_passport import deployment  # noqa: F401 - a fixture

@@ -22,7 +22,7 @@ from tests.browser.test_ayni_journey import ROOT
 from tests.browser.test_ayni_journey import Screens
 from tests.browser.test_ayni_journey import browser  # noqa: F401 - a fixture
 from tests.conftest import Outbox
-from tests.integration.test_ayni_with_passport import CAPTCHA
+from tests.helpers import CAPTCHA
 from tests.integration.test_ayni_with_passport import Deployment
 from tests.integration.test_ayni_with_passport import deploy
 from tests.relying_party_demo.conftest import ayni_database_url  # noqa: F401 - a fixture

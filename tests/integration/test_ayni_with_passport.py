@@ -32,11 +32,12 @@ from werkzeug.serving import make_server
 
 from tests.conftest import make_test_app
 from tests.conftest import wipe_database
+from tests.helpers import CAPTCHA
+from tests.helpers import csrf_in
 from tests.relying_party_demo.conftest import ayni_database_url  # noqa: F401 - a fixture
 from tests.relying_party_demo.conftest import make_ayni_app
 from tests.relying_party_demo.conftest import wipe_ayni_database
 
-CAPTCHA = "K7MPX"
 PEOPLE = {
     "40000001": ("Rosa Elena", "Quispe Huamán", "Quipu-Sol-48"),
     "40000002": ("Juan Carlos", "Mamani Condori", "Titicaca-Azul9"),
@@ -165,13 +166,12 @@ def deploy(
 
 
 FORM = re.compile(r'<form[^>]*method="post"[^>]*action="([^"]*)"', re.I)
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
 def csrf_of(page: str) -> str:
-    match = CSRF.search(page)
-    assert match, "no csrf_token in the page"
-    return match.group(1) or match.group(2)
+    token = csrf_in(page)
+    assert token, "no csrf_token in the page"
+    return token
 
 
 def sign_in(browser: requests.Session, site: Deployment, dni: str) -> requests.Response:

@@ -5,6 +5,16 @@ later are covered without touching this file. Each request fills every known fie
 OAuth parameter) with one hostile value at once: oversized, NUL, non-UTF-8, other scripts'
 digits, out-of-range numbers and dates, deep JSON, markup. A valid CSRF token rides along, so the
 values reach the views and services instead of stopping at the CSRF check.
+
+One walk per database, three visitors (anonymous, a teacher, an admin with the second factor).
+On every route, path variant and method, every visitor sends every request below except the
+two large values (20,000 characters, and JSON 3,000 levels deep, in every field: about 1 MB
+of query string each, three quarters of the walk's time when every visitor sent them). Those
+two go to every route, path variant and method once, each from another visitor, the visitors
+taking turns from route to route, so each visitor sends each large value to a third of the
+routes. After each route the signed-in visitors are checked and signed in again if the route
+signed them out (``/salir`` does): before that check, every route after ``/salir`` was walked
+by an anonymous "teacher" and "admin".
 """
 
 from __future__ import annotations
@@ -12,22 +22,23 @@ from __future__ import annotations
 import base64
 import itertools
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
 from passport.accounts.models import User
 from tests.factories import make_user
+from tests.helpers import csrf_in
 from tests.integration.admin.conftest import enrol_totp
 from tests.integration.admin.conftest import sign_in
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "passport"
 _FIELD = re.compile(r'\bname="([A-Za-z_][\w\-\[\]]*)"')
-_CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 OAUTH_PARAMETERS = [
     "response_type",
     "client_id",
@@ -87,6 +98,10 @@ HOSTILE_VALUES = (
     DEEP_JWT,
     "",
 )
+VISITORS = ("anonymous", "teacher", "admin")
+# Costly to send in every field: every visitor would spend most of the walk on these two.
+LARGE_VALUES = (HOSTILE_VALUES[0], HOSTILE_VALUES[9])
+SMALL_VALUES = tuple(value for value in HOSTILE_VALUES if value not in LARGE_VALUES)
 PLAUSIBLE_FORM = {
     "grant_type": "authorization_code",
     "code": "x",
@@ -145,9 +160,9 @@ def paths_for(rule: Rule, user: User) -> Iterator[str]:
 
 def csrf_token(client: FlaskClient) -> str:
     for page in ("/ingresar", "/mi-cuenta", "/admin/usuarios"):
-        found = _CSRF.search(client.get(page).get_data(as_text=True))
-        if found:
-            return found.group(1)
+        token = csrf_in(client.get(page).get_data(as_text=True))
+        if token:
+            return token
     raise AssertionError("no page gave a CSRF token")
 
 
@@ -163,51 +178,130 @@ def browser_of(app: Flask, visitor: str) -> FlaskClient:
     return client
 
 
-@pytest.mark.parametrize("visitor", ["anonymous", "teacher", "admin"])
-def test_no_route_answers_hostile_input_with_a_server_error(app: Flask, visitor: str) -> None:
+def assert_is(client: FlaskClient, visitor: str) -> None:
+    """The walk means something only if each visitor is who it claims to be."""
+    expected = {"anonymous": 302, "teacher": 200, "admin": 200}[visitor]
+    assert client.get("/mi-cuenta").status_code == expected, visitor
+    assert (client.get("/admin/usuarios").status_code == 200) is (visitor == "admin"), visitor
+
+
+class Visitor:
+    """One visitor's browser and CSRF token, kept valid along the walk.
+
+    Some routes rightly end the visitor's session (``/salir``, ``/end-session`` with a valid
+    token) or its CSRF secret. After every route the visitor is checked, and signed in again or
+    given a new token, so the routes after them are still walked by who the test claims.
+    """
+
+    def __init__(self, app: Flask, name: str) -> None:
+        self.app = app
+        self.name = name
+        self.signed_out_by: list[str] = []
+        self.begin()
+
+    def begin(self) -> None:
+        self.client = browser_of(self.app, self.name)
+        assert_is(self.client, self.name)
+        self.refresh_token()
+
+    def refresh_token(self) -> None:
+        self.token = csrf_token(self.client)
+        self.secret = self.csrf_secret()
+
+    def csrf_secret(self) -> object:
+        """The CSRF secret in the browser's session cookie (what the token is checked against)."""
+        from flask.sessions import SecureCookieSessionInterface
+
+        interface = self.app.session_interface
+        assert isinstance(interface, SecureCookieSessionInterface)
+        serializer = interface.get_signing_serializer(self.app)
+        cookie = self.client.get_cookie(self.app.config["SESSION_COOKIE_NAME"])
+        assert serializer is not None
+        return None if cookie is None else serializer.loads(cookie.value).get("csrf_token")
+
+    def after(self, rule: Rule) -> None:
+        """Still who it was, with a token its session accepts."""
+        if self.name != "anonymous" and self.client.get("/mi-cuenta").status_code != 200:
+            self.signed_out_by.append(rule.rule)
+            self.begin()
+        elif self.csrf_secret() != self.secret:
+            self.refresh_token()
+
+
+def requests_for(path: str, method: str, names: list[str], token: str) -> Iterator[dict[str, Any]]:
+    """The hostile requests every visitor sends to ``method path`` (``client.open`` arguments)."""
+    for value in SMALL_VALUES:
+        yield fill(method, names, value, token)
+    if method == "POST":
+        for body in RAW_BODIES:
+            yield {"data": body, "content_type": "application/x-www-form-urlencoded"}
+        for body in JSON_BODIES:
+            yield {"data": body, "content_type": "application/json"}
+        yield {"data": b"x" * (1024 * 1024 + 1), "content_type": "text/plain"}
+    for header in AUTHORIZATION_HEADERS:
+        # With a plausible body too, so client authentication is reached.
+        yield {"headers": {"Authorization": header}}
+        if method == "POST":
+            yield {"headers": {"Authorization": header}, "data": PLAUSIBLE_FORM}
+
+
+def fill(method: str, names: list[str], value: str, token: str) -> dict[str, Any]:
+    """Every field set to ``value``: the query of a GET, the form (and CSRF token) of a POST."""
+    fields = dict.fromkeys(names, value)
+    if method == "GET":
+        return {"query_string": fields}
+    return {"data": {**fields, "csrf_token": token}}
+
+
+def test_no_route_answers_hostile_input_with_a_server_error(app: Flask) -> None:
     from passport.oidc.keys import ensure_keys
 
     # A ready instance: without a signing key /readyz rightly answers 503 (not a failure).
     ensure_keys()
-    client = browser_of(app, visitor)
-    # The walk means something only if each visitor is who it claims to be.
-    expected = {"anonymous": 302, "teacher": 200, "admin": 200}[visitor]
-    assert client.get("/mi-cuenta").status_code == expected
-    assert (client.get("/admin/usuarios").status_code == 200) is (visitor == "admin")
+    visitors = {name: Visitor(app, name) for name in VISITORS}
     target = make_user(given_name="Zenobia")
     names = field_names()
-    token = csrf_token(client)
     addresses = (f"10.{a}.{b}.{c}" for a, b, c in itertools.product(range(1, 250), repeat=3))
     failures: list[str] = []
-    requests = 0
+    sent: Counter[tuple[str, str, str]] = Counter()
+    large_sent: Counter[tuple[int, str]] = Counter()
+    turn = itertools.count()
 
-    def send(method: str, path: str, **kwargs: object) -> None:
-        nonlocal requests
-        requests += 1
+    def send(visitor: str, rule: Rule, method: str, path: str, request: dict[str, Any]) -> None:
+        sent[rule.rule, method, visitor] += 1
         environ = {"REMOTE_ADDR": next(addresses)}  # a fresh address: no rate limit hides a route
-        response = client.open(path, method=method, environ_base=environ, **kwargs)  # type: ignore[arg-type]
+        response = visitors[visitor].client.open(
+            path, method=method, environ_base=environ, **request
+        )
         if response.status_code >= 500:
-            failures.append(f"{method} {path} {str(kwargs)[:120]} -> {response.status_code}")
+            failures.append(
+                f"{visitor}: {method} {path} {str(request)[:120]} -> {response.status_code}"
+            )
 
     for rule in rules(app):
         methods = {"GET", "POST"} & set(rule.methods or ())
         for path, method in itertools.product(paths_for(rule, target), sorted(methods)):
-            for value in HOSTILE_VALUES:
-                fields = dict.fromkeys(names, value)
-                if method == "GET":
-                    send(method, path, query_string=fields)
-                else:
-                    send(method, path, data={**fields, "csrf_token": token})
-            if method == "POST":
-                for body in RAW_BODIES:
-                    send(method, path, data=body, content_type="application/x-www-form-urlencoded")
-                for body in JSON_BODIES:
-                    send(method, path, data=body, content_type="application/json")
-                send(method, path, data=b"x" * (1024 * 1024 + 1), content_type="text/plain")
-            for header in AUTHORIZATION_HEADERS:
-                # With a plausible body too, so client authentication is reached.
-                send(method, path, headers={"Authorization": header})
-                if method == "POST":
-                    send(method, path, headers={"Authorization": header}, data=PLAUSIBLE_FORM)
-    assert requests > 2_000, "the walk sent too few requests to mean anything"
+            for visitor in VISITORS:
+                for request in requests_for(path, method, names, visitors[visitor].token):
+                    send(visitor, rule, method, path, request)
+            first = next(turn)
+            for number, value in enumerate(LARGE_VALUES):
+                visitor = VISITORS[(first + number) % len(VISITORS)]
+                token = visitors[visitor].token
+                send(visitor, rule, method, path, fill(method, names, value, token))
+                large_sent[number, visitor] += 1
+        for visitor in visitors.values():
+            visitor.after(rule)
     assert not failures, "\n".join(failures[:40])
+    # Every route, method and visitor: the 10 small values and 5 Authorization headers, and
+    # for a POST the 2 raw bodies, 4 JSON bodies, the 1 MB body and 5 headers with a form.
+    for rule in rules(app):
+        for method in {"GET", "POST"} & set(rule.methods or ()):
+            for visitor in VISITORS:
+                least = 15 if method == "GET" else 27
+                assert sent[rule.rule, method, visitor] >= least, (rule.rule, method, visitor)
+    # Each large value from each visitor, on a third of the route variants each.
+    variants = next(turn)
+    for number in range(len(LARGE_VALUES)):
+        for visitor in VISITORS:
+            assert large_sent[number, visitor] >= variants // len(VISITORS), (number, visitor)

@@ -25,23 +25,22 @@ from sqlalchemy import select
 from passport.accounts.services import NewUser
 from passport.accounts.services import create_user
 from passport.audit.models import AuditEvent
-from passport.captcha.providers import ImageCaptchaProvider
 from passport.extensions import db
 from passport.logs import ACCESS_LOGGER
 from passport.logs import JsonFormatter
 from passport.oidc.models import BackchannelDelivery
 from passport.oidc.models import OAuthClient
 from tests.conftest import Outbox
+from tests.helpers import CAPTCHA
+from tests.helpers import sign_in
 from tests.integration.accounts.conftest import link_path
 from tests.integration.accounts.conftest import request_link
 from tests.integration.accounts.conftest import set_password
 from tests.integration.accounts.conftest import verification_links
-from tests.integration.login.conftest import sign_in
 from tests.integration.oidc.conftest import pkce_pair
 from tests.integration.oidc.conftest import query_of
 from tests.integration.oidc.conftest import register_client
 
-CAPTCHA = "K7MPX"
 DNI = "41234567"
 FIRST_PASSWORD = "Kusi8Wayra"
 NEW_PASSWORD = "Nueva8Clave"
@@ -49,14 +48,13 @@ LANDING = "https://ayni.example.gob.pe/"
 
 
 @pytest.fixture
-def captured(app: Flask, caplog: pytest.LogCaptureFixture) -> Iterator[io.StringIO]:
+def captured(
+    app: Flask, known_captcha: str, caplog: pytest.LogCaptureFixture
+) -> Iterator[io.StringIO]:
     """Every record of every logger at DEBUG, and the JSON lines the formatter makes of them."""
     from passport.caches import clear_all
 
     clear_all(app)
-    provider = app.extensions["passport.captcha"]
-    assert isinstance(provider, ImageCaptchaProvider)
-    provider.test_answer = CAPTCHA
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
@@ -69,7 +67,6 @@ def captured(app: Flask, caplog: pytest.LogCaptureFixture) -> Iterator[io.String
         yield stream
     finally:
         root.removeHandler(handler)
-        provider.test_answer = None
         clear_all(app)
 
 

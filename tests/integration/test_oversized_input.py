@@ -9,7 +9,6 @@ event, no CAPTCHA consumed, no password changed).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,43 +21,28 @@ from werkzeug.test import TestResponse
 from passport.accounts.links import LinkPurpose
 from passport.accounts.links import issue_link
 from passport.audit.models import AuditEvent
-from passport.captcha.providers import ImageCaptchaProvider
 from passport.extensions import db
 from passport.security.forms import DEFAULT_MAX_LENGTH
 from passport.security.forms import field_max_length
 from passport.security.passwords import verify_password
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
+from tests.helpers import CAPTCHA
+from tests.helpers import csrf_token
 from tests.integration.admin.conftest import enrol_totp
 from tests.integration.oidc.conftest import sign_in
 
-CAPTCHA = "K7MPX"
 HUGE = "9" * 100_000
 # The refusal is the error page: a few KB of layout, nothing of the value.
 MAX_REFUSAL_BYTES = 8_000
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-@pytest.fixture(autouse=True)
-def known_captcha(app: Flask) -> Iterator[None]:
-    provider = app.extensions["passport.captcha"]
-    assert isinstance(provider, ImageCaptchaProvider)
-    provider.test_answer = CAPTCHA
-    try:
-        yield
-    finally:
-        provider.test_answer = None
-
-
-def csrf_of(client: FlaskClient, path: str) -> str:
-    found = _CSRF.search(client.get(path).get_data(as_text=True))
-    assert found, f"no csrf_token on {path}"
-    return found.group(1)
+pytestmark = pytest.mark.usefixtures("known_captcha")
 
 
 def post(client: FlaskClient, path: str, form_page: str | None = None, **data: str) -> TestResponse:
     """Open the form's page, then post ``data``; no audit event may come of the POST."""
-    token = csrf_of(client, form_page or path)
+    token = csrf_token(client, form_page or path)
     before = audit_events()
     response = client.post(path, data={"csrf_token": token, **data})
     assert audit_events() == before
@@ -92,7 +76,7 @@ def test_sign_in_refuses_an_oversized_field_before_any_work(
     app: Flask, client: FlaskClient, field: str, value: str
 ) -> None:
     user = make_user()
-    good = {"csrf_token": csrf_of(client, "/ingresar"), "username": user.dni}
+    good = {"csrf_token": csrf_token(client, "/ingresar"), "username": user.dni}
     good.update(password=DEFAULT_PASSWORD, captcha=CAPTCHA)
     before = audit_events()
     assert_refused(client.post("/ingresar", data={**good, field: value}), value)
@@ -103,7 +87,7 @@ def test_sign_in_refuses_an_oversized_field_before_any_work(
 
 def test_a_value_at_the_limit_is_judged_as_before(app: Flask, client: FlaskClient) -> None:
     user = make_user()
-    data = {"csrf_token": csrf_of(client, "/ingresar"), "username": user.dni, "captcha": CAPTCHA}
+    data = {"csrf_token": csrf_token(client, "/ingresar"), "username": user.dni, "captcha": CAPTCHA}
     response = client.post("/ingresar", data={**data, "password": "x" * 128})
     assert response.status_code == 200
     assert "Usuario o contraseña incorrectos." in response.get_data(as_text=True)

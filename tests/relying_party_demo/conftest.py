@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -203,12 +204,56 @@ def ayni_client(ayni_app: Flask) -> FlaskClient:
     return ayni_app.test_client()
 
 
-@pytest.fixture
-def seeded(ayni_app: Flask) -> dict[str, int]:
-    """The demo legajos and boletas."""
-    from relying_party_demo.demo_data import seed_demo
+@dataclass(frozen=True)
+class DemoRows:
+    """What ``seed_demo`` wrote, table by table (parents first), and what it reported."""
 
-    return seed_demo()
+    tables: list[tuple[sa.Table, list[dict[str, Any]]]]
+    report: dict[str, int]
+
+    def restore(self, engine: sa.Engine) -> None:
+        """Write the rows back into the empty tables, ids and all.
+
+        PostgreSQL's id sequences need no help: they handed out these very ids when the seed
+        ran, and a sequence never goes back.
+        """
+        with engine.begin() as connection:
+            for table, rows in self.tables:
+                if rows:
+                    connection.execute(table.insert(), rows)
+
+
+@pytest.fixture(scope="session")
+def _demo_rows(_ayni_migrated_app: Flask) -> DemoRows:
+    """Seed the demo once per run, read every row back, and leave the database empty again."""
+    from relying_party_demo.database import Base
+    from relying_party_demo.demo_data import seed_demo
+    from relying_party_demo.extensions import db
+
+    with _ayni_migrated_app.app_context():
+        report = seed_demo()
+        assert report.get("legajos_unchanged") is None, "the demo was seeded into a used database"
+        db.session.remove()
+        with db.engine.connect() as connection:
+            tables = [
+                (table, [dict(row._mapping) for row in connection.execute(table.select())])
+                for table in Base.metadata.sorted_tables
+            ]
+        wipe_ayni_database(db.engine)
+    return DemoRows(tables, report)
+
+
+@pytest.fixture
+def seeded(_demo_rows: DemoRows, ayni_app: Flask) -> dict[str, int]:
+    """The demo legajos and boletas: seeded once per run, copied back for each test.
+
+    A copy of the rows costs a twentieth of ``seed_demo``; the test may change or delete them
+    freely, as ``ayni_app`` deletes every row afterwards.
+    """
+    from relying_party_demo.extensions import db
+
+    _demo_rows.restore(db.engine)
+    return dict(_demo_rows.report)
 
 
 SignIn = Callable[..., str]

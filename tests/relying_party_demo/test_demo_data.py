@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from flask import Flask
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -34,6 +36,28 @@ def test_seeding_twice_changes_nothing(ayni_app: Flask) -> None:
     }
     assert db.session.scalar(select(func.count()).select_from(Boleta)) == first["boletas_created"]
     assert list(db.session.scalars(select(BoletaConcepto.id).order_by(BoletaConcepto.id))) == ids
+
+
+@pytest.mark.parametrize("turn", [1, 2])
+def test_each_test_gets_the_whole_seed_whatever_the_one_before_committed(
+    ayni_app: Flask, seeded: dict[str, int], turn: int
+) -> None:
+    from relying_party_demo.boletas.models import Boleta
+    from relying_party_demo.boletas.models import BoletaConcepto
+    from relying_party_demo.demo_data import seed_demo
+    from relying_party_demo.extensions import db
+
+    # The rows copied back are exactly what seeding writes: seeding again has nothing to do.
+    assert seed_demo() == {
+        "legajos_unchanged": seeded["legajos_created"],
+        "boletas_unchanged": seeded["boletas_created"],
+        "legajos_removed": 0,
+    }
+    # A committed change; the next turn must find the whole seed again.
+    db.session.execute(delete(BoletaConcepto))
+    db.session.execute(delete(Boleta))
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Boleta)) == 0
 
 
 # shared/domain/sample-boleta.json, line by line (código, céntimos).

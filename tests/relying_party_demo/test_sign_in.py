@@ -3,7 +3,6 @@ logout and token refresh. The real Passport dance is in tests/integration."""
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from datetime import timedelta
@@ -14,6 +13,7 @@ from urllib.parse import urlsplit
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from tests.helpers import csrf_in
 from tests.relying_party_demo.conftest import BASE_URL
 from tests.relying_party_demo.conftest import CLIENT_ID
 from tests.relying_party_demo.conftest import SignIn
@@ -210,9 +210,9 @@ def test_the_rfc_9207_issuer_of_the_response_must_match(
 
 
 def csrf_token_of(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match is not None
-    return match.group(1)
+    token = csrf_in(page)
+    assert token is not None
+    return token
 
 
 def test_logout_ends_the_local_session_and_goes_to_passports_end_session(

@@ -1,41 +1,22 @@
-"""Helpers for the accounts tests: a known CAPTCHA answer, CSRF tokens, the mailed link."""
+"""Helpers for the accounts tests: the known CAPTCHA for every test, the mailed link."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from passport.captcha.providers import ImageCaptchaProvider
-
-CAPTCHA = "K7MPX"
-
-CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+from tests.helpers import CAPTCHA
+from tests.helpers import csrf_token
 
 
 @pytest.fixture(autouse=True)
-def known_captcha(app: Flask) -> Iterator[str]:
-    """Every CAPTCHA challenge of the shared app reads ``K7MPX`` during the test."""
-    provider = app.extensions["passport.captcha"]
-    assert isinstance(provider, ImageCaptchaProvider)
-    provider.test_answer = CAPTCHA
-    try:
-        yield CAPTCHA
-    finally:
-        provider.test_answer = None
-
-
-def csrf_token(client: FlaskClient, path: str) -> str:
-    """Load ``path`` (issuing a CAPTCHA challenge too) and return its CSRF token."""
-    page = client.get(path)
-    found = CSRF_PATTERN.search(page.get_data(as_text=True))
-    assert found, f"no csrf_token on {path}"
-    return found.group(1)
+def known_captcha(known_captcha: str) -> str:
+    """Every test here reads the known CAPTCHA answer (tests/helpers.py)."""
+    return known_captcha
 
 
 def request_link(

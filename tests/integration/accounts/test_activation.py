@@ -20,9 +20,9 @@ from passport.security.password_policy import configured_rules
 from passport.security.passwords import verify_password
 from tests.conftest import Outbox
 from tests.factories import make_user
-from tests.integration.accounts.conftest import CAPTCHA
-from tests.integration.accounts.conftest import CSRF_PATTERN
-from tests.integration.accounts.conftest import csrf_token
+from tests.helpers import CAPTCHA
+from tests.helpers import csrf_in
+from tests.helpers import csrf_token
 from tests.integration.accounts.conftest import link_path
 from tests.integration.accounts.conftest import set_password
 from tests.integration.accounts.conftest import verification_links
@@ -103,9 +103,8 @@ def test_the_link_is_absolute_under_the_issuer_whatever_the_host_header(
     user = make_user(password=None)
     spoofed = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
     page = client.get("/generar-contrasena", headers=spoofed).get_data(as_text=True)
-    found = CSRF_PATTERN.search(page)
-    assert found
-    token = found.group(1)
+    token = csrf_in(page)
+    assert token
     response = client.post(
         "/generar-contrasena",
         headers=spoofed,

@@ -24,7 +24,8 @@ from passport.security.passwords import verify_password
 from tests.conftest import Outbox
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
-from tests.integration.accounts.conftest import CSRF_PATTERN
+from tests.helpers import CSRF_FIELD
+from tests.helpers import csrf_in
 from tests.integration.accounts.conftest import request_link
 from tests.integration.accounts.test_cli import run
 from tests.integration.oidc.conftest import sign_in
@@ -34,7 +35,7 @@ SECRET_TEXT = re.compile(r'<p class="secret"[^>]*><code>([A-Z2-7 ]+)</code>')
 
 
 def comparable(body: str) -> str:
-    return CSRF_PATTERN.sub("", body)
+    return CSRF_FIELD.sub("", body)
 
 
 def test_no_reset_link_for_an_admin_whose_email_is_unverified(
@@ -110,8 +111,7 @@ def test_grant_admin_to_an_unverified_address_is_refused(app: Flask, outbox: Out
 def _enrol_page(client: FlaskClient, path: str) -> tuple[str, str]:
     body = client.get(path).get_data(as_text=True)
     secret = SECRET_TEXT.search(body)
-    csrf = CSRF_PATTERN.search(body)
-    return (secret.group(1).replace(" ", "") if secret else ""), (csrf.group(1) if csrf else "")
+    return (secret.group(1).replace(" ", "") if secret else ""), (csrf_in(body) or "")
 
 
 def test_an_admin_enrols_totp_only_through_the_mailed_link(

@@ -12,22 +12,11 @@ from passport.accounts.services import create_user
 from passport.extensions import db
 from passport.login.models import SSOSession
 from tests.conftest import Outbox
-from tests.integration.accounts.conftest import CAPTCHA
-from tests.integration.accounts.conftest import csrf_token
+from tests.helpers import sign_in
 from tests.integration.accounts.conftest import link_path
 from tests.integration.accounts.conftest import request_link
 from tests.integration.accounts.conftest import set_password
 from tests.integration.accounts.conftest import verification_links
-
-
-def sign_in(client: FlaskClient, dni: str, password: str):  # type: ignore[no-untyped-def]
-    data = {
-        "csrf_token": csrf_token(client, "/ingresar"),
-        "username": dni,
-        "password": password,
-        "captcha": CAPTCHA,
-    }
-    return client.post("/ingresar", data=data)
 
 
 def test_a_new_teacher_creates_a_password_and_signs_in(

@@ -20,9 +20,9 @@ from passport.audit.models import AuditEvent
 from passport.extensions import db
 from tests.conftest import Outbox
 from tests.factories import make_user
-from tests.integration.accounts.conftest import CAPTCHA
-from tests.integration.accounts.conftest import CSRF_PATTERN
-from tests.integration.accounts.conftest import csrf_token
+from tests.helpers import CAPTCHA
+from tests.helpers import CSRF_FIELD
+from tests.helpers import csrf_token
 from tests.integration.accounts.conftest import request_link
 
 SUBJECT_PREFIX = "MINEDU - Plataforma de Servicios para el Servidor Público"
@@ -31,7 +31,7 @@ PATHS = ["/generar-contrasena", "/olvide-contrasena"]
 
 def comparable(response: TestResponse) -> str:
     """The body minus what differs between two renders for the same person anyway."""
-    return CSRF_PATTERN.sub("", response.get_data(as_text=True))
+    return CSRF_FIELD.sub("", response.get_data(as_text=True))
 
 
 @pytest.mark.parametrize(
@@ -231,7 +231,7 @@ def test_a_missing_captcha_is_refused(app: Flask, client: FlaskClient, outbox: O
 def test_the_captcha_is_single_use(app: Flask, client: FlaskClient, outbox: Outbox) -> None:
     user = make_user(password=None)
     token = csrf_token(client, "/generar-contrasena")
-    data = {"csrf_token": token, "dni": user.dni, "captcha": "K7MPX"}
+    data = {"csrf_token": token, "dni": user.dni, "captcha": CAPTCHA}
     first = client.post("/generar-contrasena", data=data)
     first.close()  # the mail is sent after the response, as a server does
     assert first.status_code == 200
@@ -268,7 +268,7 @@ def test_a_post_without_the_csrf_token_is_refused(
 ) -> None:
     user = make_user(password=None)
     client.get("/generar-contrasena")
-    response = client.post("/generar-contrasena", data={"dni": user.dni, "captcha": "K7MPX"})
+    response = client.post("/generar-contrasena", data={"dni": user.dni, "captcha": CAPTCHA})
     assert response.status_code == 400
     assert outbox.messages() == []
 

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from passport.accounts.models import User
 from tests.factories import make_user
-from tests.integration.oidc.conftest import sign_in as oidc_sign_in
-
-_CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+from tests.helpers import csrf_in
+from tests.helpers import start_session
 
 
 def sign_in(app: Flask, client: FlaskClient, user: User, amr: list[str]) -> int:
@@ -24,7 +24,7 @@ def sign_in(app: Flask, client: FlaskClient, user: User, amr: list[str]) -> int:
     from passport.extensions import db
     from passport.login.models import SSOSession
 
-    sid = oidc_sign_in(app, client, user, amr)
+    sid = start_session(app, client, user, amr)
     session_id = db.session.scalar(select(SSOSession.id).where(SSOSession.sid == sid))
     assert session_id is not None
     return session_id
@@ -46,11 +46,14 @@ def enrol_totp(user: User) -> None:
     db.session.commit()
 
 
-def csrf_from(client: FlaskClient, path: str) -> str:
-    """The CSRF token of the form on ``path``."""
-    found = _CSRF.search(client.get(path).get_data(as_text=True))
-    assert found, f"no csrf_token on {path}"
-    return found.group(1)
+def confirm_import(client: FlaskClient, preview: TestResponse) -> TestResponse:
+    """Post the confirmation form of a CSV import's preview page."""
+    page = preview.get_data(as_text=True)
+    action = re.search(r'action="(/admin/usuarios/importar/[^"]+/confirmar)"', page)
+    assert action, "no confirmation form"
+    response = client.post(action.group(1), data={"csrf_token": csrf_in(page)})
+    response.close()  # runs the after-response mail drain, as a server does
+    return response
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from passport.audit.services import record_event
 from passport.caches import clear_all
 from passport.extensions import db
 from tests.factories import make_user
-from tests.integration.admin.conftest import csrf_from
+from tests.helpers import csrf_token
 
 PAGE = "/admin/auditoria"
 
@@ -118,7 +118,7 @@ def test_export_is_filtered_audited_and_safe_in_a_spreadsheet(
     admin_client: FlaskClient, admin: User
 ) -> None:
     _rosa, juan = seed(admin)
-    token = csrf_from(admin_client, PAGE)
+    token = csrf_token(admin_client, PAGE)
     response = admin_client.post(
         f"{PAGE}/exportar",
         data={"csrf_token": token, "subject": juan.dni, "reason": "Pedido de Contraloría"},
@@ -148,7 +148,7 @@ def test_export_is_filtered_audited_and_safe_in_a_spreadsheet(
 
 
 def test_export_with_bad_filters_exports_nothing(admin_client: FlaskClient) -> None:
-    token = csrf_from(admin_client, PAGE)
+    token = csrf_token(admin_client, PAGE)
     response = admin_client.post(f"{PAGE}/exportar", data={"csrf_token": token, "actor": "1"})
     assert response.status_code == 400
     assert response.mimetype == "text/html"
@@ -170,7 +170,7 @@ def test_the_console_verifies_the_chain_and_audits_the_check(
     admin_client: FlaskClient, admin: User
 ) -> None:
     seed(admin)
-    token = csrf_from(admin_client, PAGE)
+    token = csrf_token(admin_client, PAGE)
     response = admin_client.post(f"{PAGE}/verificar", data={"csrf_token": token})
     assert response.status_code == 302
     assert "La cadena de auditoría está íntegra" in text(admin_client.get(PAGE))

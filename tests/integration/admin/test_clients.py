@@ -18,7 +18,7 @@ from passport.oidc.clients import get_client_row
 from passport.oidc.models import InitialAccessToken
 from passport.oidc.models import OAuthClient
 from passport.oidc.tokens import hash_secret
-from tests.integration.admin.conftest import csrf_from
+from tests.helpers import csrf_token
 from tests.integration.admin.conftest import sign_in
 from tests.integration.oidc.conftest import full_flow
 from tests.integration.oidc.conftest import register_client
@@ -48,7 +48,7 @@ def text(response: Any) -> str:
 
 
 def post(client: FlaskClient, path: str, page: str, **data: Any) -> Any:
-    return client.post(path, data={"csrf_token": csrf_from(client, page), **data})
+    return client.post(path, data={"csrf_token": csrf_token(client, page), **data})
 
 
 def create(client: FlaskClient, **changes: Any) -> Any:
@@ -340,7 +340,7 @@ def test_a_scoped_admin_cannot_use_the_client_pages(app: Flask, make_admin: Any)
         "/admin/auditoria",
     ):
         assert browser.get(path).status_code == 403, path
-    token = csrf_from(browser, "/admin/")
+    token = csrf_token(browser, "/admin/")
     for path in (
         f"/admin/aplicaciones/{rp.client_id}/eliminar",
         f"/admin/aplicaciones/{rp.client_id}/rotar-secreto",

@@ -18,7 +18,8 @@ from passport.accounts.models import User
 from passport.admin.models import UserImport
 from passport.extensions import db
 from tests.factories import make_user
-from tests.integration.admin.conftest import csrf_from
+from tests.helpers import csrf_token
+from tests.integration.admin.conftest import confirm_import as confirm
 from tests.integration.admin.conftest import sign_in
 
 IMPORT = "/admin/usuarios/importar"
@@ -34,23 +35,12 @@ def upload(client: FlaskClient, content: str | bytes, reason: str = "") -> Any:
     return client.post(
         IMPORT,
         data={
-            "csrf_token": csrf_from(client, IMPORT),
+            "csrf_token": csrf_token(client, IMPORT),
             "reason": reason,
             "file": (io.BytesIO(data), "docentes.csv"),
         },
         content_type="multipart/form-data",
     )
-
-
-def confirm(client: FlaskClient, preview: Any) -> Any:
-    page = preview.get_data(as_text=True)
-    action = re.search(r'action="(/admin/usuarios/importar/[^"]+/confirmar)"', page)
-    assert action, "no confirmation form"
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token
-    response = client.post(action.group(1), data={"csrf_token": token.group(1)})
-    response.close()  # runs the after-response mail drain, as a server does
-    return response
 
 
 def user_count() -> int:
@@ -112,7 +102,7 @@ def test_a_file_that_is_not_utf8_or_csv_gets_a_clear_message(admin_client: Flask
 def test_a_file_over_the_size_limit_gets_a_spanish_page(
     app: Flask, admin_client: FlaskClient
 ) -> None:
-    token = csrf_from(admin_client, IMPORT)
+    token = csrf_token(admin_client, IMPORT)
     app.config["MAX_CONTENT_LENGTH"] = 2000
     try:
         response = admin_client.post(

@@ -15,7 +15,7 @@ from passport.extensions import db
 from passport.oidc.keys import ensure_keys
 from passport.oidc.keys import rotate_keys
 from passport.oidc.models import SigningKey
-from tests.integration.admin.conftest import csrf_from
+from tests.helpers import csrf_token
 
 PAGE = "/admin/claves"
 
@@ -34,7 +34,7 @@ def test_rotation_needs_a_reason_then_publishes_next_keys(
     admin_client: FlaskClient, admin: User
 ) -> None:
     ensure_keys()
-    token = csrf_from(admin_client, PAGE)
+    token = csrf_token(admin_client, PAGE)
     refused = admin_client.post(f"{PAGE}/rotar", data={"csrf_token": token, "alg": ""})
     assert refused.status_code == 302
     assert db.session.scalar(select(SigningKey).where(SigningKey.state == "next")) is None
@@ -61,7 +61,7 @@ def test_prune_removes_keys_no_token_needs(admin_client: FlaskClient, admin: Use
     with time_machine.travel(utcnow() - timedelta(days=30)):
         ensure_keys()
         rotate_keys("ES256", delay_seconds=0)  # the first ES256 key retired a month ago
-    token = csrf_from(admin_client, PAGE)
+    token = csrf_token(admin_client, PAGE)
     admin_client.post(f"{PAGE}/depurar", data={"csrf_token": token})
     assert len(db.session.scalars(select(SigningKey)).all()) == 3  # no reason, nothing done
     admin_client.post(f"{PAGE}/depurar", data={"csrf_token": token, "reason": "Limpieza"})

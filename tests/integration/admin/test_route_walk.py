@@ -17,10 +17,10 @@ from werkzeug.routing import Rule
 
 from passport.accounts.models import User
 from tests.factories import make_user
+from tests.helpers import csrf_in
 from tests.integration.admin.conftest import enrol_totp
 from tests.integration.admin.conftest import sign_in
 
-_CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 SECRET_NAME = "Zenobia Victima"
 
 
@@ -49,9 +49,9 @@ def url_for_rule(rule: Rule, victim: User) -> str:
 
 def csrf_token(client: FlaskClient) -> str:
     for page in ("/", "/ingresar"):
-        found = _CSRF.search(client.get(page).get_data(as_text=True))
-        if found:
-            return found.group(1)
+        token = csrf_in(client.get(page).get_data(as_text=True))
+        if token:
+            return token
     raise AssertionError("no page gave a CSRF token")
 
 

@@ -12,7 +12,7 @@ from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.extensions import db
 from tests.factories import make_user
-from tests.integration.admin.conftest import csrf_from
+from tests.helpers import csrf_token
 from tests.integration.admin.conftest import sign_in
 
 DRE = "DRE Lima Metropolitana"
@@ -86,7 +86,7 @@ def test_pages_of_a_user_of_another_ugel_are_not_found(
 def test_actions_on_a_user_of_another_ugel_are_not_found_and_change_nothing(
     ugel_client: FlaskClient, other: User, action: str
 ) -> None:
-    token = csrf_from(ugel_client, "/admin/usuarios")
+    token = csrf_token(ugel_client, "/admin/usuarios")
     response = ugel_client.post(
         f"/admin/usuarios/{other.dni}/{action}",
         data={
@@ -112,13 +112,13 @@ def test_a_ugel_admin_must_give_a_reason_even_to_unlock(
     mine.failed_logins = 2
     db.session.commit()
     page = f"/admin/usuarios/{mine.dni}"
-    ugel_client.post(f"{page}/desbloquear", data={"csrf_token": csrf_from(ugel_client, page)})
+    ugel_client.post(f"{page}/desbloquear", data={"csrf_token": csrf_token(ugel_client, page)})
     assert "Indique el motivo" in ugel_client.get(page).get_data(as_text=True)
     db.session.refresh(mine)
     assert mine.failed_logins == 2
     ugel_client.post(
         f"{page}/desbloquear",
-        data={"csrf_token": csrf_from(ugel_client, page), "reason": "Llamada 551"},
+        data={"csrf_token": csrf_token(ugel_client, page), "reason": "Llamada 551"},
     )
     db.session.refresh(mine)
     assert mine.failed_logins == 0
@@ -128,7 +128,7 @@ def test_a_ugel_admin_cannot_create_a_user_in_another_ugel(ugel_client: FlaskCli
     response = ugel_client.post(
         "/admin/usuarios/nuevo",
         data={
-            "csrf_token": csrf_from(ugel_client, "/admin/usuarios/nuevo"),
+            "csrf_token": csrf_token(ugel_client, "/admin/usuarios/nuevo"),
             "dni": "47474747",
             "given_name": "Ana",
             "family_name": "Rojas",

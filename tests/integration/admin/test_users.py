@@ -14,7 +14,7 @@ from passport.accounts.models import UserStatus
 from passport.audit.models import AuditEvent
 from passport.extensions import db
 from tests.factories import make_user
-from tests.integration.admin.conftest import csrf_from
+from tests.helpers import csrf_token
 from tests.integration.admin.conftest import sign_in
 
 UGEL_01 = "UGEL 01 San Juan de Miraflores"
@@ -29,7 +29,7 @@ def teacher(app: Flask) -> User:
 
 def post(client: FlaskClient, path: str, page: str, **data: Any) -> Any:
     """POST ``data`` to ``path`` with the CSRF token of ``page``."""
-    return client.post(path, data={"csrf_token": csrf_from(client, page), **data})
+    return client.post(path, data={"csrf_token": csrf_token(client, page), **data})
 
 
 def text(response: Any) -> str:
@@ -51,6 +51,8 @@ def test_search_survives_hostile_input(admin_client: FlaskClient) -> None:
     assert admin_client.get("/admin/usuarios?page=abc").status_code == 200
     assert admin_client.get("/admin/usuarios?page=-4").status_code == 200
     assert admin_client.get("/admin/usuarios?page=99999999").status_code == 200
+    # Beyond every database's integer: was an overflow error (500) from the OFFSET.
+    assert admin_client.get("/admin/usuarios?page=99999999999999999999999").status_code == 200
 
 
 def test_the_person_page_shows_state_sessions_and_events(

@@ -30,7 +30,8 @@ from passport.accounts.territory import change_refusal
 from passport.extensions import db
 from passport.mfa.models import TOTPCredential
 from tests.factories import make_user
-from tests.integration.admin.conftest import csrf_from
+from tests.helpers import csrf_token
+from tests.integration.admin.conftest import confirm_import as confirm
 from tests.integration.admin.conftest import sign_in
 from tests.integration.api.conftest import bearer
 from tests.integration.api.conftest import issue_token
@@ -49,23 +50,12 @@ def upload(client: FlaskClient, content: str, reason: str = "Padrón 2026") -> A
     return client.post(
         IMPORT,
         data={
-            "csrf_token": csrf_from(client, IMPORT),
+            "csrf_token": csrf_token(client, IMPORT),
             "reason": reason,
             "file": (io.BytesIO(content.encode()), "docentes.csv"),
         },
         content_type="multipart/form-data",
     )
-
-
-def confirm(client: FlaskClient, preview: Any) -> Any:
-    page = preview.get_data(as_text=True)
-    action = re.search(r'action="(/admin/usuarios/importar/[^"]+/confirmar)"', page)
-    assert action, "no confirmation form"
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token
-    response = client.post(action.group(1), data={"csrf_token": token.group(1)})
-    response.close()
-    return response
 
 
 def console(app: Flask, admin: User) -> FlaskClient:
@@ -184,7 +174,7 @@ def test_console_import_api_and_cli_all_ask_the_same_rule(
     client = console(app, national)
     edit = f"/admin/usuarios/{person.dni}/editar"
     form = {"given_name": "Otro", "family_name": "Nombre", "email": person.email, "reason": "x"}
-    response = client.post(edit, data={"csrf_token": csrf_from(client, edit), **form})
+    response = client.post(edit, data={"csrf_token": csrf_token(client, edit), **form})
     assert "no le permite esta acción" in response.get_data(as_text=True)
     row = f"{person.dni},{person.email},Otro,Nombre,,\n"
     assert "solo un administrador nacional" in upload(client, HEADER + row).get_data(as_text=True)
@@ -214,7 +204,7 @@ def _create(client: FlaskClient, dni: str) -> Any:
         "ugel": "",
         "reason": "Contrato 2026",
     }
-    return client.post(path, data={"csrf_token": csrf_from(client, path), **data})
+    return client.post(path, data={"csrf_token": csrf_token(client, path), **data})
 
 
 def test_create_answers_alike_for_a_new_dni_and_one_outside_the_territory(
@@ -276,7 +266,7 @@ def test_import_preview_answers_alike_and_the_row_waits_for_a_national_admin(
     assert "n@x.pe" in queue
     action = re.search(r'action="(/admin/revision/\d+/aplicar)"', queue)
     assert action
-    national.post(action.group(1), data={"csrf_token": csrf_from(national, "/admin/revision")})
+    national.post(action.group(1), data={"csrf_token": csrf_token(national, "/admin/revision")})
     moved = reload(elsewhere)
     assert (moved.dre, moved.email, moved.email_verified) == (DRE, "n@x.pe", False)
     assert "No hay solicitudes pendientes" in national.get("/admin/revision").get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""Helpers for the login tests: a known CAPTCHA answer, CSRF tokens, signing in."""
+"""Helpers for the login tests: the known CAPTCHA for every test, extra apps, page comparison."""
 
 from __future__ import annotations
 
@@ -9,58 +9,24 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from passport.captcha.providers import ImageCaptchaProvider
 from tests.conftest import make_test_app
-
-CAPTCHA = "K7MPX"
-
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+from tests.helpers import CAPTCHA
+from tests.helpers import CSRF_FIELD
 
 
 @pytest.fixture(autouse=True)
-def known_captcha(app: Flask) -> Iterator[str]:
-    """Every CAPTCHA challenge of the shared app reads ``K7MPX`` during the test."""
-    provider = app.extensions["passport.captcha"]
-    assert isinstance(provider, ImageCaptchaProvider)
-    provider.test_answer = CAPTCHA
-    try:
-        yield CAPTCHA
-    finally:
-        provider.test_answer = None
-
-
-def csrf_token(client: FlaskClient, path: str = "/ingresar") -> str:
-    """Load ``path`` (issuing a CAPTCHA challenge too) and return its CSRF token."""
-    page = client.get(path)
-    found = _CSRF.search(page.get_data(as_text=True))
-    assert found, f"no csrf_token on {path}"
-    return found.group(1)
-
-
-def sign_in(
-    client: FlaskClient,
-    dni: str,
-    password: str,
-    *,
-    captcha: str | None = CAPTCHA,
-    path: str = "/ingresar",
-    **environ: Any,
-) -> TestResponse:
-    """Open the sign-in page and post the form as a person would."""
-    data = {"csrf_token": csrf_token(client, path), "username": dni, "password": password}
-    if captcha is not None:
-        data["captcha"] = captcha
-    return client.post(path, data=data, **environ)
+def known_captcha(known_captcha: str) -> str:
+    """Every test here reads the known CAPTCHA answer (tests/helpers.py)."""
+    return known_captcha
 
 
 def body_without_noise(response: TestResponse) -> str:
     """The page minus what legitimately differs between two renders (image, token, DNI)."""
     text = response.get_data(as_text=True)
     text = re.sub(r'src="data:image/png;base64,[^"]+"', 'src=""', text)
-    text = _CSRF.sub('name="csrf_token" type="hidden" value=""', text)
+    text = CSRF_FIELD.sub('name="csrf_token" type="hidden" value=""', text)
     return re.sub(r'value="[0-9]{8}"', 'value=""', text)
 
 

@@ -8,7 +8,8 @@ from flask.testing import FlaskClient
 
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
-from tests.integration.login.conftest import csrf_token
+from tests.helpers import CAPTCHA
+from tests.helpers import csrf_token
 
 
 def test_the_audio_is_served_as_wav_and_not_cached(client: FlaskClient) -> None:
@@ -38,7 +39,7 @@ def test_the_audio_code_signs_in(client: FlaskClient) -> None:
             "csrf_token": token,
             "username": user.dni,
             "password": DEFAULT_PASSWORD,
-            "captcha": "K7MPX",
+            "captcha": CAPTCHA,
         },
     )
     assert response.status_code == 302

@@ -7,7 +7,8 @@ from flask.testing import FlaskClient
 
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
-from tests.integration.login.conftest import csrf_token
+from tests.helpers import CAPTCHA
+from tests.helpers import csrf_token
 
 
 def test_a_non_utf8_query_string_gets_a_spanish_400(client: FlaskClient) -> None:
@@ -21,7 +22,7 @@ def test_a_non_utf8_query_string_gets_a_spanish_400(client: FlaskClient) -> None
 def test_a_non_utf8_form_body_gets_a_400_before_the_view(client: FlaskClient) -> None:
     user = make_user()
     token = csrf_token(client)
-    body = f"csrf_token={token}&username={user.dni}&password=%C3%28&captcha=K7MPX"
+    body = f"csrf_token={token}&username={user.dni}&password=%C3%28&captcha={CAPTCHA}"
     response = client.post("/ingresar", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
     assert "Solicitud no válida" in response.get_data(as_text=True)
@@ -46,7 +47,7 @@ def test_a_nul_character_anywhere_gets_a_400_before_the_view(client: FlaskClient
         client.get("/ingresar", headers={"User-Agent": "Mozilla\x00"}),
         client.post(
             "/ingresar",
-            data=f"csrf_token={token}&username={user.dni}%00&password=x&captcha=K7MPX",
+            data=f"csrf_token={token}&username={user.dni}%00&password=x&captcha={CAPTCHA}",
             content_type="application/x-www-form-urlencoded",
         ),
     ):

@@ -17,7 +17,7 @@ from passport.login.models import SSOSession
 from tests.conftest import Outbox
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
-from tests.integration.login.conftest import sign_in
+from tests.helpers import sign_in
 
 GENERIC = "Usuario o contraseña incorrectos."
 

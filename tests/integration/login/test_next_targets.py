@@ -21,8 +21,8 @@ from werkzeug.test import TestResponse
 from passport.database import utcnow
 from passport.login.resume import local_next
 from tests.factories import make_user
+from tests.helpers import csrf_token
 from tests.integration.mfa.conftest import code_step
-from tests.integration.mfa.conftest import csrf_of
 from tests.integration.mfa.conftest import enrol
 from tests.integration.mfa.conftest import password_step
 
@@ -133,7 +133,7 @@ def test_second_factor_pages_never_follow_a_hostile_next(
     step_up = with_next("/mi-cuenta/verificar", value)
     assert_local_redirect(client.get(step_up), "/mi-cuenta", value)
     # The POST is still answered (the GET moved on): its next is judged the same way.
-    token = csrf_of(client, "/mi-cuenta/doble-factor/codigos")
+    token = csrf_token(client, "/mi-cuenta/doble-factor/codigos")
     with time_machine.travel(utcnow() + timedelta(seconds=62), tick=False):
         done = client.post(step_up, data={"csrf_token": token, "code": pyotp.TOTP(secret).now()})
     assert_local_redirect(done, "/mi-cuenta", value)

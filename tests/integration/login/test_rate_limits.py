@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from passport.extensions import db
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
-from tests.integration.login.conftest import sign_in
+from tests.helpers import sign_in
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
-from tests.integration.login.conftest import sign_in
+from tests.helpers import sign_in
 
 
 @dataclass

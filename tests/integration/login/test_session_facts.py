@@ -18,7 +18,7 @@ from passport.login.sessions import current_session_facts
 from passport.login.sessions import current_sso_session
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
-from tests.integration.login.conftest import sign_in
+from tests.helpers import sign_in
 
 
 def cookie_header(app: Flask, client: FlaskClient) -> dict[str, str]:

@@ -16,9 +16,10 @@ from passport.login.models import SSOSession
 from passport.security.passwords import needs_rehash
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
+from tests.helpers import CAPTCHA
+from tests.helpers import csrf_token
+from tests.helpers import sign_in
 from tests.integration.login.conftest import body_without_noise
-from tests.integration.login.conftest import csrf_token
-from tests.integration.login.conftest import sign_in
 
 GENERIC = "Usuario o contraseña incorrectos."
 
@@ -120,7 +121,7 @@ def test_a_replayed_session_cookie_cannot_reuse_a_solved_captcha(client: FlaskCl
     token = csrf_token(client)
     old_cookie = client.get_cookie("passport_session")
     assert old_cookie is not None
-    form = {"csrf_token": token, "username": user.dni, "captcha": "K7MPX"}
+    form = {"csrf_token": token, "username": user.dni, "captcha": CAPTCHA}
     first = client.post("/ingresar", data={**form, "password": "WrongPass1"})
     assert GENERIC in first.get_data(as_text=True)
     # An attacker who kept the earlier cookie (challenge solved once) tries again with it.
@@ -216,18 +217,10 @@ def test_signing_in_again_replaces_the_browser_session(client: FlaskClient) -> N
     sign_in(client, first_user.dni, DEFAULT_PASSWORD)
     client.get("/")
     # Log in as someone else from the same browser (e.g. a shared school computer).
-    client.post("/salir", data={"csrf_token": _token_of(client, "/")})
+    client.post("/salir", data={"csrf_token": csrf_token(client, "/")})
     sign_in(client, second_user.dni, DEFAULT_PASSWORD)
     live = db.session.scalars(select(SSOSession).where(SSOSession.ended_at.is_(None))).all()
     assert [s.user_id for s in live] == [second_user.id]
-
-
-def _token_of(client: FlaskClient, path: str) -> str:
-    found = re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', client.get(path).get_data(as_text=True)
-    )
-    assert found
-    return found.group(1)
 
 
 def test_the_user_row_is_untouched_by_a_refused_captcha(app: Flask, client: FlaskClient) -> None:

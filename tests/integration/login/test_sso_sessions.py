@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -23,7 +22,8 @@ from passport.login.sessions import start_sso_session
 from passport.login.signals import session_ended
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
-from tests.integration.login.conftest import sign_in
+from tests.helpers import csrf_token
+from tests.helpers import sign_in
 
 SIGNED_IN = "Sesión iniciada como"
 
@@ -124,10 +124,7 @@ def test_logout_ends_the_session_and_forgets_the_cookie(
 ) -> None:
     user = make_user()
     sign_in(client, user.dni, DEFAULT_PASSWORD)
-    page = client.get("/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token
-    response = client.post("/salir", data={"csrf_token": token.group(1)})
+    response = client.post("/salir", data={"csrf_token": csrf_token(client, "/")})
     assert response.status_code == 302
     assert any(
         "passport_sso=;" in c or 'passport_sso="";' in c
@@ -147,10 +144,7 @@ def test_an_old_cookie_is_dead_after_logout(app: Flask, client: FlaskClient) -> 
     sign_in(client, user.dni, DEFAULT_PASSWORD)
     cookie = client.get_cookie("passport_sso")
     assert cookie is not None
-    page = client.get("/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token
-    client.post("/salir", data={"csrf_token": token.group(1)})
+    client.post("/salir", data={"csrf_token": csrf_token(client, "/")})
     client.set_cookie("passport_sso", cookie.value)
     assert not is_signed_in(client)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from typing import Any
 
 import pyotp
 import pytest
@@ -16,24 +14,18 @@ from passport.accounts.models import User
 from passport.audit.services import Actor
 from passport.mfa import services
 from tests.factories import DEFAULT_PASSWORD
-from tests.integration.login.conftest import CAPTCHA
-
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+from tests.helpers import post_form
+from tests.helpers import sign_in
 
 
 @pytest.fixture(autouse=True)
-def known_captcha(app: Flask) -> Iterator[str]:
-    """Every CAPTCHA challenge reads ``K7MPX`` during the test; caches start empty."""
+def known_captcha(app: Flask, known_captcha: str) -> Iterator[str]:
+    """Every test here reads the known CAPTCHA answer (tests/helpers.py); caches start empty."""
     from passport.caches import clear_all
 
     clear_all(app)
-    provider = app.extensions["passport.captcha"]
-    provider.test_answer = CAPTCHA
-    try:
-        yield CAPTCHA
-    finally:
-        provider.test_answer = None
-        clear_all(app)
+    yield known_captcha
+    clear_all(app)
 
 
 def enrol(user: User) -> tuple[str, list[str]]:
@@ -48,24 +40,11 @@ def enrol(user: User) -> tuple[str, list[str]]:
     return enrolment.secret, codes
 
 
-def csrf_of(client: FlaskClient, path: str) -> str:
-    """Load ``path`` and return its CSRF token."""
-    page = client.get(path)
-    found = _CSRF.search(page.get_data(as_text=True))
-    assert found, f"no csrf_token on {path}: {page.status_code}"
-    return found.group(1)
-
-
-def post_form(client: FlaskClient, path: str, **data: Any) -> TestResponse:
-    """Open ``path`` and post its form with ``data`` and the page's CSRF token."""
-    return client.post(path, data={"csrf_token": csrf_of(client, path), **data})
-
-
 def password_step(
     client: FlaskClient, dni: str, path: str = "/ingresar", password: str = DEFAULT_PASSWORD
 ) -> TestResponse:
     """The first step: DNI, password and CAPTCHA."""
-    return post_form(client, path, username=dni, password=password, captcha=CAPTCHA)
+    return sign_in(client, dni, password, path=path)
 
 
 def code_step(client: FlaskClient, code: str) -> TestResponse:

@@ -16,7 +16,7 @@ from passport.oidc.tokens import hash_secret
 from passport.security.passwords import verify_password
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
-from tests.integration.mfa.conftest import csrf_of
+from tests.helpers import csrf_token
 from tests.integration.mfa.conftest import enrol
 from tests.integration.mfa.conftest import password_step
 from tests.integration.oidc.conftest import authorize
@@ -112,7 +112,7 @@ def test_changing_the_password_ends_other_sessions_and_their_refresh_tokens(
     response = client.post(
         "/mi-cuenta/contrasena",
         data={
-            "csrf_token": csrf_of(client, "/mi-cuenta"),
+            "csrf_token": csrf_token(client, "/mi-cuenta"),
             "current_password": DEFAULT_PASSWORD,
             "password": NEW_PASSWORD,
             "password_confirmation": NEW_PASSWORD,
@@ -138,7 +138,7 @@ def test_a_wrong_current_password_or_a_weak_new_one_changes_nothing(
 ) -> None:
     user = make_user()
     password_step(client, user.dni)
-    token = csrf_of(client, "/mi-cuenta")
+    token = csrf_token(client, "/mi-cuenta")
     wrong = client.post(
         "/mi-cuenta/contrasena",
         data={
@@ -187,7 +187,7 @@ def test_closing_all_other_sessions_keeps_this_one(app: Flask, client: FlaskClie
     assert client.post("/mi-cuenta/sesiones/cerrar-otras").status_code == 400
     assert len(live_session_ids()) == 3
     response = client.post(
-        "/mi-cuenta/sesiones/cerrar-otras", data={"csrf_token": csrf_of(client, "/mi-cuenta")}
+        "/mi-cuenta/sesiones/cerrar-otras", data={"csrf_token": csrf_token(client, "/mi-cuenta")}
     )
     assert response.status_code == 303
     assert len(live_session_ids()) == 1
@@ -202,7 +202,7 @@ def test_revoking_an_app_deletes_the_consent_and_revokes_its_tokens(
     password_step(client, user.dni)
     start = authorize(client, rp, scope="openid email offline_access", prompt="consent")
     consent_page = client.get(start.headers["Location"]) if start.status_code == 302 else start
-    token = csrf_of(client, "/mi-cuenta")
+    token = csrf_token(client, "/mi-cuenta")
     authz = consent_page.get_data(as_text=True).split('name="authz" value="', 1)[1].split('"')[0]
     client.post(
         "/authorize/consent", data={"csrf_token": token, "authz": authz, "decision": "allow"}
@@ -218,7 +218,7 @@ def test_revoking_an_app_deletes_the_consent_and_revokes_its_tokens(
     )
     response = client.post(
         "/mi-cuenta/aplicaciones/revocar",
-        data={"csrf_token": csrf_of(client, "/mi-cuenta"), "client_id": rp.client_id},
+        data={"csrf_token": csrf_token(client, "/mi-cuenta"), "client_id": rp.client_id},
     )
     assert response.status_code == 303
     assert db.session.scalar(select(Consent.id)) is None
@@ -246,7 +246,7 @@ def test_an_app_that_skips_consent_is_listed_from_its_tokens_and_can_be_revoked(
     assert "Su correo electrónico" in body
     response = client.post(
         "/mi-cuenta/aplicaciones/revocar",
-        data={"csrf_token": csrf_of(client, "/mi-cuenta"), "client_id": first_party.client_id},
+        data={"csrf_token": csrf_token(client, "/mi-cuenta"), "client_id": first_party.client_id},
     )
     assert response.status_code == 303
     body = client.get("/mi-cuenta").get_data(as_text=True)
@@ -268,7 +268,7 @@ def test_an_app_that_skips_consent_is_listed_from_its_tokens_and_can_be_revoked(
     # Nothing left to revoke: a second attempt is the clear refusal.
     again = client.post(
         "/mi-cuenta/aplicaciones/revocar",
-        data={"csrf_token": csrf_of(client, "/mi-cuenta"), "client_id": first_party.client_id},
+        data={"csrf_token": csrf_token(client, "/mi-cuenta"), "client_id": first_party.client_id},
     )
     assert "Esa aplicación no tiene acceso a su cuenta." in again.get_data(as_text=True)
 
@@ -278,7 +278,7 @@ def test_revoking_an_unknown_app_is_a_clear_refusal(app: Flask, client: FlaskCli
     password_step(client, user.dni)
     response = client.post(
         "/mi-cuenta/aplicaciones/revocar",
-        data={"csrf_token": csrf_of(client, "/mi-cuenta"), "client_id": "x" * 64},
+        data={"csrf_token": csrf_token(client, "/mi-cuenta"), "client_id": "x" * 64},
     )
     assert response.status_code == 400
     assert "no tiene acceso" in response.get_data(as_text=True)

@@ -15,9 +15,9 @@ from passport.mfa.assurance import ACR_MFA
 from passport.mfa.assurance import ACR_ONE_FACTOR
 from passport.mfa.assurance import ACR_PHISHING_RESISTANT
 from tests.factories import make_user
+from tests.helpers import post_form
 from tests.integration.mfa.conftest import enrol
 from tests.integration.mfa.conftest import password_step
-from tests.integration.mfa.conftest import post_form
 from tests.integration.oidc.conftest import RP
 from tests.integration.oidc.conftest import authorize
 from tests.integration.oidc.conftest import query_of

@@ -19,8 +19,8 @@ from passport.mfa.assurance import ACR_MFA
 from passport.mfa.assurance import ACR_ONE_FACTOR
 from passport.mfa.models import SecondFactorChallenge
 from tests.factories import make_user
+from tests.helpers import csrf_token
 from tests.integration.mfa.conftest import code_step
-from tests.integration.mfa.conftest import csrf_of
 from tests.integration.mfa.conftest import enrol
 from tests.integration.mfa.conftest import password_step
 from tests.integration.oidc.conftest import authorize
@@ -73,7 +73,7 @@ def test_a_recovery_code_completes_the_second_step_once(app: Flask, client: Flas
     _, codes = enrol(user)
     password_step(client, user.dni)
     assert code_step(client, codes[0]).headers["Location"] == "/"
-    client.post("/salir", data={"csrf_token": csrf_of(client, "/")})
+    client.post("/salir", data={"csrf_token": csrf_token(client, "/")})
     password_step(client, user.dni)
     refused = code_step(client, codes[0])
     assert refused.status_code == 200
@@ -132,7 +132,7 @@ def test_an_expired_first_step_must_start_again(app: Flask, client: FlaskClient)
 
 def code_step_without_form(client: FlaskClient, code: str):  # type: ignore[no-untyped-def]
     """Post a code with the sign-in page's CSRF token (the second-step form is gone)."""
-    token = csrf_of(client, "/ingresar")
+    token = csrf_token(client, "/ingresar")
     return client.post("/ingresar/verificacion", data={"csrf_token": token, "code": code})
 
 
@@ -144,7 +144,7 @@ def test_the_first_step_state_cannot_be_replayed(app: Flask, client: FlaskClient
     assert saved is not None
     with time_machine.travel(utcnow() + timedelta(seconds=31), tick=False):
         assert code_step(client, pyotp.TOTP(secret).now()).headers["Location"] == "/"
-    client.post("/salir", data={"csrf_token": csrf_of(client, "/")})
+    client.post("/salir", data={"csrf_token": csrf_token(client, "/")})
     # An attacker restores the browser state saved between the two steps.
     client.set_cookie(app.config["SESSION_COOKIE_NAME"], saved.value)
     with time_machine.travel(utcnow() + timedelta(seconds=61), tick=False):
@@ -181,11 +181,11 @@ def test_next_is_followed_in_one_step_and_a_foreign_next_is_ignored(
         password_step(client, user.dni, path="/ingresar?next=/mi-cuenta").headers["Location"]
         == "/mi-cuenta"
     )
-    client.post("/salir", data={"csrf_token": csrf_of(client, "/")})
+    client.post("/salir", data={"csrf_token": csrf_token(client, "/")})
     for hostile in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
         response = password_step(client, user.dni, path=f"/ingresar?next={hostile}")
         assert response.headers["Location"] == "/", hostile
-        client.post("/salir", data={"csrf_token": csrf_of(client, "/")})
+        client.post("/salir", data={"csrf_token": csrf_token(client, "/")})
 
 
 def test_the_oidc_request_resumes_after_the_second_step_with_amr_and_acr(

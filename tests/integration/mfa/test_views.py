@@ -18,10 +18,10 @@ from passport.mfa import services
 from passport.mfa.assurance import ACR_MFA
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
-from tests.integration.mfa.conftest import csrf_of
+from tests.helpers import csrf_token
+from tests.helpers import post_form
 from tests.integration.mfa.conftest import enrol
 from tests.integration.mfa.conftest import password_step
-from tests.integration.mfa.conftest import post_form
 from tests.integration.oidc.conftest import sign_in
 
 SECRET_TEXT = re.compile(r'<p class="secret"[^>]*><code>([A-Z2-7 ]+)</code>')
@@ -167,7 +167,7 @@ def test_the_welcome_page_links_to_mi_cuenta_when_signed_in(
     assert "/mi-cuenta" not in client.get("/").get_data(as_text=True)
     sign_in(app, client, make_user())
     assert 'href="/mi-cuenta"' in client.get("/").get_data(as_text=True)
-    assert csrf_of(client, "/mi-cuenta")
+    assert csrf_token(client, "/mi-cuenta")
 
 
 def test_step_up_and_new_codes_refuse_a_post_without_csrf(app: Flask, client: FlaskClient) -> None:

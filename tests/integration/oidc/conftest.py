@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from flask import Response
 from flask.testing import FlaskClient
 from joserfc import jwk
 from joserfc import jwt
 
 from tests.factories import make_user
+from tests.helpers import start_session
 
 ISSUER = "http://127.0.0.1:5000"
 REDIRECT_URI = "https://ayni.example.gob.pe/auth/callback"
@@ -79,23 +79,8 @@ def user(app: Flask) -> Any:
     )
 
 
-def sign_in(app: Flask, client: FlaskClient, user: Any, amr: list[str] | None = None) -> Any:
-    """Start an SSO session for ``user`` and give the browser its cookie."""
-    from passport.login.sessions import start_sso_session
-
-    name = app.config["SSO_COOKIE_NAME"]
-    with app.test_request_context("/"):
-        session = start_sso_session(user, amr or ["pwd"])
-        sid = session.sid
-        # The cookie is written by login's after-request hook, as for a real sign-in.
-        response = app.process_response(Response())
-    cookie = next(
-        c.split(";")[0].split("=", 1)[1]
-        for c in response.headers.getlist("Set-Cookie")
-        if c.startswith(name + "=")
-    )
-    client.set_cookie(name, cookie)
-    return sid
+# The oidc tests' name for tests.helpers.start_session (many modules import it from here).
+sign_in = start_session
 
 
 def pkce_pair() -> tuple[str, str]:

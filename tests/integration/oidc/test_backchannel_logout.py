@@ -12,6 +12,7 @@ import pytest
 
 from passport.extensions import db
 from passport.oidc.models import BackchannelDelivery
+from tests.helpers import csrf_token
 from tests.integration.oidc.conftest import ISSUER
 from tests.integration.oidc.conftest import code_flow
 from tests.integration.oidc.conftest import full_flow
@@ -84,10 +85,7 @@ def test_logout_token_is_posted_to_every_client_of_the_session(app, client, user
 
 
 def csrf(client) -> str:
-    import re
-
-    page = client.get("/end-session").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return csrf_token(client, "/end-session")
 
 
 def test_a_failing_client_does_not_block_logout_and_is_retried(app, client, user) -> None:

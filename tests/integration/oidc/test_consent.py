@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from tests.helpers import csrf_in
 from tests.integration.oidc.conftest import ISSUER
 from tests.integration.oidc.conftest import authorize
 from tests.integration.oidc.conftest import query_of
@@ -18,7 +19,7 @@ def consent_form(response) -> dict[str, str]:
     assert 'name="decision" value="allow"' in body
     assert 'name="decision" value="deny"' in body
     return {
-        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', body).group(1),
+        "csrf_token": csrf_in(body),
         "authz": re.search(r'name="authz" value="([^"]+)"', body).group(1),
     }
 

@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
 
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import sign_in
 from tests.integration.oidc.conftest import ISSUER
 from tests.integration.oidc.conftest import authorize
 from tests.integration.oidc.conftest import query_of
 from tests.integration.oidc.conftest import redeem
 from tests.integration.oidc.conftest import verify_jwt
 
-CAPTCHA = "K7MPX"
-
-
-@pytest.fixture(autouse=True)
-def known_captcha(app: Flask) -> Iterator[None]:
-    provider = app.extensions["passport.captcha"]
-    provider.test_answer = CAPTCHA
-    try:
-        yield
-    finally:
-        provider.test_answer = None
+pytestmark = pytest.mark.usefixtures("known_captcha")
 
 
 def post_login(client, path: str, dni: str, password: str = DEFAULT_PASSWORD):
+    """The sign-in page as first shown (before the form's own reload) and the answer to it."""
     page = client.get(path)
-    body = page.get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body).group(1)
-    return page, client.post(
-        path, data={"csrf_token": token, "username": dni, "password": password, "captcha": CAPTCHA}
-    )
+    return page, sign_in(client, dni, password, path=path)
 
 
 def test_sign_in_page_names_the_client_prefills_the_dni_and_resumes(app, client, rp, user) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from passport.extensions import db
 from passport.login.models import SSOSession
+from tests.helpers import csrf_in
 from tests.integration.oidc.conftest import authorize
 from tests.integration.oidc.conftest import full_flow
 from tests.integration.oidc.conftest import query_of
@@ -44,11 +43,10 @@ def test_without_hint_the_person_confirms(app, client, rp, user) -> None:
     assert '<form method="post"' in body
     assert 'name="logout" value="yes"' in body
     assert live_sessions() == 1
-    csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
     response = client.post(
         "/end-session",
         data={
-            "csrf_token": csrf_token,
+            "csrf_token": csrf_in(body),
             "logout": "yes",
             "client_id": rp.client_id,
             "post_logout_redirect_uri": LANDING,

@@ -25,7 +25,7 @@ from passport.oidc.models import OAuthClient
 from passport.oidc.models import OAuthToken
 from passport.oidc.registration import create_initial_access_token
 from passport.oidc.tokens import hash_secret
-from tests.integration.mfa.conftest import csrf_of
+from tests.helpers import csrf_token
 from tests.integration.oidc.conftest import RP
 from tests.integration.oidc.conftest import code_flow
 from tests.integration.oidc.conftest import full_flow
@@ -78,7 +78,7 @@ def test_a_code_issued_before_logout_is_invalid_grant_after_it(
     verifier, challenge = pkce_pair()
     code = get_code(client, rp, code_challenge=challenge, code_challenge_method="S256")
     # The person signs out at Passport (/salir) before the app redeems the code.
-    assert client.post("/salir", data={"csrf_token": csrf_of(client, "/")}).status_code == 302
+    assert client.post("/salir", data={"csrf_token": csrf_token(client, "/")}).status_code == 302
     assert db.session.scalar(select(SSOSession.ended_at)) is not None
     # Voided at logout: the row is gone, so nothing is left to redeem.
     assert db.session.scalar(select(AuthorizationCode.id)) is None

@@ -19,7 +19,7 @@ from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import make_test_app
-from tests.integration.login.conftest import CAPTCHA
+from tests.helpers import CAPTCHA
 
 # A TCP port nothing listens on (reserved, never bound): "the database is unreachable".
 DEAD_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:9/passport"

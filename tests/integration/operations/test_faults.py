@@ -37,6 +37,7 @@ from passport.oidc.models import AuthorizationCode
 from passport.oidc.models import BackchannelDelivery
 from passport.oidc.models import OAuthToken
 from tests.factories import make_user
+from tests.helpers import csrf_token
 from tests.integration.oidc.conftest import RP
 from tests.integration.oidc.conftest import full_flow
 from tests.integration.oidc.conftest import get_code
@@ -359,15 +360,12 @@ def receiver() -> Iterator[Receiver]:
 
 
 def log_out_with_receiver_down(app: Flask, receiver: Receiver) -> tuple[FlaskClient, Any]:
-    import re
 
     rp = register_client(skip_consent=True, backchannel_logout_uri=receiver.uri)
     browser = app.test_client()
     full_flow(app, browser, rp, make_user())
-    page = browser.get("/end-session").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token
-    ended = browser.post("/end-session", data={"logout": "yes", "csrf_token": token.group(1)})
+    token = csrf_token(browser, "/end-session")
+    ended = browser.post("/end-session", data={"logout": "yes", "csrf_token": token})
     assert ended.status_code == 200  # the logout itself never waits on a dead receiver
     return app.test_client(), db.session.scalars(sa.select(BackchannelDelivery)).one()
 

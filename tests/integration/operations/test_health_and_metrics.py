@@ -22,7 +22,7 @@ from passport.database import utcnow
 from passport.extensions import db
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
-from tests.integration.login.conftest import sign_in
+from tests.helpers import sign_in
 from tests.integration.oidc.conftest import get_code
 from tests.integration.oidc.conftest import pkce_pair
 from tests.integration.oidc.conftest import redeem

@@ -52,6 +52,7 @@ from requests.adapters import HTTPAdapter
 
 from passport.oidc.keys import RING_TTL_SECONDS
 from tests.conftest import fresh_postgres_database
+from tests.helpers import csrf_in
 from tests.served import Proxy
 from tests.served import Served
 from tests.served import free_port
@@ -78,7 +79,6 @@ PASSWORD = "Quipu-Sol-48"
 PEOPLE = {"40000001": "Rosa", "40000002": "Juan", "40000003": "María"}
 FORGED_ADDRESS = "203.0.113.66"
 FORM = re.compile(r'<form[^>]*method="post"[^>]*action="([^"]*)"', re.I)
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
 def run_cli(module: str, *args: str, env: dict[str, str]) -> str:
@@ -175,11 +175,11 @@ class Topology:
     ) -> tuple[str, dict[str, str]]:
         """The sign-in form's action URL and filled-in fields (the CAPTCHA read from ``page``)."""
         action = FORM.search(page.text)
-        csrf = CSRF.search(page.text)
+        csrf = csrf_in(page.text)
         assert action, page.text[:500]
         assert csrf, page.text[:500]
         data = {
-            "csrf_token": csrf.group(1) or csrf.group(2),
+            "csrf_token": csrf,
             "username": dni,
             "password": password,
             "captcha": self.solve_captcha(browser),
@@ -360,12 +360,12 @@ def test_a_journey_spread_over_both_instances(topology: Topology) -> None:
     signed_in_page = landed.url  # /inicio, or /sin-legajo for a person without legajo
     assert browser.get(signed_in_page, allow_redirects=False, timeout=30).status_code == 200
     confirm = browser.get(f"{topology.url}/end-session", timeout=30)
-    csrf = CSRF.search(confirm.text)
+    csrf = csrf_in(confirm.text)
     assert csrf
     topology.steer(browser, topology.other(topology.served_by(confirm)))
     out = browser.post(
         f"{topology.url}/end-session",
-        data={"csrf_token": csrf.group(1) or csrf.group(2), "logout": "yes"},
+        data={"csrf_token": csrf, "logout": "yes"},
         headers={"Referer": confirm.url},
         timeout=30,
     )

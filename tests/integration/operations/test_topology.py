@@ -22,9 +22,9 @@ from passport.accounts.models import User
 from passport.extensions import db
 from tests.factories import DEFAULT_PASSWORD
 from tests.factories import make_user
-from tests.integration.login.conftest import CAPTCHA
-from tests.integration.login.conftest import csrf_token
-from tests.integration.login.conftest import sign_in
+from tests.helpers import CAPTCHA
+from tests.helpers import csrf_token
+from tests.helpers import sign_in
 from tests.integration.oidc.conftest import get_code
 from tests.integration.oidc.conftest import pkce_pair
 from tests.integration.oidc.conftest import redeem

@@ -17,7 +17,7 @@ from passport.mfa.assurance import ACR_MFA
 from passport.mfa.assurance import ACR_PHISHING_RESISTANT
 from passport.passkeys.models import Passkey
 from tests.factories import make_user
-from tests.integration.admin.conftest import csrf_from
+from tests.helpers import csrf_token
 from tests.integration.admin.conftest import enrol_totp
 from tests.integration.mfa.conftest import password_step
 from tests.integration.oidc.conftest import authorize
@@ -159,7 +159,7 @@ def test_a_scoped_admin_removes_a_passkey_with_a_reason(
     admin, console = console_of(app, admin_dre="DRE CUSCO")
     page = console.get(f"/admin/usuarios/{teacher.dni}").get_data(as_text=True)
     assert "Mi celular" in page
-    token = csrf_from(console, f"/admin/usuarios/{teacher.dni}")
+    token = csrf_token(console, f"/admin/usuarios/{teacher.dni}")
     url = f"/admin/usuarios/{teacher.dni}/llaves-de-acceso/{passkey.id}/quitar"
     console.post(url, data={"csrf_token": token, "reason": ""})
     assert db.session.get(Passkey, passkey.id) is not None  # a scoped admin must say why
@@ -180,7 +180,7 @@ def test_an_admin_of_another_territory_cannot_remove_it(
 ) -> None:
     teacher, passkey = teacher_with_passkey(client, authenticator)
     _, console = console_of(app, admin_dre="DRE PUNO")
-    token = csrf_from(console, "/admin/")
+    token = csrf_token(console, "/admin/")
     url = f"/admin/usuarios/{teacher.dni}/llaves-de-acceso/{passkey.id}/quitar"
     response = console.post(url, data={"csrf_token": token, "reason": "x"})
     assert response.status_code == 404
