@@ -122,10 +122,11 @@ def test_a_teacher_goes_from_her_mail_to_ayni_with_a_passkey_and_removes_it(
 ) -> None:
     from playwright.sync_api import expect
 
+    from passport.accounts.services import NewUser
     from passport.accounts.services import create_user
 
     with site.passport.app_context():
-        create_user(TEACHER, "maria@example.edu.pe", "María", "Flores Apaza")
+        create_user(NewUser(TEACHER, "maria@example.edu.pe", "María", "Flores Apaza"))
     link = next(url for url in Outbox(outbox_dir).links_in_last() if "/verificacion/" in url)
     assert link.startswith(site.passport_url)
 
@@ -192,17 +193,20 @@ def test_an_admin_uses_a_passkey_as_the_console_second_factor(
 ) -> None:
     from playwright.sync_api import expect
 
+    from passport.accounts.services import NewUser
     from passport.accounts.services import create_user
 
     with site.passport.app_context():
         create_user(
-            ADMIN,
-            "admin@example.gob.pe",
-            "Ana",
-            "Torres Ríos",
-            password=ADMIN_PASSWORD,
-            is_admin=True,
-            email_verified=True,
+            NewUser(
+                ADMIN,
+                "admin@example.gob.pe",
+                "Ana",
+                "Torres Ríos",
+                password=ADMIN_PASSWORD,
+                is_admin=True,
+                email_verified=True,
+            ),
             send_email=False,
         )
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="es-PE")
