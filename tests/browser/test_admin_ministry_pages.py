@@ -72,10 +72,13 @@ def test_a_national_admin_manages_applications_keys_and_the_audit_log(
     page.fill("#redirect_uris", "https://boleta.minedu.gob.pe/callback")
     page.fill("#redirect_uris", "http://boleta.minedu.gob.pe/callback")
     page.get_by_role("button", name="Registrar").click()
+    # The click posts the form: wait for the answer page, not the one being left.
+    page.locator("#redirect_uris-error").wait_for(state="visible")
     assert page.locator("#redirect_uris-error").is_visible()
     screens.capture("aplicacion_error")
     page.fill("#redirect_uris", "https://boleta.minedu.gob.pe/callback")
     page.get_by_role("button", name="Registrar").click()
+    page.locator("#client-secret").wait_for(state="visible")
     assert page.locator("#client-secret").is_visible()
     screens.capture("aplicacion_secreto")
 
