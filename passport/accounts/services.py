@@ -26,7 +26,6 @@ from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import LinkFailure
 from passport.accounts.errors import PasswordRejectedError
 from passport.accounts.errors import UnverifiedEmailError
-from passport.accounts.errors import UserNotFoundError
 from passport.accounts.importing import import_users
 from passport.accounts.links import LinkPurpose
 from passport.accounts.links import issue_link_token
@@ -38,7 +37,7 @@ from passport.accounts.notifications import send_activation_mail
 from passport.accounts.notifications import send_link_mail
 from passport.accounts.notifications import send_lockout_notice
 from passport.accounts.notifications import send_reset_mail
-from passport.accounts.validation import clean_dni
+from passport.accounts.territory import checked
 from passport.accounts.validation import clean_user_data
 from passport.audit.services import SYSTEM
 from passport.audit.services import Actor
@@ -75,16 +74,6 @@ log = logging.getLogger(__name__)
 def find_user_by_dni(dni: str) -> User | None:
     """The user with this DNI, or None."""
     return db.session.scalar(select(User).where(User.dni == dni))
-
-
-def _existing_user(dni: str) -> User:
-    dni, reason = clean_dni(dni)
-    if reason:
-        raise UserNotFoundError(dni)
-    user = find_user_by_dni(dni)
-    if user is None:
-        raise UserNotFoundError(dni)
-    return user
 
 
 def check_new_password(
@@ -312,9 +301,13 @@ def record_rejected_link(
     db.session.commit()
 
 
-def unlock_user(dni: str, *, actor: Actor = SYSTEM) -> bool:
-    """Clear the lockout of the user with this DNI; True when it was locked. Commits."""
-    user = _existing_user(dni)
+def unlock_user(dni_or_user: str | User, *, actor: Actor = SYSTEM) -> bool:
+    """Clear the lockout of the user; True when it was locked. Commits.
+
+    Like every change an admin makes, within ``actor``'s territory and with a reason where
+    one is required (territory.checked).
+    """
+    user, actor = checked("unlock", dni_or_user, actor)
     was_locked = user.locked_until is not None and user.locked_until > utcnow()
     clear_lockout(user)
     actor.record(
@@ -327,10 +320,10 @@ def unlock_user(dni: str, *, actor: Actor = SYSTEM) -> bool:
     return was_locked
 
 
-def disable_user(dni: str, *, actor: Actor = SYSTEM) -> bool:
+def disable_user(dni_or_user: str | User, *, actor: Actor = SYSTEM) -> bool:
     """Disable the user: no login, links dead, SSO sessions ended, every token revoked (offline
-    ones too). True when it changed."""
-    user = _existing_user(dni)
+    ones too). True when it changed. Within ``actor``'s territory (territory.checked)."""
+    user, actor = checked("disable", dni_or_user, actor)
     if user.status is UserStatus.DISABLED:
         return False
     previous = user.status
@@ -347,9 +340,10 @@ def disable_user(dni: str, *, actor: Actor = SYSTEM) -> bool:
     return True
 
 
-def enable_user(dni: str, *, actor: Actor = SYSTEM) -> bool:
-    """Re-enable a disabled user (active with a password, else pending). True when changed."""
-    user = _existing_user(dni)
+def enable_user(dni_or_user: str | User, *, actor: Actor = SYSTEM) -> bool:
+    """Re-enable a disabled user (active with a password, else pending). True when changed.
+    Within ``actor``'s territory (territory.checked)."""
+    user, actor = checked("enable", dni_or_user, actor)
     if user.status is not UserStatus.DISABLED:
         return False
     user.status = UserStatus.ACTIVE if user.password_hash else UserStatus.PENDING
