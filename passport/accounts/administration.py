@@ -120,7 +120,7 @@ def create_user(new: NewUser, *, actor: Actor = SYSTEM, send_email: bool = True)
         )
         existing = services.find_user_by_dni(data.dni)
         if existing is not None and not scope.includes(existing):
-            hold_request(data, existing, admin, "create", actor.reason)
+            hold_request(data, existing, actor, "create")
             db.session.commit()
             return None
     return services.create_user(new, actor=actor, send_email=send_email)

@@ -41,7 +41,6 @@ from passport.accounts.territory import checked
 from passport.accounts.validation import clean_user_data
 from passport.audit.services import SYSTEM
 from passport.audit.services import Actor
-from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.mail import MailDeliveryError
@@ -217,8 +216,7 @@ def set_password_from_link(
     password: str,
     confirmation: str,
     *,
-    ip_address: str | None = None,
-    user_agent: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> User:
     """Set the password through a live link: the account becomes active and the link dies.
 
@@ -249,12 +247,10 @@ def set_password_from_link(
     user.status = UserStatus.ACTIVE
     user.email_verified = True
     clear_lockout(user)
-    record_event(
+    actor.record(
         "password.set" if purpose is LinkPurpose.ACTIVATION else "password.reset",
         subject_user_id=user.id,
         subject_dni=user.dni,
-        ip_address=ip_address,
-        user_agent=user_agent,
     )
     # Every session ends and every app is cut off, offline grants too: whoever knew the old
     # password (or the link) keeps nothing (the oidc capability's receiver).
@@ -267,9 +263,7 @@ def set_password_from_link(
     return user
 
 
-def request_password_link(
-    dni: str, *, ip_address: str | None = None, user_agent: str | None = None
-) -> None:
+def request_password_link(dni: str, *, actor: Actor = SYSTEM) -> None:
     """Self-service ("Generar contraseña", "¿Olvidaste la contraseña?"): queue the request.
 
     The same two inserts and one commit whatever the DNI: the mail queue's sender decides,
@@ -277,27 +271,13 @@ def request_password_link(
     lookup or a mail here would make a known DNI answer measurably slower than an unknown one.
     """
     enqueue_self_service_request(dni)
-    record_event(
-        "password_link.requested",
-        subject_dni=dni,
-        ip_address=ip_address,
-        user_agent=user_agent,
-        details={"result": "queued"},
-    )
+    actor.record("password_link.requested", subject_dni=dni, details={"result": "queued"})
     db.session.commit()
 
 
-def record_rejected_link(
-    failure: LinkFailure, *, ip_address: str | None = None, user_agent: str | None = None
-) -> None:
+def record_rejected_link(failure: LinkFailure, *, actor: Actor = SYSTEM) -> None:
     """Audit an attempt to set a password through a dead link; commits."""
-    record_event(
-        "password_link.rejected",
-        outcome="failure",
-        ip_address=ip_address,
-        user_agent=user_agent,
-        details={"reason": failure.value},
-    )
+    actor.record("password_link.rejected", outcome="failure", details={"reason": failure.value})
     db.session.commit()
 
 
