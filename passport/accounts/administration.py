@@ -31,13 +31,12 @@ from passport.accounts.errors import FieldError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import NotPermittedError
 from passport.accounts.errors import UnverifiedEmailError
-from passport.accounts.importing import hold_request
 from passport.accounts.links import LinkPurpose
 from passport.accounts.models import HeldUserRequest
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.accounts.notifications import send_link_mail
-from passport.accounts.services import NewUser
+from passport.accounts.services import create_user
 from passport.accounts.services import disable_user
 from passport.accounts.services import enable_user
 from passport.accounts.services import unlock_user
@@ -84,46 +83,6 @@ __all__ = [  # what callers use (the look-ups and rules are re-exported from the
     "unlock_user",
     "update_user",
 ]
-
-
-def create_user(new: NewUser, *, actor: Actor = SYSTEM, send_email: bool = True) -> User | None:
-    """Create a pending user and send "Generar tu contraseña".
-
-    A scoped admin creates only in its territory: a blank DRE/UGEL takes the admin's, a
-    different one is refused (NotPermittedError). Raises as services.create_user does.
-
-    A scoped admin's DNI that exists outside its territory is not refused (that would tell
-    it the DNI exists elsewhere): it is held for a national admin and None is returned; the
-    caller answers exactly as for a creation.
-    """
-    admin = acting_user(actor)
-    scope = scope_of(admin)
-    actor = replace(actor, reason=reason_for("create", admin, actor.reason))
-    dre = clean_territory(new.dre)[0] or scope.dre
-    ugel = clean_territory(new.ugel)[0] or scope.ugel
-    if (
-        territory.change_refusal(admin, None, {"dre": dre, "ugel": ugel}, action="create")
-        is not None
-    ):
-        raise NotPermittedError("create a user outside the admin's territory")
-    new = replace(new, dre=dre, ugel=ugel)
-    if not scope.is_national:
-        data = clean_user_data(
-            dni=new.dni,
-            email=new.email,
-            given_name=new.given_name,
-            family_name=new.family_name,
-            phone=new.phone,
-            address=new.address,
-            dre=dre,
-            ugel=ugel,
-        )
-        existing = services.find_user_by_dni(data.dni)
-        if existing is not None and not scope.includes(existing):
-            hold_request(data, existing, actor, "create")
-            db.session.commit()
-            return None
-    return services.create_user(new, actor=actor, send_email=send_email)
 
 
 def update_user(

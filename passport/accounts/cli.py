@@ -128,6 +128,8 @@ def create_command(
         )
     except MailDeliveryError as error:
         fail(f"the activation mail could not be sent ({error}); the user was not created")
+    if user is None:  # pragma: no cover - only a scoped admin's request is held
+        fail("the request was held for a national admin")
     mail_sent = password is None and not no_email
     emit(
         as_json,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from flask import current_app
@@ -24,8 +25,10 @@ from passport.accounts.errors import FieldError
 from passport.accounts.errors import InvalidLinkError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import LinkFailure
+from passport.accounts.errors import NotPermittedError
 from passport.accounts.errors import PasswordRejectedError
 from passport.accounts.errors import UnverifiedEmailError
+from passport.accounts.importing import hold_request
 from passport.accounts.importing import import_users
 from passport.accounts.links import LinkPurpose
 from passport.accounts.links import issue_link_token
@@ -37,7 +40,12 @@ from passport.accounts.notifications import send_activation_mail
 from passport.accounts.notifications import send_link_mail
 from passport.accounts.notifications import send_lockout_notice
 from passport.accounts.notifications import send_reset_mail
+from passport.accounts.territory import acting_user
+from passport.accounts.territory import change_refusal
 from passport.accounts.territory import checked
+from passport.accounts.territory import reason_for
+from passport.accounts.territory import scope_of
+from passport.accounts.validation import clean_territory
 from passport.accounts.validation import clean_user_data
 from passport.audit.services import SYSTEM
 from passport.audit.services import Actor
@@ -116,17 +124,60 @@ class NewUser:
     is_admin: bool = False
 
 
-def create_user(new: NewUser, *, actor: Actor = SYSTEM, send_email: bool = True) -> User:
+def _in_territory(new: NewUser, actor: Actor) -> tuple[NewUser, Actor] | None:
+    """The write rule for a creation: a scoped admin's blank DRE/UGEL takes its own, another
+    territory (or admin rights) is refused; None when the DNI exists outside the admin's
+    territory and the request was held for a national admin instead (committed)."""
+    admin = acting_user(actor)
+    scope = scope_of(admin)
+    actor = replace(actor, reason=reason_for("create", admin, actor.reason))
+    dre = clean_territory(new.dre)[0] or scope.dre
+    ugel = clean_territory(new.ugel)[0] or scope.ugel
+    changes: dict[str, Any] = {"dre": dre, "ugel": ugel}
+    if new.is_admin:
+        changes["is_admin"] = True
+    if change_refusal(admin, None, changes, action="create") is not None:
+        raise NotPermittedError("create a user outside the admin's territory")
+    new = replace(new, dre=dre, ugel=ugel)
+    if not scope.is_national:
+        data = clean_user_data(
+            dni=new.dni,
+            email=new.email,
+            given_name=new.given_name,
+            family_name=new.family_name,
+            phone=new.phone,
+            address=new.address,
+            dre=dre,
+            ugel=ugel,
+        )
+        existing = find_user_by_dni(data.dni)
+        if existing is not None and not scope.includes(existing):
+            hold_request(data, existing, actor, "create")
+            db.session.commit()
+            return None
+    return new, actor
+
+
+def create_user(new: NewUser, *, actor: Actor = SYSTEM, send_email: bool = True) -> User | None:
     """Create a user: active with ``password``, else pending with the activation mail.
 
     An admin (``is_admin``) needs ``email_verified`` and is mailed a one-time link to enrol
     the second factor (passport/mfa/enrolment.py), even with ``send_email=False``.
 
-    ``actor`` (who acts, through which client, from where, why) goes to the audit log.
+    ``actor`` (who acts, through which client, from where, why) goes to the audit log, and
+    its admin's territory bounds the creation (``_in_territory``). A scoped admin's DNI that
+    exists outside its territory is not refused (that would tell it the DNI exists
+    elsewhere): it is held for a national admin and None is returned; the caller answers
+    exactly as for a creation. The system (and a national admin) never gets None.
 
     Raises InvalidUserDataError, DuplicateDniError, UnverifiedEmailError,
-    PasswordRejectedError or MailDeliveryError; on any of them nothing is written.
+    PasswordRejectedError, NotPermittedError, ReasonRequiredError or MailDeliveryError; on
+    any of them nothing is written.
     """
+    checked_new = _in_territory(new, actor)
+    if checked_new is None:
+        return None
+    new, actor = checked_new
     data = clean_user_data(
         dni=new.dni,
         email=new.email,

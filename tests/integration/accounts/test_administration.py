@@ -226,6 +226,24 @@ def test_the_accounts_service_itself_applies_the_territory_rule(
     assert outsider.status is UserStatus.ACTIVE
 
 
+def test_the_accounts_service_creates_only_in_the_admin_territory(ugel_admin: User) -> None:
+    from passport.accounts import services
+
+    as_ugel = Actor(user_id=ugel_admin.id, reason="x")
+    with pytest.raises(NotPermittedError):
+        services.create_user(
+            NewUser("45678914", "a@example.edu.pe", "Ana", "Rojas", ugel=UGEL_02), actor=as_ugel
+        )
+    with pytest.raises(NotPermittedError):  # admin rights are for national admins to give
+        services.create_user(
+            NewUser(
+                "45678915", "b@example.edu.pe", "Ana", "Rojas", email_verified=True, is_admin=True
+            ),
+            actor=as_ugel,
+        )
+    assert db.session.scalar(select(User).where(User.dni.in_(["45678914", "45678915"]))) is None
+
+
 def test_an_actor_naming_a_removed_person_is_refused_not_taken_for_the_system(
     teacher: User,
 ) -> None:
