@@ -45,6 +45,7 @@ from passport.accounts.territory import change_refusal
 from passport.accounts.territory import checked
 from passport.accounts.territory import reason_for
 from passport.accounts.territory import scope_of
+from passport.accounts.validation import UserData
 from passport.accounts.validation import clean_territory
 from passport.accounts.validation import clean_user_data
 from passport.audit.services import SYSTEM
@@ -123,6 +124,19 @@ class NewUser:
     password: str | None = None
     is_admin: bool = False
 
+    def cleaned(self) -> UserData:
+        """The person's fields cleaned and checked; InvalidUserDataError lists every problem."""
+        return clean_user_data(
+            dni=self.dni,
+            email=self.email,
+            given_name=self.given_name,
+            family_name=self.family_name,
+            phone=self.phone,
+            address=self.address,
+            dre=self.dre,
+            ugel=self.ugel,
+        )
+
 
 def _in_territory(new: NewUser, actor: Actor) -> tuple[NewUser, Actor] | None:
     """The write rule for a creation: a scoped admin's blank DRE/UGEL takes its own, another
@@ -140,16 +154,7 @@ def _in_territory(new: NewUser, actor: Actor) -> tuple[NewUser, Actor] | None:
         raise NotPermittedError("create a user outside the admin's territory")
     new = replace(new, dre=dre, ugel=ugel)
     if not scope.is_national:
-        data = clean_user_data(
-            dni=new.dni,
-            email=new.email,
-            given_name=new.given_name,
-            family_name=new.family_name,
-            phone=new.phone,
-            address=new.address,
-            dre=dre,
-            ugel=ugel,
-        )
+        data = new.cleaned()
         existing = find_user_by_dni(data.dni)
         if existing is not None and not scope.includes(existing):
             hold_request(data, existing, actor, "create")
@@ -178,16 +183,7 @@ def create_user(new: NewUser, *, actor: Actor = SYSTEM, send_email: bool = True)
     if checked_new is None:
         return None
     new, actor = checked_new
-    data = clean_user_data(
-        dni=new.dni,
-        email=new.email,
-        given_name=new.given_name,
-        family_name=new.family_name,
-        phone=new.phone,
-        address=new.address,
-        dre=new.dre,
-        ugel=new.ugel,
-    )
+    data = new.cleaned()
     is_admin, password = new.is_admin, new.password
     if new.phone_verified and data.phone_number is None:
         raise InvalidUserDataError(
