@@ -2,16 +2,18 @@
 
 The console (passport/admin), the CLI and the admin API call these functions, so the rules
 live here once: the territory and reason rules are in ``territory.py``, the look-ups in
-``directory.py`` (both re-exported here). Every action takes the person (DNI or User) and
-``actor`` (the admin, or None for the system), ``reason``, ``client_id`` (a machine client
-acting through the API) and ``ip_address``, and writes one audit event with them.
+``directory.py`` (both re-exported here), disable/enable/unlock in ``services.py``. Every
+action takes the person (DNI or User) and one ``Actor`` (the admin by ``user_id``, or none
+for the system; the machine client acting through the API; address, browser and reason):
+the territory rule is applied to its admin inside the action (territory.checked) and the
+actor is recorded in the action's audit event.
 
 Every public function commits once (or raises, having written nothing it should not).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -29,24 +31,28 @@ from passport.accounts.errors import FieldError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import NotPermittedError
 from passport.accounts.errors import UnverifiedEmailError
-from passport.accounts.importing import hold_request
 from passport.accounts.links import LinkPurpose
 from passport.accounts.models import HeldUserRequest
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.accounts.notifications import send_link_mail
-from passport.accounts.services import NewUser
+from passport.accounts.services import create_user
+from passport.accounts.services import disable_user
+from passport.accounts.services import enable_user
+from passport.accounts.services import unlock_user
 from passport.accounts.territory import NATIONAL
 from passport.accounts.territory import Scope
+from passport.accounts.territory import acting_user
+from passport.accounts.territory import checked
 from passport.accounts.territory import clean_reason
 from passport.accounts.territory import ensure_changeable
 from passport.accounts.territory import find_user
 from passport.accounts.territory import is_reason_required
 from passport.accounts.territory import reason_for
 from passport.accounts.territory import scope_of
-from passport.accounts.territory import target
 from passport.accounts.validation import clean_territory
 from passport.accounts.validation import clean_user_data
+from passport.audit.services import SYSTEM
 from passport.audit.services import Actor
 from passport.database import utcnow
 from passport.extensions import db
@@ -79,62 +85,6 @@ __all__ = [  # what callers use (the look-ups and rules are re-exported from the
 ]
 
 
-def create_user(
-    dni: str,
-    email: str,
-    given_name: str,
-    family_name: str,
-    *,
-    phone: str | None = None,
-    dre: str | None = None,
-    ugel: str | None = None,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
-    send_email: bool = True,
-) -> User | None:
-    """Create a pending user and send "Generar tu contraseña".
-
-    A scoped admin creates only in its territory: a blank DRE/UGEL takes the admin's, a
-    different one is refused (NotPermittedError). Raises as services.create_user does.
-
-    A scoped admin's DNI that exists outside its territory is not refused (that would tell
-    it the DNI exists elsewhere): it is held for a national admin and None is returned; the
-    caller answers exactly as for a creation.
-    """
-    scope = scope_of(actor)
-    why = reason_for("create", actor, reason)
-    dre = clean_territory(dre)[0] or scope.dre
-    ugel = clean_territory(ugel)[0] or scope.ugel
-    if (
-        territory.change_refusal(actor, None, {"dre": dre, "ugel": ugel}, action="create")
-        is not None
-    ):
-        raise NotPermittedError("create a user outside the admin's territory")
-    if not scope.is_national:
-        data = clean_user_data(
-            dni=dni,
-            email=email,
-            given_name=given_name,
-            family_name=family_name,
-            phone=phone,
-            address=None,
-            dre=dre,
-            ugel=ugel,
-        )
-        existing = services.find_user_by_dni(data.dni)
-        if existing is not None and not scope.includes(existing):
-            hold_request(data, existing, actor, "create", why)
-            db.session.commit()
-            return None
-    return services.create_user(
-        NewUser(dni, email, given_name, family_name, phone=phone, dre=dre, ugel=ugel),
-        actor=acting(actor, why, client_id, ip_address),
-        send_email=send_email,
-    )
-
-
 def update_user(
     dni_or_user: str | User,
     *,
@@ -142,17 +92,14 @@ def update_user(
     given_name: str,
     family_name: str,
     phone: str | None,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> list[str]:
     """Replace names, e-mail and phone; return the changed fields (empty: nothing written).
 
     A changed e-mail is unverified until a link mailed to it is used; a changed phone is
     unverified. Raises InvalidUserDataError (nothing written), UserNotFoundError.
     """
-    user, why = target("edit", dni_or_user, actor, reason)
+    user, actor = checked("edit", dni_or_user, actor)
     data = clean_user_data(
         dni=user.dni,
         email=email,
@@ -172,14 +119,14 @@ def update_user(
     changed = [name for name, value in wanted.items() if getattr(user, name) != value]
     if not changed:
         return []
-    ensure_changeable("edit", user, actor, {name: wanted[name] for name in changed})
+    ensure_changeable("edit", user, acting_user(actor), {name: wanted[name] for name in changed})
     for name in changed:
         setattr(user, name, wanted[name])
     if "email" in changed:
         user.email_verified = False
     if "phone_number" in changed:
         user.phone_number_verified = False
-    acting(actor, why, client_id, ip_address).record(
+    actor.record(
         "user.updated",
         subject_user_id=user.id,
         subject_dni=user.dni,
@@ -190,135 +137,39 @@ def update_user(
     return changed
 
 
-def acting(
-    actor: User | None, why: str | None, client_id: str | None, ip_address: str | None
-) -> Actor:
-    """The audit Actor of an admin action: the admin (None: the system), the machine client
-    acting through the API, the address and the reason already checked by ``target``."""
-    return Actor(
-        user_id=actor.id if actor else None,
-        client_id=client_id,
-        ip_address=ip_address,
-        reason=why,
-    )
+def _record_action(event: str, user: User, actor: Actor, **details: Any) -> None:
+    actor.record(event, subject_user_id=user.id, subject_dni=user.dni, details=details)
 
 
-def _delegate(
-    service: Callable[..., bool],
-    action: str,
-    dni_or_user: str | User,
-    actor: User | None,
-    reason: str | None,
-    client_id: str | None,
-    ip_address: str | None,
-) -> bool:
-    """Check scope and reason, then run the accounts service on the user as ``actor``."""
-    user, why = target(action, dni_or_user, actor, reason)
-    return service(user.dni, actor=acting(actor, why, client_id, ip_address))
-
-
-def disable_user(
-    dni_or_user: str | User,
-    *,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
-) -> bool:
-    """Disable: no sign-in, links dead, every session ended and token revoked at once.
-
-    True when it changed (False: already disabled).
-    """
-    return _delegate(
-        services.disable_user, "disable", dni_or_user, actor, reason, client_id, ip_address
-    )
-
-
-def enable_user(
-    dni_or_user: str | User,
-    *,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
-) -> bool:
-    """Re-enable a disabled user (active with a password, else pending). True when changed."""
-    return _delegate(
-        services.enable_user, "enable", dni_or_user, actor, reason, client_id, ip_address
-    )
-
-
-def unlock_user(
-    dni_or_user: str | User,
-    *,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
-) -> bool:
-    """Forget failed sign-ins and any lockout; True when the account was locked."""
-    return _delegate(
-        services.unlock_user, "unlock", dni_or_user, actor, reason, client_id, ip_address
-    )
-
-
-def _record_action(
-    event: str,
-    user: User,
-    actor: User | None,
-    why: str | None,
-    client_id: str | None,
-    ip_address: str | None,
-    **details: Any,
-) -> None:
-    acting(actor, why, client_id, ip_address).record(
-        event, subject_user_id=user.id, subject_dni=user.dni, details=details
-    )
-
-
-def resend_activation(
-    dni_or_user: str | User,
-    *,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
-) -> None:
+def resend_activation(dni_or_user: str | User, *, actor: Actor = SYSTEM) -> None:
     """Mail a new "Generar tu contraseña" link to a pending user (older links die).
 
     AccountStateError for an active or disabled account; MailDeliveryError when the mail
     cannot be sent (nothing is written then).
     """
-    user, why = target("resend_activation", dni_or_user, actor, reason)
+    user, actor = checked("resend_activation", dni_or_user, actor)
     if user.status is not UserStatus.PENDING:
         raise AccountStateError("resend_activation", user.status.value)
-    _record_action("user.activation_resent", user, actor, why, client_id, ip_address)
+    _record_action("user.activation_resent", user, actor)
     services.send_activation_mail(
-        user, actor_user_id=actor.id if actor else None, actor_client_id=client_id
+        user, actor_user_id=actor.user_id, actor_client_id=actor.client_id
     )
 
 
-def force_password_reset(
-    dni_or_user: str | User,
-    *,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
-) -> None:
+def force_password_reset(dni_or_user: str | User, *, actor: Actor = SYSTEM) -> None:
     """The password stops working now: sessions end, tokens are revoked, and the person gets
     "Restablecer tu contraseña" to choose a new one.
 
     AccountStateError unless the account is active (a pending one gets the activation mail
     instead). If the mail cannot be sent, MailDeliveryError and nothing changed.
     """
-    user, why = target("force_password_reset", dni_or_user, actor, reason)
+    user, actor = checked("force_password_reset", dni_or_user, actor)
     if user.status is not UserStatus.ACTIVE:
         raise AccountStateError("force_password_reset", user.status.value)
     user.password_hash = None
-    _record_action("user.password_reset_forced", user, actor, why, client_id, ip_address)
+    _record_action("user.password_reset_forced", user, actor)
     try:
-        send_link_mail(user, LinkPurpose.RESET, actor_user_id=actor.id if actor else None)
+        send_link_mail(user, LinkPurpose.RESET, actor_user_id=actor.user_id)
     except (MailDeliveryError, UnverifiedEmailError):
         db.session.rollback()
         raise
@@ -331,10 +182,7 @@ def grant_admin(
     *,
     dre: str | None = None,
     ugel: str | None = None,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> User:
     """Make the user an admin: national, or of a DRE and/or a UGEL. Only national admins
     (and the system) grant; an admin granted again gets the new territory.
@@ -343,10 +191,11 @@ def grant_admin(
     so the e-mail must be verified (UnverifiedEmailError, nothing written); MailDeliveryError
     leaves nothing written either.
     """
-    if territory.change_refusal(actor, None, {"is_admin": True}, action="grant_admin") is not None:
+    admin = acting_user(actor)
+    if territory.change_refusal(admin, None, {"is_admin": True}, action="grant_admin") is not None:
         raise NotPermittedError("grant admin")
-    user = find_user(dni_or_user, actor=actor)
-    why = reason_for("grant_admin", actor, reason)
+    user = find_user(dni_or_user, actor=admin)
+    actor = replace(actor, reason=reason_for("grant_admin", admin, actor.reason))
     errors: list[FieldError] = []
     cleaned: dict[str, str | None] = {}
     for name, value in (("dre", dre), ("ugel", ugel)):
@@ -358,7 +207,7 @@ def grant_admin(
     ensure_changeable(
         "grant_admin",
         user,
-        actor,
+        admin,
         {"is_admin": True, "admin_dre": cleaned["dre"], "admin_ugel": cleaned["ugel"]},
     )
     if not user.email_verified:
@@ -371,15 +220,12 @@ def grant_admin(
         "admin.granted",
         user,
         actor,
-        why,
-        client_id,
-        ip_address,
         dre=user.admin_dre,
         ugel=user.admin_ugel,
         previous=previous,
     )
     try:  # the mfa capability mails the enrolment link to an admin without TOTP
-        announce(signals.admin_granted, user=user, actor=acting(actor, why, client_id, ip_address))
+        announce(signals.admin_granted, user=user, actor=actor)
     except MailDeliveryError:
         db.session.rollback()
         raise
@@ -387,27 +233,22 @@ def grant_admin(
     return user
 
 
-def revoke_admin(
-    dni_or_user: str | User,
-    *,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
-) -> bool:
+def revoke_admin(dni_or_user: str | User, *, actor: Actor = SYSTEM) -> bool:
     """Take the admin flag (and territory) away; True when the user was an admin."""
     if (
-        territory.change_refusal(actor, None, {"is_admin": False}, action="revoke_admin")
+        territory.change_refusal(
+            acting_user(actor), None, {"is_admin": False}, action="revoke_admin"
+        )
         is not None
     ):
         raise NotPermittedError("revoke admin")
-    user, why = target("revoke_admin", dni_or_user, actor, reason)
+    user, actor = checked("revoke_admin", dni_or_user, actor)
     if not user.is_admin:
         return False
     user.is_admin = False
     user.admin_dre = None
     user.admin_ugel = None
-    _record_action("admin.revoked", user, actor, why, client_id, ip_address)
+    _record_action("admin.revoked", user, actor)
     db.session.commit()
     return True
 
@@ -430,8 +271,7 @@ def resolve_held_request(
     request_id: int,
     *,
     apply: bool,
-    actor: User | None,
-    ip_address: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> bool:
     """Apply a held request to its person (as a national import row would) or dismiss it.
 
@@ -440,7 +280,8 @@ def resolve_held_request(
     from passport.accounts.importing import changes_for
     from passport.accounts.validation import UserData
 
-    if territory.change_refusal(actor, None, {"is_admin": False}) is not None:
+    admin = acting_user(actor)
+    if territory.change_refusal(admin, None, {"is_admin": False}) is not None:
         raise NotPermittedError("review held requests")
     held = db.session.get(HeldUserRequest, request_id)
     if held is None or held.resolved_at is not None:
@@ -449,16 +290,16 @@ def resolve_held_request(
     changed: list[str] = []
     if apply and user is not None:
         changes = changes_for(user, UserData(**held.data))
-        ensure_changeable("edit", user, actor, changes)
+        ensure_changeable("edit", user, admin, changes)
         if "email" in changes:
             changes["email_verified"] = False
         for name, value in changes.items():
             setattr(user, name, value)
         changed = sorted(changes)
     held.resolved_at = utcnow()
-    held.resolved_by_user_id = actor.id if actor else None
+    held.resolved_by_user_id = actor.user_id
     held.resolution = "applied" if apply else "dismissed"
-    acting(actor, None, None, ip_address).record(
+    replace(actor, reason=None).record(
         "user.held_request_resolved",
         subject_user_id=held.user_id,
         subject_dni=held.dni,

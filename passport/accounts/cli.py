@@ -23,6 +23,7 @@ from passport.accounts.errors import InvalidImportError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import PasswordRejectedError
 from passport.accounts.errors import UnverifiedEmailError
+from passport.audit.services import Actor
 from passport.mail import MailDeliveryError
 
 # The largest import file read (a national roster of teachers is far below it).
@@ -127,6 +128,8 @@ def create_command(
         )
     except MailDeliveryError as error:
         fail(f"the activation mail could not be sent ({error}); the user was not created")
+    if user is None:  # pragma: no cover - only a scoped admin's request is held
+        fail("the request was held for a national admin")
     mail_sent = password is None and not no_email
     emit(
         as_json,
@@ -201,7 +204,7 @@ def _status_command(action: str, dni: str, as_json: bool) -> None:
         "enable": administration.enable_user,
     }[action]
     try:
-        changed = function(dni, actor=None)
+        changed = function(dni)
     except AccountsError as error:
         fail(describe(error))
     past = {"unlock": "unlocked", "disable": "disabled", "enable": "enabled"}[action]
@@ -253,7 +256,7 @@ def grant_admin_command(
     from passport.accounts import administration
 
     try:
-        user = administration.grant_admin(dni, dre=dre, ugel=ugel, actor=None, reason=reason)
+        user = administration.grant_admin(dni, dre=dre, ugel=ugel, actor=Actor(reason=reason))
     except AccountsError as error:
         fail(describe(error))
     except MailDeliveryError as error:
@@ -276,7 +279,7 @@ def revoke_admin_command(dni: str, reason: str | None, as_json: bool) -> None:
     from passport.accounts import administration
 
     try:
-        changed = administration.revoke_admin(dni, actor=None, reason=reason)
+        changed = administration.revoke_admin(dni, actor=Actor(reason=reason))
     except AccountsError as error:
         fail(describe(error))
     text = f"user {dni} is no longer an admin" if changed else f"user {dni} was not an admin"

@@ -71,7 +71,8 @@ from passport.accounts.notifications import send_activation_mail
 from passport.accounts.territory import scope_of
 from passport.accounts.validation import UserData
 from passport.accounts.validation import clean_user_data
-from passport.audit.services import record_event
+from passport.audit.services import SYSTEM
+from passport.audit.services import Actor
 from passport.extensions import db
 from passport.mail import MailDeliveryError
 
@@ -287,21 +288,22 @@ def import_users(
     *,
     dry_run: bool = False,
     send_email: bool = True,
-    actor: User | None = None,
-    reason: str | None = None,
+    actor: Actor = SYSTEM,
     mail_batch: str | None = None,
 ) -> ImportReport:
     """Import a CSV file (format in the module doc); InvalidImportError when any row is bad.
 
-    ``actor`` is the admin importing (None: the system, national). With ``mail_batch``, the
+    ``actor`` is who imports (by ``user_id`` an admin, whose territory bounds every row;
+    none: the system, national), with the import's reason. With ``mail_batch``, the
     activation mails are queued under that name in the import's transaction (sent later by
     passport/accounts/mail_queue.py) instead of being sent before returning.
     """
-    actor_user_id = actor.id if actor is not None else None
+    admin = territory.acting_user(actor)
+    actor_user_id = actor.user_id
     rows = parse_rows(decode(source))
     report = ImportReport(dry_run=dry_run)
     existing = _existing_users([row.data.dni for row in rows])
-    held, all_changes = _row_refusals(rows, existing, actor)
+    held, all_changes = _row_refusals(rows, existing, admin)
     held_dnis = {row.data.dni for row in held}
     report.held = sorted(held_dnis)
     new_users: list[User] = []
@@ -337,9 +339,8 @@ def import_users(
                 changes["email_verified"] = False
             for name, value in changes.items():
                 setattr(user, name, value)
-            record_event(
+            actor.record(
                 "user.updated",
-                actor_user_id=actor_user_id,
                 subject_user_id=user.id,
                 subject_dni=user.dni,
                 details={"via": "import", "fields": sorted(changes)},
@@ -356,18 +357,16 @@ def import_users(
             [RowError(None, "dni", "a DNI of the file was created meanwhile; run it again")]
         ) from None
     for row in held:
-        hold_request(row.data, existing[row.data.dni], actor, "import", reason, mail_batch)
+        hold_request(row.data, existing[row.data.dni], actor, "import", mail_batch)
     for user in new_users:
-        record_event(
+        actor.record(
             "user.created",
-            actor_user_id=actor_user_id,
             subject_user_id=user.id,
             subject_dni=user.dni,
             details={"status": user.status.value, "via": "import"},
         )
-    record_event(
+    actor.record(
         "users.imported",
-        actor_user_id=actor_user_id,
         details={
             "created": len(report.created) - len(report.held),
             "updated": len(report.updated),
@@ -397,28 +396,26 @@ def import_users(
 def hold_request(
     data: UserData,
     user: User,
-    actor: User | None,
+    actor: Actor,
     source: str,
-    reason: str | None,
     batch: str | None = None,
 ) -> HeldUserRequest:
     """Keep a scoped admin's data for a DNI outside its territory for a national admin; no
     commit. The person's own admins see the event on the person's page."""
     request = HeldUserRequest(
-        actor_user_id=actor.id if actor is not None else None,
+        actor_user_id=actor.user_id,
         user_id=user.id,
         dni=data.dni,
         data=asdict(data),
         source=source,
         batch=batch,
-        reason=reason,
+        reason=actor.reason,
     )
     db.session.add(request)
-    record_event(
+    actor.record(
         "user.change_held",
-        actor_user_id=actor.id if actor is not None else None,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        details={"via": source, **({"reason": reason} if reason else {})},
+        details={"via": source},
     )
     return request

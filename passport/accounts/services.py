@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from flask import current_app
@@ -24,9 +25,10 @@ from passport.accounts.errors import FieldError
 from passport.accounts.errors import InvalidLinkError
 from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import LinkFailure
+from passport.accounts.errors import NotPermittedError
 from passport.accounts.errors import PasswordRejectedError
 from passport.accounts.errors import UnverifiedEmailError
-from passport.accounts.errors import UserNotFoundError
+from passport.accounts.importing import hold_request
 from passport.accounts.importing import import_users
 from passport.accounts.links import LinkPurpose
 from passport.accounts.links import issue_link_token
@@ -38,11 +40,16 @@ from passport.accounts.notifications import send_activation_mail
 from passport.accounts.notifications import send_link_mail
 from passport.accounts.notifications import send_lockout_notice
 from passport.accounts.notifications import send_reset_mail
-from passport.accounts.validation import clean_dni
+from passport.accounts.territory import acting_user
+from passport.accounts.territory import change_refusal
+from passport.accounts.territory import checked
+from passport.accounts.territory import reason_for
+from passport.accounts.territory import scope_of
+from passport.accounts.validation import UserData
+from passport.accounts.validation import clean_territory
 from passport.accounts.validation import clean_user_data
 from passport.audit.services import SYSTEM
 from passport.audit.services import Actor
-from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.mail import MailDeliveryError
@@ -75,16 +82,6 @@ log = logging.getLogger(__name__)
 def find_user_by_dni(dni: str) -> User | None:
     """The user with this DNI, or None."""
     return db.session.scalar(select(User).where(User.dni == dni))
-
-
-def _existing_user(dni: str) -> User:
-    dni, reason = clean_dni(dni)
-    if reason:
-        raise UserNotFoundError(dni)
-    user = find_user_by_dni(dni)
-    if user is None:
-        raise UserNotFoundError(dni)
-    return user
 
 
 def check_new_password(
@@ -127,28 +124,66 @@ class NewUser:
     password: str | None = None
     is_admin: bool = False
 
+    def cleaned(self) -> UserData:
+        """The person's fields cleaned and checked; InvalidUserDataError lists every problem."""
+        return clean_user_data(
+            dni=self.dni,
+            email=self.email,
+            given_name=self.given_name,
+            family_name=self.family_name,
+            phone=self.phone,
+            address=self.address,
+            dre=self.dre,
+            ugel=self.ugel,
+        )
 
-def create_user(new: NewUser, *, actor: Actor = SYSTEM, send_email: bool = True) -> User:
+
+def _in_territory(new: NewUser, actor: Actor) -> tuple[NewUser, Actor] | None:
+    """The write rule for a creation: a scoped admin's blank DRE/UGEL takes its own, another
+    territory (or admin rights) is refused; None when the DNI exists outside the admin's
+    territory and the request was held for a national admin instead (committed)."""
+    admin = acting_user(actor)
+    scope = scope_of(admin)
+    actor = replace(actor, reason=reason_for("create", admin, actor.reason))
+    dre = clean_territory(new.dre)[0] or scope.dre
+    ugel = clean_territory(new.ugel)[0] or scope.ugel
+    changes: dict[str, Any] = {"dre": dre, "ugel": ugel}
+    if new.is_admin:
+        changes["is_admin"] = True
+    if change_refusal(admin, None, changes, action="create") is not None:
+        raise NotPermittedError("create a user outside the admin's territory")
+    new = replace(new, dre=dre, ugel=ugel)
+    if not scope.is_national:
+        data = new.cleaned()
+        existing = find_user_by_dni(data.dni)
+        if existing is not None and not scope.includes(existing):
+            hold_request(data, existing, actor, "create")
+            db.session.commit()
+            return None
+    return new, actor
+
+
+def create_user(new: NewUser, *, actor: Actor = SYSTEM, send_email: bool = True) -> User | None:
     """Create a user: active with ``password``, else pending with the activation mail.
 
     An admin (``is_admin``) needs ``email_verified`` and is mailed a one-time link to enrol
     the second factor (passport/mfa/enrolment.py), even with ``send_email=False``.
 
-    ``actor`` (who acts, through which client, from where, why) goes to the audit log.
+    ``actor`` (who acts, through which client, from where, why) goes to the audit log, and
+    its admin's territory bounds the creation (``_in_territory``). A scoped admin's DNI that
+    exists outside its territory is not refused (that would tell it the DNI exists
+    elsewhere): it is held for a national admin and None is returned; the caller answers
+    exactly as for a creation. The system (and a national admin) never gets None.
 
     Raises InvalidUserDataError, DuplicateDniError, UnverifiedEmailError,
-    PasswordRejectedError or MailDeliveryError; on any of them nothing is written.
+    PasswordRejectedError, NotPermittedError, ReasonRequiredError or MailDeliveryError; on
+    any of them nothing is written.
     """
-    data = clean_user_data(
-        dni=new.dni,
-        email=new.email,
-        given_name=new.given_name,
-        family_name=new.family_name,
-        phone=new.phone,
-        address=new.address,
-        dre=new.dre,
-        ugel=new.ugel,
-    )
+    checked_new = _in_territory(new, actor)
+    if checked_new is None:
+        return None
+    new, actor = checked_new
+    data = new.cleaned()
     is_admin, password = new.is_admin, new.password
     if new.phone_verified and data.phone_number is None:
         raise InvalidUserDataError(
@@ -228,8 +263,7 @@ def set_password_from_link(
     password: str,
     confirmation: str,
     *,
-    ip_address: str | None = None,
-    user_agent: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> User:
     """Set the password through a live link: the account becomes active and the link dies.
 
@@ -260,12 +294,10 @@ def set_password_from_link(
     user.status = UserStatus.ACTIVE
     user.email_verified = True
     clear_lockout(user)
-    record_event(
+    actor.record(
         "password.set" if purpose is LinkPurpose.ACTIVATION else "password.reset",
         subject_user_id=user.id,
         subject_dni=user.dni,
-        ip_address=ip_address,
-        user_agent=user_agent,
     )
     # Every session ends and every app is cut off, offline grants too: whoever knew the old
     # password (or the link) keeps nothing (the oidc capability's receiver).
@@ -278,9 +310,7 @@ def set_password_from_link(
     return user
 
 
-def request_password_link(
-    dni: str, *, ip_address: str | None = None, user_agent: str | None = None
-) -> None:
+def request_password_link(dni: str, *, actor: Actor = SYSTEM) -> None:
     """Self-service ("Generar contraseña", "¿Olvidaste la contraseña?"): queue the request.
 
     The same two inserts and one commit whatever the DNI: the mail queue's sender decides,
@@ -288,33 +318,23 @@ def request_password_link(
     lookup or a mail here would make a known DNI answer measurably slower than an unknown one.
     """
     enqueue_self_service_request(dni)
-    record_event(
-        "password_link.requested",
-        subject_dni=dni,
-        ip_address=ip_address,
-        user_agent=user_agent,
-        details={"result": "queued"},
-    )
+    actor.record("password_link.requested", subject_dni=dni, details={"result": "queued"})
     db.session.commit()
 
 
-def record_rejected_link(
-    failure: LinkFailure, *, ip_address: str | None = None, user_agent: str | None = None
-) -> None:
+def record_rejected_link(failure: LinkFailure, *, actor: Actor = SYSTEM) -> None:
     """Audit an attempt to set a password through a dead link; commits."""
-    record_event(
-        "password_link.rejected",
-        outcome="failure",
-        ip_address=ip_address,
-        user_agent=user_agent,
-        details={"reason": failure.value},
-    )
+    actor.record("password_link.rejected", outcome="failure", details={"reason": failure.value})
     db.session.commit()
 
 
-def unlock_user(dni: str, *, actor: Actor = SYSTEM) -> bool:
-    """Clear the lockout of the user with this DNI; True when it was locked. Commits."""
-    user = _existing_user(dni)
+def unlock_user(dni_or_user: str | User, *, actor: Actor = SYSTEM) -> bool:
+    """Clear the lockout of the user; True when it was locked. Commits.
+
+    Like every change an admin makes, within ``actor``'s territory and with a reason where
+    one is required (territory.checked).
+    """
+    user, actor = checked("unlock", dni_or_user, actor)
     was_locked = user.locked_until is not None and user.locked_until > utcnow()
     clear_lockout(user)
     actor.record(
@@ -327,10 +347,10 @@ def unlock_user(dni: str, *, actor: Actor = SYSTEM) -> bool:
     return was_locked
 
 
-def disable_user(dni: str, *, actor: Actor = SYSTEM) -> bool:
+def disable_user(dni_or_user: str | User, *, actor: Actor = SYSTEM) -> bool:
     """Disable the user: no login, links dead, SSO sessions ended, every token revoked (offline
-    ones too). True when it changed."""
-    user = _existing_user(dni)
+    ones too). True when it changed. Within ``actor``'s territory (territory.checked)."""
+    user, actor = checked("disable", dni_or_user, actor)
     if user.status is UserStatus.DISABLED:
         return False
     previous = user.status
@@ -347,9 +367,10 @@ def disable_user(dni: str, *, actor: Actor = SYSTEM) -> bool:
     return True
 
 
-def enable_user(dni: str, *, actor: Actor = SYSTEM) -> bool:
-    """Re-enable a disabled user (active with a password, else pending). True when changed."""
-    user = _existing_user(dni)
+def enable_user(dni_or_user: str | User, *, actor: Actor = SYSTEM) -> bool:
+    """Re-enable a disabled user (active with a password, else pending). True when changed.
+    Within ``actor``'s territory (territory.checked)."""
+    user, actor = checked("enable", dni_or_user, actor)
     if user.status is not UserStatus.DISABLED:
         return False
     user.status = UserStatus.ACTIVE if user.password_hash else UserStatus.PENDING

@@ -26,6 +26,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 from typing import TypeVar
 
@@ -37,6 +38,7 @@ from passport.accounts.errors import ReasonRequiredError
 from passport.accounts.errors import UserNotFoundError
 from passport.accounts.models import User
 from passport.accounts.validation import clean_dni
+from passport.audit.services import Actor
 from passport.extensions import db
 
 REASON_MAX_LENGTH = 500
@@ -197,3 +199,24 @@ def target(
     user = find_user(dni_or_user, actor=actor)
     ensure_changeable(action, user, actor)
     return user, reason_for(action, actor, reason)
+
+
+def acting_user(actor: Actor) -> User | None:
+    """The person behind ``actor`` whose territory bounds the change (None: the system, or a
+    machine client acting through the admin API, which are national).
+
+    An actor naming a person who no longer exists is refused, never taken for the system.
+    """
+    if actor.user_id is None:
+        return None
+    user = db.session.get(User, actor.user_id)
+    if user is None:
+        raise NotPermittedError("administer users")
+    return user
+
+
+def checked(action: str, dni_or_user: str | User, actor: Actor) -> tuple[User, Actor]:
+    """``target`` for an ``Actor``: the user it may apply ``action`` to, and the actor with
+    the cleaned (and, where required, present) reason the audit event keeps."""
+    user, why = target(action, dni_or_user, acting_user(actor), actor.reason)
+    return user, replace(actor, reason=why)

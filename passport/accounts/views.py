@@ -22,6 +22,7 @@ from passport.accounts.mail_queue import drain_after_response
 from passport.accounts.services import record_rejected_link
 from passport.accounts.services import request_password_link
 from passport.accounts.services import set_password_from_link
+from passport.audit.services import Actor
 from passport.captcha.services import check_captcha
 from passport.security.network import client_ip
 from passport.security.password_policy import PasswordProblem
@@ -54,8 +55,9 @@ PAGES = {
 }
 
 
-def _user_agent() -> str | None:
-    return request.headers.get("User-Agent")
+def _visitor() -> Actor:
+    """The anonymous visitor (address and browser) as the actor of a self-service step."""
+    return Actor(ip_address=client_ip(), user_agent=request.headers.get("User-Agent"))
 
 
 def sign_in_url() -> str:
@@ -89,7 +91,7 @@ def _link_request_page(kind: str) -> ResponseReturnValue:
         if not is_captcha_solved:
             captcha_error = _("El código de la imagen no es correcto. Escriba el nuevo código.")
         if is_captcha_solved and is_form_valid:
-            request_password_link(form.dni.data, ip_address=client_ip(), user_agent=_user_agent())
+            request_password_link(form.dni.data, actor=_visitor())
             drain_after_response()  # the mail, if any, is decided and sent outside the request
             # The same page, whatever the DNI: it must not tell whether an account exists.
             return render_template("passport/accounts/link_requested.html")
@@ -121,8 +123,7 @@ def verify(token: str) -> ResponseReturnValue:
                 token,
                 form.password.data or "",
                 form.password_confirmation.data or "",
-                ip_address=client_ip(),
-                user_agent=_user_agent(),
+                actor=_visitor(),
             )
         except InvalidLinkError as error:
             return _dead_link(error.failure)
@@ -144,7 +145,7 @@ def verify(token: str) -> ResponseReturnValue:
 
 def _dead_link(failure: LinkFailure) -> ResponseReturnValue:
     if request.method == "POST":
-        record_rejected_link(failure, ip_address=client_ip(), user_agent=_user_agent())
+        record_rejected_link(failure, actor=_visitor())
     return (
         render_template("passport/accounts/link_invalid.html", failure=failure.value),
         DEAD_LINK_STATUS[failure],

@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from passport.accounts.models import User
-from passport.accounts.territory import target
-from passport.audit.services import record_event
+from passport.accounts.territory import checked
+from passport.audit.services import SYSTEM
+from passport.audit.services import Actor
 from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.login.sessions import end_sso_session
@@ -53,24 +54,18 @@ def end_session(
     dni_or_user: str | User,
     session_id: int,
     *,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> bool:
     """End one SSO session of the user (its tokens die with it); False when not live."""
-    user, why = target("end_session", dni_or_user, actor, reason)
+    user, actor = checked("end_session", dni_or_user, actor)
     session = db.session.get(SSOSession, session_id)
     if session is None or session.user_id != user.id or session.ended_at is not None:
         return False
-    record_event(
+    actor.record(
         "session.revoked",
-        actor_user_id=actor.id if actor else None,
-        client_id=client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        ip_address=ip_address,
-        details={"sid": session.sid, **({"reason": why} if why else {})},
+        details={"sid": session.sid},
     )
     end_sso_session(session, "admin")
     return True
@@ -80,16 +75,13 @@ def revoke_app(
     dni_or_user: str | User,
     app_client_id: str,
     *,
-    actor: User | None,
-    reason: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
+    actor: Actor = SYSTEM,
 ) -> bool:
     """End an app's access to the user: consent, tokens (offline ones too) and codes.
 
     Apps that skip consent count too, through their tokens. False when the app had no access.
     """
-    user, why = target("revoke_app", dni_or_user, actor, reason)
+    user, actor = checked("revoke_app", dni_or_user, actor)
     client = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == app_client_id))
     if client is None:
         return False
@@ -97,17 +89,14 @@ def revoke_app(
     if not revoked.anything:
         db.session.rollback()
         return False
-    record_event(
+    actor.record(
         "consent.revoked",
-        actor_user_id=actor.id if actor else None,
         client_id=app_client_id,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        ip_address=ip_address,
         details={
             "tokens_revoked": revoked.tokens,
-            **({"reason": why} if why else {}),
-            **({"by_client": client_id} if client_id else {}),
+            **({"by_client": actor.client_id} if actor.client_id else {}),
         },
     )
     db.session.commit()

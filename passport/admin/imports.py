@@ -20,13 +20,13 @@ from passport.accounts.errors import RowError
 from passport.accounts.mail_queue import drain_after_response
 from passport.accounts.territory import Refusal
 from passport.admin import staging
+from passport.admin.acting import admin_action
 from passport.admin.blueprint import bp
 from passport.admin.forms import ImportForm
 from passport.admin.forms import ReasonForm
 from passport.admin.guard import current_admin
 from passport.admin.users import FIELD_MESSAGES
 from passport.errors import render_error
-from passport.security.network import client_ip
 
 # Spanish for the import parser's file-level reasons (matched by their English start).
 REASONS = (
@@ -98,7 +98,7 @@ def users_import() -> ResponseReturnValue:
         return upload_page(form, form_error=_("Seleccione un archivo CSV con datos."))
     try:
         preview = staging.preview_import(
-            content, upload.filename or "", actor=current_admin(), reason=form.reason.data
+            content, upload.filename or "", actor=admin_action(form.reason.data)
         )
     except ReasonRequiredError:
         return upload_page(form, form_error=_("Indique el motivo de la importación."))
@@ -120,7 +120,7 @@ def users_import_confirm(token: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     try:
-        upload = staging.confirm_import(token[:32], actor=current_admin(), ip_address=client_ip())
+        upload = staging.confirm_import(token[:32], actor=admin_action())
     except staging.ImportNotFoundError:
         return upload_page(
             ImportForm(formdata=None),
@@ -139,7 +139,7 @@ def users_import_confirm(token: str) -> ResponseReturnValue:
 def users_import_result(token: str) -> ResponseReturnValue:
     """What the import did and how its mails are going (reload to follow them)."""
     try:
-        upload = staging.find_upload(token[:32], actor=current_admin())
+        upload = staging.find_upload(token[:32], actor=admin_action())
     except staging.ImportNotFoundError:
         abort(404)
     if upload.confirmed_at is None:

@@ -16,11 +16,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from passport.accounts import administration
+from passport.admin.acting import admin_action
 from passport.admin.acting import national_admin
 from passport.admin.blueprint import bp
 from passport.admin.forms import ReasonForm
 from passport.database import MAX_ID
-from passport.security.network import client_ip
 
 
 @bp.get("/revision")
@@ -37,13 +37,13 @@ def review() -> ResponseReturnValue:
 @bp.post(f"/revision/<int(max={MAX_ID}):request_id>/<decision>")
 def review_resolve(request_id: int, decision: str) -> ResponseReturnValue:
     """Apply ("aplicar") or dismiss ("descartar") one held request."""
-    admin = national_admin()
+    national_admin()  # national only: held requests cross territories
     if decision not in ("aplicar", "descartar"):
         abort(404)
     if not ReasonForm().validate_on_submit():
         abort(400)
     done = administration.resolve_held_request(
-        request_id, apply=decision == "aplicar", actor=admin, ip_address=client_ip()
+        request_id, apply=decision == "aplicar", actor=admin_action()
     )
     if not done:
         flash(_("Esa solicitud ya fue resuelta."), "error")

@@ -12,6 +12,7 @@ the stored file in one transaction that also queues the activation mails
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import timedelta
 
 from flask import current_app
@@ -23,11 +24,11 @@ from passport.accounts.errors import ReasonRequiredError
 from passport.accounts.importing import ImportReport
 from passport.accounts.importing import import_users
 from passport.accounts.mail_queue import batch_progress
-from passport.accounts.models import User
+from passport.accounts.territory import acting_user
 from passport.accounts.territory import clean_reason
 from passport.accounts.territory import is_reason_required
 from passport.admin.models import UserImport
-from passport.audit.services import record_event
+from passport.audit.services import Actor
 from passport.database import utcnow
 from passport.extensions import db
 
@@ -58,37 +59,40 @@ class Preview:
     report: ImportReport
 
 
-def preview_import(
-    content: bytes, filename: str, *, actor: User, reason: str | None = None
-) -> Preview:
+def preview_import(content: bytes, filename: str, *, actor: Actor) -> Preview:
     """Check the whole file as the import would (writing no user); keep it for confirmation.
 
     Raises InvalidImportError (every problem, nothing kept) or ReasonRequiredError.
     """
-    why = clean_reason(reason)
-    if why is None and is_reason_required("import", actor):
+    why = clean_reason(actor.reason)
+    if why is None and is_reason_required("import", acting_user(actor)):
         raise ReasonRequiredError("import")
-    report = import_users(content, dry_run=True, actor=actor, reason=why)
+    report = import_users(content, dry_run=True, actor=replace(actor, reason=why))
     forget_expired_uploads()
     upload = UserImport(
-        actor_user_id=actor.id, filename=filename[:255] or "import.csv", content=content, reason=why
+        actor_user_id=actor.user_id,
+        filename=filename[:255] or "import.csv",
+        content=content,
+        reason=why,
     )
     db.session.add(upload)
     db.session.commit()
     return Preview(upload, report)
 
 
-def find_upload(token: str, *, actor: User) -> UserImport:
+def find_upload(token: str, *, actor: Actor) -> UserImport:
     """The admin's own upload with this token; ImportNotFoundError otherwise."""
     upload = db.session.scalar(
-        select(UserImport).where(UserImport.token == token, UserImport.actor_user_id == actor.id)
+        select(UserImport).where(
+            UserImport.token == token, UserImport.actor_user_id == actor.user_id
+        )
     )
     if upload is None:
         raise ImportNotFoundError(token)
     return upload
 
 
-def confirm_import(token: str, *, actor: User, ip_address: str | None = None) -> UserImport:
+def confirm_import(token: str, *, actor: Actor) -> UserImport:
     """Import a previewed file for real, queueing its activation mails; all or nothing.
 
     Raises ImportNotFoundError (unknown, someone else's, expired or already confirmed) or
@@ -108,14 +112,10 @@ def confirm_import(token: str, *, actor: User, ip_address: str | None = None) ->
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         db.session.rollback()
         raise ImportNotFoundError(token)
-    record_event(
-        "users.import_confirmed",
-        actor_user_id=actor.id,
-        ip_address=ip_address,
-        details={"batch": upload.token, **({"reason": upload.reason} if upload.reason else {})},
-    )
+    actor = replace(actor, reason=upload.reason)  # the reason given with the file
+    actor.record("users.import_confirmed", details={"batch": upload.token})
     try:
-        report = import_users(content, actor=actor, reason=upload.reason, mail_batch=upload.token)
+        report = import_users(content, actor=actor, mail_batch=upload.token)
     except Exception:
         db.session.rollback()  # the claim too: nothing of this confirmation stays
         raise

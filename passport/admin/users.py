@@ -30,7 +30,9 @@ from passport.accounts.errors import ReasonRequiredError
 from passport.accounts.errors import UnverifiedEmailError
 from passport.accounts.errors import UserNotFoundError
 from passport.accounts.models import User
+from passport.accounts.services import NewUser
 from passport.admin import access
+from passport.admin.acting import admin_action
 from passport.admin.blueprint import bp
 from passport.admin.forms import CreateUserForm
 from passport.admin.forms import EditUserForm
@@ -44,7 +46,6 @@ from passport.oidc.scope_labels import describe_scopes
 from passport.passkeys.authenticators import describe_authenticator
 from passport.passkeys.services import passkeys_of
 from passport.passkeys.services import remove_by_admin
-from passport.security.network import client_ip
 
 # Spanish wording for the fields the accounts validator can refuse.
 FIELD_MESSAGES = {
@@ -127,16 +128,16 @@ def users_create() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             user = administration.create_user(
-                form.dni.data,
-                form.email.data,
-                form.given_name.data,
-                form.family_name.data,
-                phone=form.phone.data or None,
-                dre=form.dre.data,
-                ugel=form.ugel.data,
-                actor=admin,
-                reason=form.reason.data,
-                ip_address=client_ip(),
+                NewUser(
+                    form.dni.data,
+                    form.email.data,
+                    form.given_name.data,
+                    form.family_name.data,
+                    phone=form.phone.data or None,
+                    dre=form.dre.data,
+                    ugel=form.ugel.data,
+                ),
+                actor=admin_action(form.reason.data),
             )
         except InvalidUserDataError as error:
             attach_field_errors(form, error)
@@ -209,9 +210,7 @@ def users_edit(dni: str) -> ResponseReturnValue:
                 given_name=form.given_name.data,
                 family_name=form.family_name.data,
                 phone=form.phone.data or None,
-                actor=admin,
-                reason=form.reason.data,
-                ip_address=client_ip(),
+                actor=admin_action(form.reason.data),
             )
         except InvalidUserDataError as error:
             attach_field_errors(form, error)
@@ -253,9 +252,7 @@ def _act(
         result = action(
             user,
             *arguments.pop("positional", ()),
-            actor=current_admin(),
-            reason=form.reason.data,
-            ip_address=client_ip(),
+            actor=admin_action(form.reason.data),
             **arguments,
         )
     except MailDeliveryError:

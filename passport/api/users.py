@@ -15,11 +15,13 @@ from typing import Any
 from passport.accounts import administration
 from passport.accounts.errors import DuplicateDniError
 from passport.accounts.models import User
+from passport.accounts.services import NewUser
 from passport.accounts.services import find_user_by_dni
 from passport.accounts.validation import UserData
 from passport.accounts.validation import clean_user_data
 from passport.api import schemas
 from passport.api.errors import ConflictingUserError
+from passport.audit.services import Actor
 from passport.extensions import db
 from passport.login.devices import describe_device
 from passport.login.models import SSOSession
@@ -52,7 +54,7 @@ def differing_fields(user: User, data: UserData) -> list[str]:
 
 
 def provision_user(
-    fields: dict[str, Any], *, send_activation_email: bool, client_id: str, ip_address: str
+    fields: dict[str, Any], *, send_activation_email: bool, actor: Actor
 ) -> Provisioned:
     """Create the user, or return the existing one when the request repeats its data.
 
@@ -64,16 +66,16 @@ def provision_user(
     if existing is None:
         try:
             user = administration.create_user(
-                data.dni,
-                data.email,
-                data.given_name,
-                data.family_name,
-                phone=data.phone_number,
-                dre=data.dre,
-                ugel=data.ugel,
-                actor=None,
-                client_id=client_id,
-                ip_address=ip_address,
+                NewUser(
+                    data.dni,
+                    data.email,
+                    data.given_name,
+                    data.family_name,
+                    phone=data.phone_number,
+                    dre=data.dre,
+                    ugel=data.ugel,
+                ),
+                actor=actor,
                 send_email=send_activation_email,
             )
         except DuplicateDniError:
@@ -82,7 +84,7 @@ def provision_user(
             if existing is None:  # pragma: no cover - deleted in between
                 raise
         else:
-            if user is None:  # pragma: no cover - the system (actor None) is national
+            if user is None:  # pragma: no cover - the API client acts as the system: national
                 raise DuplicateDniError(data.dni)
             return Provisioned(user, created=True)
     conflicts = differing_fields(existing, data)

@@ -43,6 +43,7 @@ from passport.api.users import provision_user
 from passport.api.users import refreshed
 from passport.api.users import session_json
 from passport.api.users import user_json
+from passport.audit.services import Actor
 from passport.extensions import limiter
 from passport.login.sessions import live_sessions
 from passport.mail import MailDeliveryError
@@ -117,9 +118,14 @@ def action_reason() -> str | None:
     return parse(Action, read_json_object()).reason
 
 
-def acting(caller: ApiCaller) -> dict[str, Any]:
-    """The actor arguments of an administration call: the system, as this client."""
-    return {"actor": None, "client_id": caller.client_id, "ip_address": client_ip()}
+def acting(caller: ApiCaller, reason: str | None = None) -> Actor:
+    """The actor of an administration call: the system (national), as this client."""
+    return Actor(
+        client_id=caller.client_id,
+        ip_address=client_ip(),
+        user_agent=request.user_agent.string or None,
+        reason=reason,
+    )
 
 
 @bp.get("/openapi.json")
@@ -139,8 +145,7 @@ def create(caller: ApiCaller) -> Response:
         outcome = provision_user(
             body.model_dump(exclude_unset=True, exclude={"send_activation_email"}),
             send_activation_email=body.send_activation_email,
-            client_id=caller.client_id,
-            ip_address=client_ip(),
+            actor=acting(caller),
         )
     except InvalidUserDataError as error:
         raise invalid_fields(error.errors) from None
@@ -172,7 +177,7 @@ def get_user(caller: ApiCaller, dni: str) -> Response:
 def disable(caller: ApiCaller, dni: str) -> Response:
     """Disable the user: sessions end and every token is revoked at once."""
     user = user_or_404(dni)
-    administration.disable_user(user, reason=action_reason(), **acting(caller))
+    administration.disable_user(user, actor=acting(caller, action_reason()))
     return json_response(user_json(refreshed(user)))
 
 
@@ -181,7 +186,7 @@ def disable(caller: ApiCaller, dni: str) -> Response:
 def enable(caller: ApiCaller, dni: str) -> Response:
     """Enable a disabled user (active with a password, else pending)."""
     user = user_or_404(dni)
-    administration.enable_user(user, reason=action_reason(), **acting(caller))
+    administration.enable_user(user, actor=acting(caller, action_reason()))
     return json_response(user_json(refreshed(user)))
 
 
@@ -191,7 +196,7 @@ def activation_email(caller: ApiCaller, dni: str) -> Response:
     """Send a pending user a new "Generar tu contraseña" mail (older links die)."""
     user = user_or_404(dni)
     try:
-        administration.resend_activation(user, reason=action_reason(), **acting(caller))
+        administration.resend_activation(user, actor=acting(caller, action_reason()))
     except AccountStateError as error:
         raise ApiError(
             409, f"The user is {error.status}; only pending users get this e-mail."

@@ -448,30 +448,26 @@ def remove(session: SSOSession, passkey_id: int, info: Actor) -> str:
     return name
 
 
-def remove_by_admin(
-    user: User, passkey_id: int, *, actor: User, reason: str | None, ip_address: str | None
-) -> str | None:
+def remove_by_admin(user: User, passkey_id: int, *, actor: Actor) -> str | None:
     """The help desk removes a person's passkey (lost phone); audited, mailed; commits.
 
     Returns its name, or None when the person has no such passkey (removed meanwhile).
 
     The one admin write rule decides (``passport/accounts/territory.py``).
     """
-    from passport.accounts.territory import target
+    from passport.accounts.territory import checked
     from passport.passkeys.notifications import send_removed_notice
 
-    user, why = target("remove_passkey", user, actor, reason)
+    user, actor = checked("remove_passkey", user, actor)
     passkey = db.session.get(Passkey, passkey_id)
     if passkey is None or passkey.user_id != user.id:
         return None
     name = passkey.name
-    record_event(
+    actor.record(
         "passkey.removed",
-        actor_user_id=actor.id,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        ip_address=ip_address,
-        details={"passkey_id": passkey.id, "name": name, **({"reason": why} if why else {})},
+        details={"passkey_id": passkey.id, "name": name},
     )
     db.session.delete(passkey)
     db.session.commit()

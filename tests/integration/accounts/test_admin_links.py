@@ -17,6 +17,7 @@ from passport.accounts import administration
 from passport.accounts.errors import UnverifiedEmailError
 from passport.accounts.models import User
 from passport.audit.models import AuditEvent
+from passport.audit.services import Actor
 from passport.extensions import db
 from passport.mfa.models import EnrolmentLink
 from passport.mfa.services import user_has_totp
@@ -50,7 +51,7 @@ def test_no_reset_link_for_an_admin_whose_email_is_unverified(
         given_name=victim.given_name,
         family_name=victim.family_name,
         phone=None,
-        actor=None,
+        actor=Actor(),
     )
     unknown = request_link(client, FORGOT, "49999999")
     answer = request_link(client, FORGOT, victim.dni)
@@ -74,12 +75,12 @@ def test_console_reset_and_activation_refuse_an_unverified_admin_address(
 ) -> None:
     active = make_user(is_admin=True)
     with pytest.raises(UnverifiedEmailError):
-        administration.force_password_reset(active, actor=None)
+        administration.force_password_reset(active, actor=Actor())
     db.session.expire_all()
     assert verify_password(db.session.get(User, active.id).password_hash, DEFAULT_PASSWORD)  # type: ignore[union-attr]
     pending = make_user(password=None, is_admin=True)
     with pytest.raises(UnverifiedEmailError):
-        administration.resend_activation(pending, actor=None)
+        administration.resend_activation(pending, actor=Actor())
     assert outbox.messages() == []
 
 
@@ -120,7 +121,7 @@ def test_an_admin_enrols_totp_only_through_the_mailed_link(
     """Knowing the password (and holding a session) is not enough to put the console's
     second factor on an admin account: the one-time link mailed to the admin is needed."""
     user = make_user(email_verified=True)
-    administration.grant_admin(user, actor=None)
+    administration.grant_admin(user, actor=Actor())
     [link] = [u for u in outbox.links_in_last() if "/doble-factor/alta/" in u]
     path = re.sub(r"^https?://[^/]+", "", link)
     sign_in(app, client, user, ["pwd"])
@@ -130,7 +131,7 @@ def test_an_admin_enrols_totp_only_through_the_mailed_link(
     page = client.get("/mi-cuenta/doble-factor").get_data(as_text=True)
     assert "enlace de un solo uso" in page
     other = make_user(email_verified=True)
-    administration.grant_admin(other, actor=None)
+    administration.grant_admin(other, actor=Actor())
     [foreign] = [u for u in outbox.links_in_last() if "/doble-factor/alta/" in u]
     assert _enrol_page(client, re.sub(r"^https?://[^/]+", "", foreign))[0] == ""
 

@@ -15,8 +15,10 @@ from passport.accounts.errors import ReasonRequiredError
 from passport.accounts.errors import UserNotFoundError
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
+from passport.accounts.services import NewUser
 from passport.admin import access
 from passport.audit.models import AuditEvent
+from passport.audit.services import Actor
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
@@ -146,7 +148,7 @@ def test_a_ugel_admin_cannot_find_or_change_a_user_of_another_ugel(
         admin.find_user(outsider.dni, actor=ugel_admin)
     for action in (admin.disable_user, admin.unlock_user, admin.force_password_reset):
         with pytest.raises(UserNotFoundError):
-            action(outsider.dni, actor=ugel_admin, reason="ticket 1")
+            action(outsider.dni, actor=Actor(user_id=ugel_admin.id, reason="ticket 1"))
     db.session.refresh(outsider)
     assert outsider.status is UserStatus.ACTIVE
 
@@ -187,8 +189,8 @@ def test_a_scoped_admin_must_give_a_reason_for_every_action(
     ugel_admin: User, teacher: User
 ) -> None:
     with pytest.raises(ReasonRequiredError):
-        admin.unlock_user(teacher.dni, actor=ugel_admin, reason="   ")
-    admin.unlock_user(teacher.dni, actor=ugel_admin, reason="Ticket  4711 ")
+        admin.unlock_user(teacher.dni, actor=Actor(user_id=ugel_admin.id, reason="   "))
+    admin.unlock_user(teacher.dni, actor=Actor(user_id=ugel_admin.id, reason="Ticket  4711 "))
     event = last_event("user.unlocked")
     assert event.details is not None
     assert event.details["reason"] == "Ticket 4711"
@@ -199,17 +201,56 @@ def test_a_national_admin_must_justify_a_disable_but_not_an_unlock(
     national: User, teacher: User
 ) -> None:
     with pytest.raises(ReasonRequiredError):
-        admin.disable_user(teacher.dni, actor=national)
-    assert admin.unlock_user(teacher.dni, actor=national) is False
+        admin.disable_user(teacher.dni, actor=Actor(user_id=national.id))
+    assert admin.unlock_user(teacher.dni, actor=Actor(user_id=national.id)) is False
     db.session.refresh(teacher)
     assert teacher.status is UserStatus.ACTIVE
 
 
 def test_the_system_needs_no_reason(teacher: User) -> None:
-    assert admin.disable_user(teacher.dni, actor=None, client_id="ministry-hr") is True
+    assert admin.disable_user(teacher.dni, actor=Actor(client_id="ministry-hr")) is True
     event = last_event("user.disabled")
     assert event.client_id == "ministry-hr"
     assert event.actor_user_id is None
+
+
+def test_the_accounts_service_itself_applies_the_territory_rule(
+    ugel_admin: User, outsider: User
+) -> None:
+    # No layer above it to forget: the service called directly refuses outside the territory.
+    from passport.accounts import services
+
+    with pytest.raises(UserNotFoundError):
+        services.disable_user(outsider.dni, actor=Actor(user_id=ugel_admin.id, reason="x"))
+    db.session.refresh(outsider)
+    assert outsider.status is UserStatus.ACTIVE
+
+
+def test_the_accounts_service_creates_only_in_the_admin_territory(ugel_admin: User) -> None:
+    from passport.accounts import services
+
+    as_ugel = Actor(user_id=ugel_admin.id, reason="x")
+    with pytest.raises(NotPermittedError):
+        services.create_user(
+            NewUser("45678914", "a@example.edu.pe", "Ana", "Rojas", ugel=UGEL_02), actor=as_ugel
+        )
+    with pytest.raises(NotPermittedError):  # admin rights are for national admins to give
+        services.create_user(
+            NewUser(
+                "45678915", "b@example.edu.pe", "Ana", "Rojas", email_verified=True, is_admin=True
+            ),
+            actor=as_ugel,
+        )
+    assert db.session.scalar(select(User).where(User.dni.in_(["45678914", "45678915"]))) is None
+
+
+def test_an_actor_naming_a_removed_person_is_refused_not_taken_for_the_system(
+    teacher: User,
+) -> None:
+    with pytest.raises(NotPermittedError):
+        admin.disable_user(teacher, actor=Actor(user_id=2_000_000_000, reason="x"))
+    db.session.refresh(teacher)
+    assert teacher.status is UserStatus.ACTIVE
 
 
 # --- actions -------------------------------------------------------------------------------
@@ -223,7 +264,9 @@ def test_disabling_ends_sessions_and_revokes_every_token_at_once(
     online = issue_token(teacher, client_pk(rp.client_id), offline=False, sid=session.sid)
     offline = issue_token(teacher, client_pk(rp.client_id), offline=True)
 
-    assert admin.disable_user(teacher, actor=national, reason="Cese", ip_address="10.0.0.9")
+    assert admin.disable_user(
+        teacher, actor=Actor(user_id=national.id, ip_address="10.0.0.9", reason="Cese")
+    )
 
     for row in (session, online, offline, teacher):
         db.session.refresh(row)
@@ -238,9 +281,9 @@ def test_disabling_ends_sessions_and_revokes_every_token_at_once(
 
 
 def test_enable_after_disable(national: User, teacher: User) -> None:
-    admin.disable_user(teacher, actor=national, reason="x")
-    assert admin.enable_user(teacher, actor=national) is True
-    assert admin.enable_user(teacher, actor=national) is False
+    admin.disable_user(teacher, actor=Actor(user_id=national.id, reason="x"))
+    assert admin.enable_user(teacher, actor=Actor(user_id=national.id)) is True
+    assert admin.enable_user(teacher, actor=Actor(user_id=national.id)) is False
     db.session.refresh(teacher)
     assert teacher.status is UserStatus.ACTIVE
 
@@ -256,7 +299,7 @@ def test_editing_the_email_makes_it_unverified_and_audits_field_names_only(
         given_name=teacher.given_name,
         family_name=teacher.family_name,
         phone="+51 987 654 321",
-        actor=national,
+        actor=Actor(user_id=national.id),
     )
     assert changed == ["email", "phone_number"]
     db.session.refresh(teacher)
@@ -275,7 +318,7 @@ def test_an_edit_that_changes_nothing_writes_nothing(national: User, teacher: Us
         "family_name": teacher.family_name,
         "phone": None,
     }
-    assert admin.update_user(teacher, actor=national, **same) == []
+    assert admin.update_user(teacher, **same, actor=Actor(user_id=national.id)) == []
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.event == "user.updated")) is None
 
 
@@ -289,7 +332,7 @@ def test_an_invalid_edit_is_refused_whole(national: User, teacher: User) -> None
             given_name="Nuevo",
             family_name=teacher.family_name,
             phone=None,
-            actor=national,
+            actor=Actor(user_id=national.id),
         )
     db.session.refresh(teacher)
     assert teacher.given_name == "Rosa"
@@ -299,7 +342,9 @@ def test_forcing_a_reset_kills_the_password_sessions_and_tokens_and_mails_a_link
     national: User, teacher: User, outbox: Any
 ) -> None:
     session = start_session(teacher)
-    admin.force_password_reset(teacher, actor=national, reason="Cuenta comprometida")
+    admin.force_password_reset(
+        teacher, actor=Actor(user_id=national.id, reason="Cuenta comprometida")
+    )
     db.session.refresh(teacher)
     db.session.refresh(session)
     assert teacher.status is UserStatus.ACTIVE
@@ -312,12 +357,12 @@ def test_forcing_a_reset_kills_the_password_sessions_and_tokens_and_mails_a_link
 def test_a_reset_is_refused_for_a_pending_account(national: User) -> None:
     pending = make_user(password=None)
     with pytest.raises(AccountStateError):
-        admin.force_password_reset(pending, actor=national, reason="x")
+        admin.force_password_reset(pending, actor=Actor(user_id=national.id, reason="x"))
 
 
 def test_resending_the_activation_mail(national: User, outbox: Any) -> None:
     pending = make_user(password=None)
-    admin.resend_activation(pending.dni, actor=national)
+    admin.resend_activation(pending.dni, actor=Actor(user_id=national.id))
     assert "Generar tu contraseña" in str(outbox.last()["Subject"])
     assert last_event("user.activation_resent").actor_user_id == national.id
 
@@ -326,30 +371,21 @@ def test_the_activation_mail_is_not_resent_to_an_active_account(
     national: User, teacher: User
 ) -> None:
     with pytest.raises(AccountStateError):
-        admin.resend_activation(teacher, actor=national)
+        admin.resend_activation(teacher, actor=Actor(user_id=national.id))
 
 
 def test_a_scoped_admin_creates_users_only_in_its_territory(ugel_admin: User, outbox: Any) -> None:
     created = admin.create_user(
-        "45678912",
-        "nuevo@example.edu.pe",
-        "Luis",
-        "Paredes",
-        actor=ugel_admin,
-        reason="Alta por resolución 12",
+        NewUser("45678912", "nuevo@example.edu.pe", "Luis", "Paredes"),
+        actor=Actor(user_id=ugel_admin.id, reason="Alta por resolución 12"),
     )
     assert (created.dre, created.ugel) == (DRE_LIMA, UGEL_01)
     assert created.status is UserStatus.PENDING
     assert "Generar tu contraseña" in str(outbox.last()["Subject"])
     with pytest.raises(NotPermittedError):
         admin.create_user(
-            "45678913",
-            "otro@example.edu.pe",
-            "Ana",
-            "Rojas",
-            ugel=UGEL_02,
-            actor=ugel_admin,
-            reason="x",
+            NewUser("45678913", "otro@example.edu.pe", "Ana", "Rojas", ugel=UGEL_02),
+            actor=Actor(user_id=ugel_admin.id, reason="x"),
         )
     with pytest.raises(UserNotFoundError):
         admin.find_user("45678913", actor=None)
@@ -360,26 +396,26 @@ def test_a_scoped_admin_cannot_change_an_admin_account(ugel_admin: User) -> None
     colleague.dre = DRE_LIMA
     db.session.commit()
     with pytest.raises(NotPermittedError):
-        admin.disable_user(colleague, actor=ugel_admin, reason="x")
+        admin.disable_user(colleague, actor=Actor(user_id=ugel_admin.id, reason="x"))
 
 
 def test_nobody_disables_their_own_account_from_the_console(national: User) -> None:
     with pytest.raises(NotPermittedError):
-        admin.disable_user(national, actor=national, reason="x")
+        admin.disable_user(national, actor=Actor(user_id=national.id, reason="x"))
 
 
 def test_ending_one_session(national: User, teacher: User) -> None:
     session = start_session(teacher)
     assert access.user_sessions(teacher) == [session]
-    assert access.end_session(teacher, session.id, actor=national) is True
-    assert access.end_session(teacher, session.id, actor=national) is False
+    assert access.end_session(teacher, session.id, actor=Actor(user_id=national.id)) is True
+    assert access.end_session(teacher, session.id, actor=Actor(user_id=national.id)) is False
     assert access.user_sessions(teacher) == []
     assert last_event("session.revoked").details == {"sid": session.sid}
 
 
 def test_a_session_of_someone_else_is_not_ended(national: User, teacher: User) -> None:
     other = start_session(make_user())
-    assert access.end_session(teacher, other.id, actor=national) is False
+    assert access.end_session(teacher, other.id, actor=Actor(user_id=national.id)) is False
     db.session.refresh(other)
     assert other.ended_at is None
 
@@ -397,35 +433,42 @@ def test_revoking_an_app_drops_the_consent_and_that_apps_tokens(
     gone = issue_token(teacher, client_pk(first.client_id), offline=False)
     assert {a.client_id for a in access.user_apps(teacher)} == {first.client_id, second.client_id}
 
-    assert access.revoke_app(teacher, first.client_id, actor=national, reason="Pedido") is True
+    assert (
+        access.revoke_app(
+            teacher, first.client_id, actor=Actor(user_id=national.id, reason="Pedido")
+        )
+        is True
+    )
 
     assert [a.client_id for a in access.user_apps(teacher)] == [second.client_id]
     db.session.refresh(kept)
     db.session.refresh(gone)
     assert gone.revoked_at is not None
     assert kept.revoked_at is None
-    assert access.revoke_app(teacher, first.client_id, actor=national) is False
-    assert access.revoke_app(teacher, "no-such-client", actor=national) is False
+    assert access.revoke_app(teacher, first.client_id, actor=Actor(user_id=national.id)) is False
+    assert access.revoke_app(teacher, "no-such-client", actor=Actor(user_id=national.id)) is False
 
 
 def test_recent_events_are_the_users_newest_first(national: User, teacher: User) -> None:
-    admin.unlock_user(teacher, actor=national)
-    admin.disable_user(teacher, actor=national, reason="x")
+    admin.unlock_user(teacher, actor=Actor(user_id=national.id))
+    admin.disable_user(teacher, actor=Actor(user_id=national.id, reason="x"))
     assert [e.event for e in admin.recent_events(teacher)][:2] == ["user.disabled", "user.unlocked"]
 
 
 def test_granting_and_revoking_admin(national: User, teacher: User) -> None:
     teacher.email_verified = True
     db.session.commit()
-    admin.grant_admin(teacher.dni, ugel=f"  {UGEL_01} ", actor=national, reason="Designación")
+    admin.grant_admin(
+        teacher.dni, ugel=f"  {UGEL_01} ", actor=Actor(user_id=national.id, reason="Designación")
+    )
     db.session.refresh(teacher)
     assert (teacher.is_admin, teacher.admin_dre, teacher.admin_ugel) == (True, None, UGEL_01)
-    assert admin.revoke_admin(teacher.dni, actor=national) is True
+    assert admin.revoke_admin(teacher.dni, actor=Actor(user_id=national.id)) is True
     db.session.refresh(teacher)
     assert (teacher.is_admin, teacher.admin_ugel) == (False, None)
-    assert admin.revoke_admin(teacher.dni, actor=None) is False
+    assert admin.revoke_admin(teacher.dni, actor=Actor()) is False
 
 
 def test_only_national_admins_grant_admin(ugel_admin: User, teacher: User) -> None:
     with pytest.raises(NotPermittedError):
-        admin.grant_admin(teacher.dni, actor=ugel_admin, reason="x")
+        admin.grant_admin(teacher.dni, actor=Actor(user_id=ugel_admin.id, reason="x"))

@@ -27,6 +27,7 @@ from passport.accounts.models import HeldUserRequest
 from passport.accounts.models import User
 from passport.accounts.territory import Refusal
 from passport.accounts.territory import change_refusal
+from passport.audit.services import Actor
 from passport.extensions import db
 from passport.mfa.models import TOTPCredential
 from tests.factories import make_user
@@ -97,7 +98,7 @@ def test_a_dre_admin_cannot_change_an_admin_email_through_the_import(
     assert "solo un administrador nacional puede cambiarla" in page
     assert 'action="/admin/usuarios/importar/' not in page  # no confirmation offered
     with pytest.raises(InvalidImportError) as refused:
-        import_users((HEADER + row + f"{DRE},{UGEL}\n").encode(), actor=dre_admin)
+        import_users((HEADER + row + f"{DRE},{UGEL}\n").encode(), actor=Actor(user_id=dre_admin.id))
     assert refused.value.errors[0].reason == Refusal.ADMIN_ACCOUNT.value
     kept = reload(colleague)
     assert (kept.email, kept.email_verified) == ("c@x.pe", True)
@@ -123,7 +124,7 @@ def test_an_unchanged_admin_row_is_not_an_error(
     app: Flask, dre_admin: User, colleague: User
 ) -> None:
     row = f"{colleague.dni},c@x.pe,{colleague.given_name},{colleague.family_name},{DRE},{UGEL}\n"
-    report = import_users((HEADER + row).encode(), actor=dre_admin, dry_run=True)
+    report = import_users((HEADER + row).encode(), actor=Actor(user_id=dre_admin.id), dry_run=True)
     assert report.unchanged == [colleague.dni]
 
 
@@ -137,11 +138,11 @@ def test_a_ugel_only_admin_cannot_move_a_person_to_another_dre(
     text = upload(console(app, ugel_admin), moved).get_data(as_text=True)
     assert "no pertenece a su ámbito" in text
     with pytest.raises(InvalidImportError):
-        import_users(moved.encode(), actor=ugel_admin)
+        import_users(moved.encode(), actor=Actor(user_id=ugel_admin.id))
     assert reload(person).dre == DRE
     # The same row keeping the DRE is fine; a DRE admin may move people between its UGELs.
     same = HEADER + row + f"{DRE},{UGEL}\n"
-    assert import_users(same.encode(), actor=ugel_admin).unchanged == [person.dni]
+    assert import_users(same.encode(), actor=Actor(user_id=ugel_admin.id)).unchanged == [person.dni]
     dre_admin = make_admin(admin_dre=DRE)
     assert change_refusal(dre_admin, person, {"ugel": OTHER_UGEL}) is None
     assert change_refusal(dre_admin, person, {"dre": OTHER_DRE}) is Refusal.TERRITORY
