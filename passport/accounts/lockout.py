@@ -26,7 +26,6 @@ from typing import Any
 
 from passport.accounts.models import User
 from passport.audit.services import Actor
-from passport.audit.services import record_event
 
 
 @dataclass(frozen=True)
@@ -84,12 +83,9 @@ def register_successful_login(user: User) -> None:
 def record_lockout(user: User, locked_until: datetime, info: Actor) -> None:
     """Audit the lock a failure just caused (every sign-in step: password, code, passkey), so
     the owner's activity page and passport_lockouts_total see each one; no commit."""
-    record_event(
+    info.record(
         "account_locked",
         subject_user_id=user.id,
         subject_dni=user.dni,
-        client_id=info.client_id,
-        ip_address=info.ip_address,
-        user_agent=info.user_agent,
         details={"lockouts": user.lockouts, "locked_until": locked_until.isoformat()},
     )

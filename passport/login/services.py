@@ -37,13 +37,10 @@ def _typed_dni(dni: str) -> str | None:
 
 def record_captcha_failure(dni: str, info: Actor) -> None:
     """Audit a wrong CAPTCHA on the sign-in form; commits; raises ``CaptchaFailed``."""
-    record_event(
+    info.record(
         "captcha_failed",
         outcome="failure",
         subject_dni=_typed_dni(dni),
-        client_id=info.client_id,
-        ip_address=info.ip_address,
-        user_agent=info.user_agent,
         details={"form": "sign_in"},
     )
     db.session.commit()
@@ -51,14 +48,11 @@ def record_captcha_failure(dni: str, info: Actor) -> None:
 
 
 def _refuse(user: User | None, dni: str, reason: str, info: Actor) -> InvalidCredentials:
-    record_event(
+    info.record(
         "login_failed",
         outcome="failure",
         subject_user_id=user.id if user else None,
         subject_dni=_typed_dni(dni),
-        client_id=info.client_id,
-        ip_address=info.ip_address,
-        user_agent=info.user_agent,
         details={"reason": reason},
     )
     db.session.commit()
@@ -109,13 +103,10 @@ def authenticate(dni: str, password: str, info: Actor) -> User:
         # The Argon2 parameters changed since this hash was made: upgrade it now that we
         # hold the password (issue 2, "rehash transparently on login").
         user.password_hash = hash_password(password)
-    record_event(
+    info.record(
         "login_password_accepted" if second_factor_due else "login_succeeded",
         subject_user_id=user.id,
         subject_dni=user.dni,
-        client_id=info.client_id,
-        ip_address=info.ip_address,
-        user_agent=info.user_agent,
         details={"amr": ["pwd"]},
     )
     db.session.commit()

@@ -27,7 +27,6 @@ from passport.accounts.lockout import register_failed_login
 from passport.accounts.lockout import register_successful_login
 from passport.accounts.models import User
 from passport.audit.services import Actor
-from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.mfa.errors import AccountLocked
@@ -131,14 +130,11 @@ def complete_challenge(token: str | None, code: str, info: Actor) -> PassedSecon
 def _record(
     event: str, user: User, info: Actor, details: dict[str, Any], outcome: str = "success"
 ) -> None:
-    record_event(
+    info.record(
         event,
         outcome=outcome,
         subject_user_id=user.id,
         subject_dni=user.dni,
-        client_id=info.client_id,
-        ip_address=info.ip_address,
-        user_agent=info.user_agent,
         details=details,
     )
 

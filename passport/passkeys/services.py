@@ -355,14 +355,11 @@ def verify_assertion(
     except _BAD_INPUT as error:
         return _fail(owner, passkey, info, _reason(error))
     if counter_regressed(passkey.sign_count, verified.new_sign_count):
-        record_event(
+        info.record(
             "passkey.counter_regression",
             outcome="failure",
             subject_user_id=owner.id,
             subject_dni=owner.dni,
-            ip_address=info.ip_address,
-            user_agent=info.user_agent,
-            client_id=info.client_id,
             details={
                 "passkey_id": passkey.id,
                 "stored": passkey.sign_count,
@@ -506,14 +503,11 @@ def _audit_failure(user: User | None, info: Actor, reason: str, **details: Any) 
 
 
 def _record_failure(user: User | None, info: Actor, reason: str, **details: Any) -> None:
-    record_event(
+    info.record(
         "passkey.failed",
         outcome="failure",
         subject_user_id=user.id if user is not None else None,
         subject_dni=user.dni if user is not None else None,
-        client_id=info.client_id,
-        ip_address=info.ip_address,
-        user_agent=info.user_agent,
         details={"reason": reason, **details},
     )
 
@@ -558,12 +552,9 @@ def prove_in_session(session: SSOSession, credential: Any, info: Actor) -> None:
 def record_sign_in(user: User, amr: list[str], info: Actor) -> None:
     """A sign-in completed with a passkey, as every sign-in is recorded ("Actividad
     reciente", metrics); the caller's start_sso_session commits it."""
-    record_event(
+    info.record(
         "login_succeeded",
         subject_user_id=user.id,
         subject_dni=user.dni,
-        client_id=info.client_id,
-        ip_address=info.ip_address,
-        user_agent=info.user_agent,
         details={"amr": amr, "method": "passkey"},
     )
