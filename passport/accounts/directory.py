@@ -28,6 +28,9 @@ from passport.extensions import db
 
 SEARCH_MAX_LENGTH = 100
 DRIVER_CAP = 1000  # enough to tell a common word from a rare one
+# Beyond this many distinct words for a prefix, matches are dense: walking the name-ordered
+# users index finds a page sooner than one probe per word.
+MAX_DRIVER_WORDS = 200
 COUNTS_CACHE = "passport.accounts.directory.counts"
 COUNTS_SECONDS = 60.0
 MAX_CACHED_COUNTS = 512  # territories: national, DREs and UGELs
@@ -59,11 +62,20 @@ def search_users(
     words = (text or "").strip()[:SEARCH_MAX_LENGTH].split()
     offset, limit = (page - 1) * per_page, per_page + 1
     if len(words) == 1 and words[0].isdigit():
+        # A long DNI prefix is a handful of words of user_name_words (the DNI is one).
+        found = _by_word_in_list_order(words, scope, offset, limit)
+        if found is not None:
+            return _page(found, page, per_page)
         query = query.where(User.dni.startswith(words[0], autoescape=True))
     elif len(words) == 1 and "@" in words[0]:
         query = query.where(User.email.icontains(words[0], autoescape=True))
     elif words:
-        return _page(_name_search(words, scope, offset, limit), page, per_page)
+        prefixes = [search_name_of(word) for word in words]
+        found = _by_word_in_list_order(prefixes, scope, offset, limit)
+        if found is not None:
+            return _page(found, page, per_page)
+        for prefix in prefixes:
+            query = query.where(User.id.in_(_users_with_word(prefix)))
     query = query.order_by(User.family_name, User.given_name, User.id)
     return _page(list(db.session.scalars(query.offset(offset).limit(limit))), page, per_page)
 
@@ -74,23 +86,22 @@ def _page(rows: list[User], page: int, per_page: int) -> UserPage:
     )
 
 
-def _name_search(words: list[str], scope: Scope, offset: int, limit: int) -> list[User]:
-    """Users with, for every typed word, a name word (or the DNI) starting with it.
+def _by_word_in_list_order(
+    prefixes: list[str], scope: Scope, offset: int, limit: int
+) -> list[User] | None:
+    """Users with, for every prefix, a name word (or the DNI) starting with it; None when
+    this plan does not fit (not PostgreSQL, or the prefix is too short to be selective).
 
-    On PostgreSQL the typed word with the fewest matches drives: a recursive CTE lists the
-    distinct name words starting with it (one index probe each), and for each of them a
-    LATERAL reads its first ``offset + limit`` people in list order (the other words as
+    The prefix with the fewest matches drives: a recursive CTE lists the distinct words
+    starting with it (one index probe each, at most MAX_DRIVER_WORDS), and for each of them a
+    LATERAL reads its first ``offset + limit`` people in list order (the other prefixes as
     filters) from ``ix_user_name_words_order``: the cost follows the page and the number of
-    distinct matching words, never the number of people called Quispe. Elsewhere (SQLite,
-    the small embedded deployment) a plain filter with the same meaning.
+    distinct matching words, never the number of people called Quispe. Otherwise the caller
+    filters users and lets the planner walk the name-ordered users index (what a prefix as
+    broad as "a" or "4" wants: matches are dense), and SQLite (small) does the same.
     """
-    prefixes = [search_name_of(word) for word in words]
     if db.session.get_bind().dialect.name != "postgresql":
-        query = scope.filter(select(User))
-        for prefix in prefixes:
-            query = query.where(User.id.in_(_users_with_word(prefix)))
-        query = query.order_by(User.family_name, User.given_name, User.id)
-        return list(db.session.scalars(query.offset(offset).limit(limit)))
+        return None
     driver = min(prefixes, key=_matches_up_to_cap) if len(prefixes) > 1 else prefixes[0]
     rest = list(prefixes)
     rest.remove(driver)
@@ -111,7 +122,12 @@ def _name_search(words: list[str], scope: Scope, offset: int, limit: int) -> lis
         .scalar_subquery()
     )
     vocab = vocab.union_all(select(after).where(vocab.c.word.is_not(None)))
-    matching = select(vocab.c.word).where(vocab.c.word.is_not(None)).subquery("matching")
+    listed = select(vocab.c.word).where(vocab.c.word.is_not(None)).limit(MAX_DRIVER_WORDS + 1)
+    if (
+        db.session.scalar(select(func.count()).select_from(listed.subquery())) or 0
+    ) > MAX_DRIVER_WORDS:
+        return None
+    matching = listed.subquery("matching")
     named = aliased(UserNameWord)
     firsts = scope.filter(
         select(named.family_name, named.given_name, named.user_id)
