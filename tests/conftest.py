@@ -124,12 +124,14 @@ def _migrated_app(database_url: str, outbox_dir: Path) -> Flask:
 @pytest.fixture
 def app(_migrated_app: Flask, outbox_dir: Path) -> Iterator[Flask]:
     """The app inside an app context; every row is deleted after the test."""
+    from passport.caches import clear_all
     from passport.extensions import db
 
     with _migrated_app.app_context():
         yield _migrated_app
         db.session.remove()
         wipe_database(db.engine)
+        clear_all(_migrated_app)  # the rows went behind the app caches' back
     reset_rate_limits(_migrated_app)
     for message in outbox_dir.glob("*.eml"):
         message.unlink()

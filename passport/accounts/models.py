@@ -14,7 +14,10 @@ from sqlalchemy import Enum
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
+from sqlalchemy import delete
 from sqlalchemy import event
+from sqlalchemy import insert
+from sqlalchemy import inspect
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -64,14 +67,7 @@ class User(Base):
     __table_args__ = (
         # The user list's order, so a page is read from an index rather than sorted.
         Index("ix_users_family_given_id", "family_name", "given_name", "id"),
-        # On PostgreSQL: LIKE '%word%' on the name and LIKE 'digits%' on the DNI by index
-        # (plain btrees on SQLite, where the embedded deployment is small).
-        Index(
-            "ix_users_search_name_trgm",
-            "search_name",
-            postgresql_using="gin",
-            postgresql_ops={"search_name": "gin_trgm_ops"},
-        ),
+        # On PostgreSQL: LIKE 'digits%' on the DNI by index (the name: UserNameWord).
         Index("ix_users_dni_prefix", "dni", postgresql_ops={"dni": "varchar_pattern_ops"}),
         # The console's counts per status of a territory, read from an index only.
         Index("ix_users_dre_status", "dre", "status"),
@@ -147,6 +143,73 @@ def search_name_of(text: str) -> str:
 @event.listens_for(User, "before_update")
 def _keep_search_name(mapper: Any, connection: Any, user: User) -> None:
     user.search_name = search_name_of(f"{user.given_name} {user.family_name}")
+
+
+# Byte order on PostgreSQL, so a plain btree serves ``LIKE 'prefix%'`` whatever the locale.
+_WORD = String(100).with_variant(String(100, collation="C"), "postgresql")
+
+
+class UserNameWord(Base):
+    """One word of a person's name (``search_name_of``) or the DNI, with the name to sort by.
+
+    The console's name search (passport/accounts/directory.py) reads, for each word that
+    starts with what was typed, the first matches in list order straight from
+    ``ix_user_name_words_order``: its cost follows the page size, not how common a surname
+    is. Kept by the listeners below on every insert and name change.
+    """
+
+    __tablename__ = "user_name_words"
+    __table_args__ = (
+        Index("ix_user_name_words_order", "word", "family_name", "given_name", "user_id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    word: Mapped[str] = mapped_column(_WORD, primary_key=True)
+    family_name: Mapped[str] = mapped_column(String(100))
+    given_name: Mapped[str] = mapped_column(String(100))
+
+
+def name_words_of(given_name: str, family_name: str, dni: str) -> set[str]:
+    """The words a person is found by: each word of the name, normalised, and the DNI."""
+    words = set(search_name_of(f"{given_name} {family_name}").split())
+    return {word[:100] for word in words} | {dni}
+
+
+def _write_name_words(connection: Any, user: User) -> None:
+    connection.execute(delete(UserNameWord).where(UserNameWord.user_id == user.id))
+    connection.execute(
+        insert(UserNameWord),
+        [
+            {
+                "user_id": user.id,
+                "word": word,
+                "family_name": user.family_name,
+                "given_name": user.given_name,
+            }
+            for word in sorted(name_words_of(user.given_name, user.family_name, user.dni))
+        ],
+    )
+
+
+@event.listens_for(User, "after_insert")
+def _add_name_words(mapper: Any, connection: Any, user: User) -> None:
+    _write_name_words(connection, user)
+
+
+@event.listens_for(User, "after_update")
+def _follow_name_words(mapper: Any, connection: Any, user: User) -> None:
+    state = inspect(user)
+    if any(
+        state.attrs[name].history.has_changes() for name in ("given_name", "family_name", "dni")
+    ):
+        _write_name_words(connection, user)
+
+
+@event.listens_for(User, "before_delete")
+def _drop_name_words(mapper: Any, connection: Any, user: User) -> None:
+    connection.execute(delete(UserNameWord).where(UserNameWord.user_id == user.id))
 
 
 class OutgoingMail(OutboxMixin, Base):

@@ -72,6 +72,14 @@ def seq_scans(plan: dict[str, Any]) -> Iterator[str]:
         yield from seq_scans(child)
 
 
+def limited_scan(plan: dict[str, Any], index: str, under_limit: bool = False) -> bool:
+    """Whether ``index`` is scanned directly below a Limit (no Sort in between)."""
+    if plan.get("Index Name") == index and under_limit:
+        return True
+    limit = plan.get("Node Type") == "Limit"
+    return any(limited_scan(child, index, limit) for child in plan.get("Plans", []))
+
+
 def explain(statement: str, parameters: Any) -> dict[str, Any]:
     raw = db.engine.raw_connection()
     try:
@@ -130,6 +138,8 @@ def test_no_hot_statement_scans_a_growing_table(app: Flask, known_captcha: str) 
         f"/admin/usuarios?q={person.dni}",
         "/admin/usuarios?q=naupari",
         "/admin/usuarios?q=NÚÑEZ",
+        "/admin/usuarios?q=nau",
+        "/admin/usuarios?q=ángel nuñez",
         "/admin/auditoria",
     ):
         with captured(path, statements):
@@ -139,6 +149,17 @@ def test_no_hot_statement_scans_a_growing_table(app: Flask, known_captcha: str) 
         assert console.get(f"/admin/auditoria?page=2&antes={last_id}").status_code == 200
     with captured("purge", statements):
         purge()
+
+    # The name search reads each matching word's first people in list order from the
+    # (word, family_name, given_name, user_id) index, under a LIMIT: never all the matches.
+    name_search = [
+        explain(statement, parameters)
+        for label, statement, parameters in statements
+        if label == "/admin/usuarios?q=nau" and "user_name_words" in statement
+    ]
+    assert name_search, "the name search did not read user_name_words"
+    assert "ix_user_name_words_order" in json.dumps(name_search[0])
+    assert limited_scan(name_search[0], "ix_user_name_words_order")
 
     labels = {label for label, _, _ in statements}
     assert {"password sign-in", "code flow", "refresh", "purge", "audit keyset page"} <= labels

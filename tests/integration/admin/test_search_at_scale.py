@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -70,3 +71,56 @@ def test_the_console_pager_links_by_keyset(app: Flask, admin_client: FlaskClient
     following = admin_client.get(link.group(1).replace("&amp;", "&"))
     assert following.status_code == 200
     assert 'rel="prev"' in following.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("max_words", [200, 1])
+def test_a_common_prefix_pages_in_list_order_once_per_person(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, max_words: int
+) -> None:
+    """Several name words start with the prefix: each person once, pages in list order.
+
+    With max_words=1 PostgreSQL takes the plain filter (a prefix of too many words): the
+    same answers.
+    """
+    monkeypatch.setattr("passport.accounts.directory.MAX_DRIVER_WORDS", max_words)
+    people = [
+        make_user(password=None, given_name=f"Ana {n:02d}", family_name=family)
+        for n, family in enumerate(["Quispe Mamani", "Quisquis Rojas", "Quispe Quisquis"] * 4)
+    ]
+    make_user(password=None, given_name="Rosa", family_name="Mamani Huanca")
+    make_user(password=None, given_name="Luis", family_name="Roquispe")  # not a word start
+    expected = [u.dni for u in sorted(people, key=lambda u: (u.family_name, u.given_name, u.id))]
+    pages = [search_users("QUIS", actor=None, page=n, per_page=5) for n in (1, 2, 3)]
+    assert [u.dni for page in pages for u in page.items] == expected
+    assert [p.has_next for p in pages] == [True, True, False]
+    both = {u.dni for u in search_users("quisquis quispe", actor=None, per_page=50).items}
+    assert both == {u.dni for u in people if u.family_name == "Quispe Quisquis"}
+    assert search_users("mamani ana 03", actor=None).items == [people[3]]
+
+
+def test_name_words_follow_the_dni_and_deletion(app: Flask) -> None:
+    user = make_user(password=None, given_name="Rosa", family_name="Quispe")
+    other = make_user(password=None, given_name="Rosa", family_name="Quispe")
+    assert search_users(f"rosa {user.dni}", actor=None).items == [user]
+    assert search_users(user.dni[:7], actor=None).items == [
+        u for u in (user, other) if u.dni.startswith(user.dni[:7])
+    ]
+    db.session.delete(user)
+    db.session.commit()
+    assert search_users("rosa quispe", actor=None).items == [other]
+
+
+def test_status_counts_are_kept_a_minute_per_territory(app: Flask) -> None:
+    from passport.accounts.directory import COUNTS_CACHE
+    from passport.accounts.directory import COUNTS_SECONDS
+    from passport.accounts.directory import count_users
+    from passport.caches import app_cache
+
+    make_user(dre="DRE PUNO")
+    admin = make_user(is_admin=True, admin_dre="DRE PUNO")
+    national, puno = count_users(actor=None), count_users(actor=admin)
+    make_user(dre="DRE PUNO")
+    assert count_users(actor=None) == national  # a cached summary, not a pass per page
+    app_cache(COUNTS_CACHE, 1).expire(after_seconds=COUNTS_SECONDS + 1)
+    assert count_users(actor=None)["active"] == national["active"] + 1
+    assert count_users(actor=admin)["active"] == puno["active"] + 1
