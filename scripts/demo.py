@@ -20,7 +20,9 @@ BIN = Path(sys.executable).parent
 INSTANCE = ROOT / "instance"
 CLIENT_FILE = INSTANCE / "ayni-client.json"
 
-PASSPORT_URL = "http://127.0.0.1:5000"
+# localhost, not 127.0.0.1: browsers refuse an IP address as a passkey's relying party, and
+# localhost is a secure context. Passport still listens on 127.0.0.1 only.
+PASSPORT_URL = "http://localhost:5000"
 AYNI_URL = "http://127.0.0.1:5001"
 
 # The demo people. Their legajos and boletas come from `ayni seed-demo` (same DNIs).
