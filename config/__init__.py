@@ -196,6 +196,11 @@ class BaseConfig:
     OUTBOUND_ALLOW: tuple[str, ...] = ()
     DISCOVERY_CACHE_SECONDS: int = 3600
     JWKS_CACHE_SECONDS: int = 600
+    # DPoP (RFC 9449, passport/oidc/dpop.py): a proof's iat may be this far from now, either
+    # way; with REQUIRE_NONCE every proof must carry a server nonce (DPoP-Nonce; one more
+    # round trip for a client's first request, against proofs made in advance).
+    DPOP_PROOF_WINDOW_SECONDS: int = 60
+    DPOP_REQUIRE_NONCE: bool = False
     CLIENT_CACHE_SECONDS: int = 5  # a disabled client or a new secret takes effect within this
     # Non-OIDC scopes clients may be granted (client_credentials, resource servers).
     API_SCOPES: tuple[str, ...] = ("boletas:read", "legajos:read")

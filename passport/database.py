@@ -12,8 +12,10 @@ from sqlalchemy import DateTime
 from sqlalchemy import Engine
 from sqlalchemy import MetaData
 from sqlalchemy import event
+from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -78,6 +80,21 @@ def utcnow() -> datetime:
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def insert_once(table: Any, values: dict[str, Any]) -> bool:
+    """Insert a row under a unique constraint in its own committed transaction; False when
+    the row is already there (a replayed jti, from this instance or any other).
+
+    Not in the request's transaction: /introspect never commits and a failed /token rolls
+    back, which would forget the row and let the same value in again.
+    """
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(insert(table).values(**values))
+    except IntegrityError:
+        return False
+    return True
 
 
 def tune_engine(engine: Engine, ping_idle_seconds: float) -> None:

@@ -106,6 +106,9 @@ class ClientForm(LimitedForm):
     is_resource_server = BooleanField(
         _l("Servidor de recursos: puede consultar tokens de otras aplicaciones")
     )
+    dpop_bound_access_tokens = BooleanField(
+        _l("Exigir DPoP: los tokens quedan ligados a la llave de la aplicación")
+    )
     # Text, not IntegerField: the validator parses them and words the refusal.
     access_token_ttl_seconds = StringField(
         _l("Vida del token de acceso, en segundos (opcional)"),

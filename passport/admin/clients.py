@@ -114,6 +114,7 @@ def raw_metadata(form: ClientForm, auth_method: str) -> dict[str, Any]:
         "scopes": list(form.scopes.data or []),
         "skip_consent": bool(form.skip_consent.data),
         "is_resource_server": bool(form.is_resource_server.data),
+        "dpop_bound_access_tokens": bool(form.dpop_bound_access_tokens.data),
         "jwks": jwks,
         "jwks_uri": form.jwks_uri.data or None,
         "id_token_signed_response_alg": form.id_token_signed_response_alg.data,
@@ -157,6 +158,7 @@ def fill_form(form: ClientForm, row: OAuthClient) -> None:
     form.scopes.data = list(row.scopes or [])
     form.skip_consent.data = row.skip_consent
     form.is_resource_server.data = row.is_resource_server
+    form.dpop_bound_access_tokens.data = row.dpop_bound_access_tokens
     form.access_token_ttl_seconds.data = row.access_token_ttl_seconds
     form.refresh_token_ttl_seconds.data = row.refresh_token_ttl_seconds
     form.id_token_signed_response_alg.data = row.id_token_signed_response_alg

@@ -16,6 +16,9 @@ from passport.oidc.clients import find_client
 from passport.oidc.revocation import current_scopes
 from passport.oidc.server import find_token
 from passport.oidc.userinfo import BearerError
+from passport.oidc.userinfo import PresentedToken
+from passport.oidc.userinfo import check_binding
+from passport.oidc.userinfo import presented_token
 
 READ_SCOPE, WRITE_SCOPE = ADMIN_SCOPES
 
@@ -30,19 +33,22 @@ class ApiCaller:
     scopes: frozenset[str]
 
 
-def bearer_token(authorization: str | None) -> str | None:
-    """The token of an ``Authorization: Bearer`` header, or None (RFC 6750 §2.1)."""
-    if not authorization:
-        return None
-    scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None
-
-
 def authenticate_caller(authorization: str | None, needed_scope: str) -> ApiCaller:
-    """The caller behind the header if its token grants ``needed_scope``; else BearerError."""
-    token = bearer_token(authorization)
+    """The caller behind the header if its token grants ``needed_scope``; else BearerError.
+
+    ``Authorization: Bearer`` or, with a proof in the ``DPoP`` header, ``DPoP`` (RFC 9449).
+    """
+    presented = presented_token(authorization)
+    try:
+        return _caller(presented, needed_scope)
+    except BearerError as error:
+        if presented.is_dpop:
+            error.scheme = "DPoP"  # answer in the scheme the client used (RFC 9449 §7.1)
+        raise
+
+
+def _caller(presented: PresentedToken, needed_scope: str) -> ApiCaller:
+    token = presented.token
     if token is None:
         raise BearerError(None, "Missing access token.")
     if len(token) > MAX_TOKEN_LENGTH:
@@ -59,6 +65,7 @@ def authenticate_caller(authorization: str | None, needed_scope: str) -> ApiCall
     client = find_client(record.client_id)
     if client is None:  # disabled or deleted since the token was issued
         raise BearerError("invalid_token", "The access token is invalid.")
+    check_binding(record.row.jkt, presented)
     # The client's current scopes bound the token: withdrawing a scope takes effect at once.
     scopes = frozenset(current_scopes(record.row.scope.split(), client.scopes)) & set(ADMIN_SCOPES)
     if needed_scope not in scopes:

@@ -84,9 +84,7 @@ def answer_not_permitted(error: NotPermittedError) -> Response:
 @bp.errorhandler(BearerError)
 def answer_bearer_error(error: BearerError) -> Response:
     """401 or 403 with the RFC 6750 §3 challenge, as a problem document."""
-    return problem_response(
-        error.status, error.description, headers={"WWW-Authenticate": error.www_authenticate()}
-    )
+    return problem_response(error.status, error.description, headers=error.headers())
 
 
 def authorised(scope: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:

@@ -54,6 +54,7 @@ from passport.mfa.models import SecondFactorChallenge
 from passport.oidc.models import AuthorizationCode
 from passport.oidc.models import BackchannelDelivery
 from passport.oidc.models import ClientAssertionJti
+from passport.oidc.models import DPoPProofJti
 from passport.oidc.models import InitialAccessToken
 from passport.oidc.models import OAuthToken
 from passport.oidc.models import PendingAuthorization
@@ -137,6 +138,8 @@ KINDS: dict[str, tuple[Any, Condition]] = {
         ClientAssertionJti,
         lambda now: ClientAssertionJti.expires_at < now - JTI_SKEW,
     ),
+    # Kept until the proof's iat leaves the window (its expires_at); then no replay can pass.
+    "dpop_proof_jtis": (DPoPProofJti, lambda now: DPoPProofJti.expires_at < now - JTI_SKEW),
     "backchannel_deliveries": (
         BackchannelDelivery,
         # Settled (sent, given up) a while ago: the outbox's (status, next_attempt_at) index.

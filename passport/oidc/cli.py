@@ -43,6 +43,9 @@ def clients_group() -> None:
 @click.option("--id-token-alg", default="RS256", show_default=True)
 @click.option("--access-token-format", default="opaque", show_default=True)
 @click.option("--resource-server", is_flag=True, help="May introspect any client's tokens.")
+@click.option(
+    "--dpop-bound-access-tokens", is_flag=True, help="Token requests must carry DPoP (RFC 9449)."
+)
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def create_client_command(
@@ -59,6 +62,7 @@ def create_client_command(
     id_token_alg: str,
     access_token_format: str,
     resource_server: bool,
+    dpop_bound_access_tokens: bool,
     as_json: bool,
 ) -> None:
     """Register a client; prints its client_id and (once) its secret."""
@@ -88,6 +92,7 @@ def create_client_command(
         "id_token_signed_response_alg": id_token_alg,
         "access_token_format": access_token_format,
         "is_resource_server": resource_server,
+        "dpop_bound_access_tokens": dpop_bound_access_tokens,
     }
     try:
         metadata = validate_metadata(raw)

@@ -55,6 +55,17 @@ class ClientMetadata:
     # None: the deployment's default lifetime.
     access_token_ttl_seconds: int | None = None
     refresh_token_ttl_seconds: int | None = None
+    # RFC 9449 §5.2: token requests must carry a DPoP proof.
+    dpop_bound_access_tokens: bool = False
+
+
+def check_flag(field_name: str, value: Any) -> bool:
+    """A boolean metadata value (RFC 7591 §2): true or false, nothing else."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidClientMetadata(field_name, "must be true or false")
+    return value
 
 
 def is_loopback_host(hostname: str) -> bool:
@@ -270,6 +281,9 @@ def validate_client_metadata(
         id_token_signed_response_alg=alg,
         access_token_format=token_format,
         is_resource_server=bool(raw.get("is_resource_server", False)),
+        dpop_bound_access_tokens=check_flag(
+            "dpop_bound_access_tokens", raw.get("dpop_bound_access_tokens", False)
+        ),
         access_token_ttl_seconds=check_ttl(
             "access_token_ttl_seconds",
             raw.get("access_token_ttl_seconds"),

@@ -69,6 +69,7 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
     refresh_token_ttl_seconds: int | None
     is_resource_server: bool
     is_disabled: bool
+    dpop_bound_access_tokens: bool = False
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> RegisteredClient:
@@ -340,6 +341,7 @@ def describe_client(row: OAuthClient) -> dict[str, Any]:
         "access_token_ttl_seconds": row.access_token_ttl_seconds,
         "refresh_token_ttl_seconds": row.refresh_token_ttl_seconds,
         "is_resource_server": row.is_resource_server,
+        "dpop_bound_access_tokens": row.dpop_bound_access_tokens,
         "is_disabled": row.is_disabled,
         "created_at": row.created_at.isoformat(),
     }

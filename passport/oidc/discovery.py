@@ -17,6 +17,7 @@ from flask import Flask
 
 from passport.mfa.assurance import ACR_VALUES
 from passport.oidc.claims import ID_TOKEN_CLAIMS
+from passport.oidc.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from passport.oidc.claims import USER_CLAIMS
 from passport.oidc.client_validation import AUTH_METHODS
 from passport.oidc.client_validation import GRANT_TYPES
@@ -57,6 +58,7 @@ def provider_metadata(app: Flask) -> dict[str, Any]:
             "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
             "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS),
             "code_challenge_methods_supported": ["S256"],
+            "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
             "claims_supported": sorted({*ID_TOKEN_CLAIMS, *USER_CLAIMS}),
             "acr_values_supported": list(ACR_VALUES),
             "claim_types_supported": ["normal"],

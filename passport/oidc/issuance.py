@@ -96,8 +96,10 @@ def build_jwt_access_token(
     scope: str,
     authentication: Authentication | None,
     expires_at: datetime,
+    jkt: str | None = None,
 ) -> str:
-    """An RFC 9068 access token (typ at+jwt), for resource servers that validate offline."""
+    """An RFC 9068 access token (typ at+jwt), for resource servers that validate offline;
+    ``cnf.jkt`` names the DPoP key it is bound to (RFC 9449 §6.1)."""
     now = int(utcnow().timestamp())
     claims: dict[str, Any] = {
         "iss": issuer(),
@@ -116,6 +118,8 @@ def build_jwt_access_token(
             claims["acr"] = authentication.acr
         if authentication.amr:
             claims["amr"] = list(authentication.amr)
+    if jkt is not None:
+        claims["cnf"] = {"jkt": jkt}
     return key_ring().sign(claims, "RS256", typ="at+jwt")
 
 
@@ -133,8 +137,12 @@ def issue_tokens(
     parent_id: int | None = None,
     authorization_code_id: int | None = None,
     refresh_expires_at: datetime | None = None,
+    jkt: str | None = None,
 ) -> dict[str, Any]:
-    """Create the token row and the token response body (the caller commits)."""
+    """Create the token row and the token response body (the caller commits).
+
+    ``jkt``: the thumbprint of the DPoP key the tokens are bound to (RFC 9449 §5).
+    """
     note(client_id=client.client_id, sub=user.sub if user is not None else None)
     now = utcnow()
     config = current_app.config
@@ -143,7 +151,7 @@ def issue_tokens(
     access_expires_at = now + timedelta(seconds=access_ttl)
     if client.access_token_format == "jwt":  # noqa: S105
         access_token = build_jwt_access_token(
-            client, user, scope, authentication, access_expires_at
+            client, user, scope, authentication, access_expires_at, jkt
         )
     else:
         access_token = new_secret(32)
@@ -174,12 +182,13 @@ def issue_tokens(
         auth_time=authentication.auth_time if authentication else None,
         access_expires_at=access_expires_at,
         refresh_expires_at=refresh_expires_at if refresh_token else None,
+        jkt=jkt,
         created_at=now,
     )
     db.session.execute(INSERT_TOKEN, row)
     body: dict[str, Any] = {
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": "Bearer" if jkt is None else "DPoP",
         "expires_in": access_ttl,
         "scope": scope,
     }

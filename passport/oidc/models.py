@@ -70,6 +70,8 @@ class OAuthClient(Base):
     refresh_token_ttl_seconds: Mapped[int | None]
     # A resource server may introspect (and revoke) tokens issued to any client.
     is_resource_server: Mapped[bool] = mapped_column(default=False)
+    # RFC 9449 §5.2: every token request of this client must carry a DPoP proof.
+    dpop_bound_access_tokens: Mapped[bool] = mapped_column(default=False)
     is_disabled: Mapped[bool] = mapped_column(default=False)
     # RFC 7592: hash of the registration access token of a dynamically registered client.
     registration_token_hash: Mapped[str | None] = mapped_column(String(64))
@@ -152,6 +154,9 @@ class OAuthToken(Base):
     # Set when the refresh token is exchanged; presenting it again means theft (RFC 9700).
     refresh_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # RFC 9449: the JWK SHA-256 thumbprint (RFC 7638) of the DPoP key the access token is
+    # bound to (and, for a public client, its refresh token); None for a Bearer token.
+    jkt: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def get_scope(self) -> str:
@@ -200,6 +205,16 @@ class ClientAssertionJti(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64))
     jti: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class DPoPProofJti(Base):
+    """A DPoP proof already seen (RFC 9449 §11.1): SHA-256 of its key thumbprint and `jti`."""
+
+    __tablename__ = "oauth_dpop_proof_jtis"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jti_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 

@@ -114,6 +114,7 @@ def metadata_from_request(body: Any) -> ClientMetadata:
         "jwks": body.get("jwks"),
         "jwks_uri": body.get("jwks_uri"),
         "id_token_signed_response_alg": body.get("id_token_signed_response_alg"),
+        "dpop_bound_access_tokens": body.get("dpop_bound_access_tokens"),
         # Never from the outside: first-party trust and resource-server reach are admin choices.
         "skip_consent": False,
         "is_resource_server": False,
@@ -140,6 +141,7 @@ def registration_response(
         "scope": " ".join(row.scopes),
         "id_token_signed_response_alg": row.id_token_signed_response_alg,
         "registration_client_uri": f"{issuer}/register/{row.client_id}",
+        "dpop_bound_access_tokens": row.dpop_bound_access_tokens,
     }
     if row.backchannel_logout_uri:
         body["backchannel_logout_uri"] = row.backchannel_logout_uri

@@ -26,6 +26,7 @@ from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc6749 import InvalidGrantError
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749 import InvalidScopeError
+from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -40,21 +41,21 @@ from sqlalchemy import Row
 from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import exists
-from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.audit.services import record_event
+from passport.database import insert_once
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.login.sessions import idle_timeout
 from passport.login.sessions import live_conditions
 from passport.logs import note
+from passport.oidc import dpop
 from passport.oidc.claims import Subject
 from passport.oidc.claims import load_subject
 from passport.oidc.client_keys import client_public_keys
@@ -251,6 +252,59 @@ def redeem_code(code: str, client: RegisteredClient) -> RedeemedCode | None:
     return RedeemedCode(**won._mapping) if won is not None else None
 
 
+class DPoPProofError(OAuth2Error):  # type: ignore[misc]
+    """A DPoP proof refused at /token (RFC 9449 §5): 400, with a fresh nonce when asked for."""
+
+    status_code = 400
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description=description, error=error)
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        """JSON headers, and ``DPoP-Nonce`` with ``use_dpop_nonce`` (RFC 9449 §8)."""
+        headers: list[tuple[str, str]] = super().get_headers()
+        if self.error == dpop.USE_NONCE:
+            headers.append(("DPoP-Nonce", dpop.current_nonce()))
+        return headers
+
+
+class DPoPTokenRequest:
+    """Grant mixin, RFC 9449 §5: a token request's DPoP proof binds the tokens it gets.
+
+    The proof is checked before the grant redeems its code or refresh token (its jti is
+    recorded in a transaction of its own, which must not wait behind the grant's write); a
+    client registered with ``dpop_bound_access_tokens`` must present one.
+    """
+
+    request: Any
+
+    def validate_token_request(self) -> None:
+        """Check the proof, then the grant (Authlib), then the client's own DPoP rule."""
+        proof = None
+        if dpop.request_proofs():
+            try:
+                proof = dpop.verify_request_proof()
+            except dpop.DPoPError as refused:
+                raise DPoPProofError(refused.error, refused.description) from None
+        super().validate_token_request()  # type: ignore[misc]
+        client: RegisteredClient = self.request.client
+        if proof is None and client.dpop_bound_access_tokens:
+            raise DPoPProofError(dpop.INVALID_PROOF, "This client must present a DPoP proof.")
+        self.request.dpop_jkt = proof.jkt if proof is not None else None
+
+    @property
+    def dpop_jkt(self) -> str | None:
+        """The thumbprint of the key the tokens are bound to, or None (Bearer)."""
+        return getattr(self.request, "dpop_jkt", None)
+
+    def token_response_headers(self) -> list[tuple[str, str]]:
+        """Authlib's JSON headers, and a fresh ``DPoP-Nonce`` when nonces are required."""
+        headers = list(grants.BaseGrant.TOKEN_RESPONSE_HEADER)
+        if self.dpop_jkt is not None and dpop.nonce_required():
+            headers.append(("DPoP-Nonce", dpop.current_nonce()))
+        return headers
+
+
 class PassportCodeChallenge(CodeChallenge):  # type: ignore[misc]
     """PKCE at the token endpoint: S256 only (plain is refused at /authorize)."""
 
@@ -259,7 +313,7 @@ class PassportCodeChallenge(CodeChallenge):  # type: ignore[misc]
         return "S256"
 
 
-class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+class AuthorizationCodeGrant(DPoPTokenRequest, grants.AuthorizationCodeGrant):  # type: ignore[misc]
     """grant_type=authorization_code: codes are issued by passport.oidc.authorization."""
 
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
@@ -294,10 +348,11 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             nonce=code.nonce,
             requested_claims=code.claims,
             authorization_code_id=code.id,
+            jkt=self.dpop_jkt,
         )
         db.session.commit()
         announce(tokens_issued, grant_type=self.GRANT_TYPE, client_id=client.client_id)
-        return 200, body, self.TOKEN_RESPONSE_HEADER
+        return 200, body, self.token_response_headers()
 
 
 @dataclass(frozen=True)
@@ -313,10 +368,25 @@ class RotatedToken:
     auth_time: datetime | None
     authorization_code_id: int | None
     refresh_expires_at: datetime | None
+    jkt: str | None
 
     def get_scope(self) -> str:
         """Authlib: the granted scope (a refresh may narrow it, never widen it)."""
         return self.scope
+
+
+def check_refresh_binding(
+    client: RegisteredClient, bound: str | None, presented: str | None
+) -> None:
+    """A family bound to a DPoP key stays bound: its refresh needs a proof, and a public
+    client's refresh token is bound to the key itself (RFC 9449 §5; a confidential client's
+    is bound to its authentication). Refused after the claim: the rollback keeps the token."""
+    if bound is None:
+        return
+    if presented is None:
+        raise DPoPProofError(dpop.INVALID_PROOF, "This refresh token needs a DPoP proof.")
+    if client.is_public and presented != bound:
+        raise DPoPProofError(dpop.INVALID_PROOF, "The refresh token is bound to another key.")
 
 
 TOKEN_TABLE = cast(Table, OAuthToken.__table__)
@@ -363,7 +433,7 @@ REFRESH_TOKENS = ConsumeOnce(
 )
 
 
-class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+class RefreshTokenGrant(DPoPTokenRequest, grants.RefreshTokenGrant):  # type: ignore[misc]
     """grant_type=refresh_token with rotation and reuse detection (RFC 9700 §4.14.2)."""
 
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
@@ -386,6 +456,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         """Issue the tokens and commit."""
         client: RegisteredClient = self.request.client
         old: RotatedToken = self.request.refresh_token
+        check_refresh_binding(client, old.jkt, self.dpop_jkt)
         user = self.authenticate_user(old)
         if user is None:
             raise InvalidGrantError("The user of this token is no longer active.")
@@ -408,13 +479,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             authorization_code_id=old.authorization_code_id,
             # Rotation does not extend the family's life (OIDC session or offline grant).
             refresh_expires_at=old.refresh_expires_at,
+            jkt=self.dpop_jkt,
         )
         db.session.commit()
         announce(tokens_issued, grant_type=self.GRANT_TYPE, client_id=client.client_id)
-        return 200, body, self.TOKEN_RESPONSE_HEADER
+        return 200, body, self.token_response_headers()
 
 
-class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
+class ClientCredentialsGrant(DPoPTokenRequest, grants.ClientCredentialsGrant):  # type: ignore[misc]
     """grant_type=client_credentials: API scopes only, no ID token, no refresh token."""
 
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = CONFIDENTIAL_METHODS
@@ -433,10 +505,11 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
             authentication=None,
             include_refresh_token=False,
             include_id_token=False,
+            jkt=self.dpop_jkt,
         )
         db.session.commit()
         announce(tokens_issued, grant_type=self.GRANT_TYPE, client_id=client.client_id)
-        return 200, body, self.TOKEN_RESPONSE_HEADER
+        return 200, body, self.token_response_headers()
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
@@ -482,19 +555,8 @@ def assertion_expiry(claims: dict[str, Any]) -> datetime:
 
 
 def record_assertion_jti(client_id: str, jti: str, expires_at: datetime) -> bool:
-    """Store the jti in its own committed transaction; False when it is already there.
-
-    Not in the request's transaction: /introspect never commits and a failed /token rolls
-    back, which would forget the jti and let the same assertion in again.
-    """
-    try:
-        with db.engine.begin() as connection:
-            connection.execute(
-                insert(JTI_TABLE).values(client_id=client_id, jti=jti, expires_at=expires_at)
-            )
-    except IntegrityError:
-        return False
-    return True
+    """Store the jti in its own committed transaction; False when it is already there."""
+    return insert_once(JTI_TABLE, {"client_id": client_id, "jti": jti, "expires_at": expires_at})
 
 
 @dataclass
@@ -670,6 +732,10 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
             payload["auth_time"] = int(row.auth_time.timestamp())
         if row.sid:
             payload["sid"] = row.sid
+        if row.jkt is not None and token.kind == "access_token":
+            # RFC 9449 §6.2: the resource server checks the proof's key against this.
+            payload["token_type"] = "DPoP"  # noqa: S105
+            payload["cnf"] = {"jkt": row.jkt}
         return {k: v for k, v in payload.items() if v is not None}
 
 

@@ -1,4 +1,10 @@
-"""Bearer access tokens at the userinfo endpoint (OIDC Core §5.3, RFC 6750).
+"""Access tokens at resource endpoints (RFC 6750, RFC 9449) and the userinfo endpoint (OIDC
+Core §5.3).
+
+``presented_token`` reads the credentials of a request and ``check_binding`` is the one rule
+every resource endpoint (/userinfo, the admin API) applies to a token's DPoP binding: a
+DPoP-bound token only with ``Authorization: DPoP`` and a proof by its key with the right
+``ath`` (passport.oidc.dpop); a bound token presented as Bearer is refused (RFC 9449 §7.1).
 
 Not Authlib's UserInfoEndpoint: its ResourceProtector answers a request without a token with
 ``error="missing_authorization"``, where RFC 6750 §3.1 says such a challenge carries no error
@@ -19,6 +25,7 @@ from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.logs import note
+from passport.oidc import dpop
 from passport.oidc.claims import SUBJECT_COLUMNS
 from passport.oidc.claims import USERS
 from passport.oidc.claims import Subject
@@ -31,20 +38,74 @@ from passport.oidc.tokens import hash_secret
 
 
 class BearerError(Exception):
-    """A token problem, reported in WWW-Authenticate (RFC 6750 §3.1)."""
+    """A token problem, reported in WWW-Authenticate (RFC 6750 §3.1, RFC 9449 §7.1)."""
 
-    def __init__(self, error: str | None, description: str, status: int = 401) -> None:
+    def __init__(
+        self, error: str | None, description: str, status: int = 401, *, scheme: str = "Bearer"
+    ) -> None:
         super().__init__(description)
         self.error = error  # None when no token was presented at all (§3.1)
         self.description = description
         self.status = status
+        self.scheme = scheme  # DPoP for a problem with a DPoP-bound token or its proof
 
     def www_authenticate(self) -> str:
         """The challenge header value."""
-        if self.error is None:
-            return 'Bearer realm="passport"'
-        return (
-            f'Bearer realm="passport", error="{self.error}", error_description="{self.description}"'
+        params = 'realm="passport"'
+        if self.scheme == "DPoP":
+            params += f', algs="{" ".join(dpop.ALGORITHMS)}"'
+        if self.error is not None:
+            params += f', error="{self.error}", error_description="{self.description}"'
+        return f"{self.scheme} {params}"
+
+    def headers(self) -> dict[str, str]:
+        """WWW-Authenticate, and DPoP-Nonce when a fresh nonce is asked for (RFC 9449 §9)."""
+        headers = {"WWW-Authenticate": self.www_authenticate()}
+        if self.error == dpop.USE_NONCE or (self.scheme == "DPoP" and dpop.nonce_required()):
+            headers["DPoP-Nonce"] = dpop.current_nonce()
+        return headers
+
+
+@dataclass(frozen=True)
+class PresentedToken:
+    """An access token as a request presents it: its scheme (``bearer`` or ``dpop``)."""
+
+    scheme: str
+    token: str | None
+
+    @property
+    def is_dpop(self) -> bool:
+        """Presented with ``Authorization: DPoP``."""
+        return self.scheme == "dpop"
+
+
+def presented_token(authorization: str | None, form_token: str | None = None) -> PresentedToken:
+    """The token of an ``Authorization: Bearer|DPoP`` header (RFC 6750 §2.1, RFC 9449 §7.1),
+    else of the form body (RFC 6750 §2.2, where the caller allows it)."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() in ("bearer", "dpop"):
+        return PresentedToken(scheme.lower(), token.strip() or None)
+    if not authorization and form_token:
+        return PresentedToken("bearer", form_token)
+    return PresentedToken("bearer", None)
+
+
+def check_binding(jkt: str | None, presented: PresentedToken) -> None:
+    """The DPoP rule of every resource endpoint, for a token bound to ``jkt`` (or None)."""
+    if not presented.is_dpop:
+        if jkt is not None:
+            # RFC 9449 §7.1: a DPoP-bound token is never accepted as a Bearer token.
+            raise BearerError("invalid_token", "The access token is DPoP-bound.", scheme="DPoP")
+        return
+    if jkt is None:
+        raise BearerError("invalid_token", "The access token is not DPoP-bound.", scheme="DPoP")
+    try:
+        proof = dpop.verify_request_proof(access_token=presented.token)
+    except dpop.DPoPError as refused:
+        raise BearerError(refused.error, refused.description, scheme="DPoP") from None
+    if proof.jkt != jkt:
+        raise BearerError(
+            dpop.INVALID_PROOF, "The proof is not signed by the token's key.", scheme="DPoP"
         )
 
 
@@ -60,6 +121,7 @@ BEARER_COLUMNS = [
     TOKENS.c.claims,
     TOKENS.c.is_offline,
     TOKENS.c.sid,
+    TOKENS.c.jkt,
     CLIENTS.c.scopes.label("client_scopes"),
     CLIENTS.c.is_disabled.label("client_disabled"),
     SESSIONS.c.ended_at.label("session_ended_at"),
@@ -83,8 +145,18 @@ class BearerGrant:
     claims: dict[str, Any] | None
 
 
-def authenticate_bearer(token: str | None) -> BearerGrant:
+def authenticate_bearer(presented: PresentedToken) -> BearerGrant:
     """The grant behind an access token; raise BearerError when missing or unusable."""
+    try:
+        return _grant_of(presented)
+    except BearerError as error:
+        if presented.is_dpop:
+            error.scheme = "DPoP"  # answer in the scheme the client used (RFC 9449 §7.1)
+        raise
+
+
+def _grant_of(presented: PresentedToken) -> BearerGrant:
+    token = presented.token
     if not token:
         raise BearerError(None, "Missing access token.")
     if len(token) > 4096:
@@ -99,6 +171,7 @@ def authenticate_bearer(token: str | None) -> BearerGrant:
         claims,
         is_offline,
         sid,
+        jkt,
         client_scopes,
         client_disabled,
         session_ended_at,
@@ -114,6 +187,7 @@ def authenticate_bearer(token: str | None) -> BearerGrant:
         raise BearerError("invalid_token", "The access token is invalid.")
     if outlived_session(is_offline, sid, session_ended_at, session_expires_at, now):
         raise BearerError("invalid_token", "The access token is invalid.")
+    check_binding(jkt, presented)
     note(sub=user.sub)
     # A scope withdrawn from the client since the token was issued releases nothing more.
     scopes = current_scopes(scope.split(), client_scopes or ())
@@ -122,7 +196,7 @@ def authenticate_bearer(token: str | None) -> BearerGrant:
     return BearerGrant(user=user, scopes=scopes, claims=claims)
 
 
-def userinfo_response(token: str | None) -> dict[str, Any]:
+def userinfo_response(presented: PresentedToken) -> dict[str, Any]:
     """The userinfo claims for an access token (only what its scopes granted)."""
-    grant = authenticate_bearer(token)
+    grant = authenticate_bearer(presented)
     return userinfo_claims(grant.user, grant.scopes, grant.claims)

@@ -43,6 +43,7 @@ from passport.oidc.keys import key_ring
 from passport.oidc.registration import RegistrationDenied
 from passport.oidc.scope_labels import SCOPE_DESCRIPTIONS
 from passport.oidc.userinfo import BearerError
+from passport.oidc.userinfo import presented_token
 from passport.oidc.userinfo import userinfo_response
 from passport.security.headers import allow_form_action
 from passport.security.ratelimits import spend_anonymous_authorize
@@ -316,21 +317,16 @@ def token() -> Response:
 
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo() -> Response:
-    """OIDC Core §5.3: Bearer header, or form body on POST (RFC 6750 §2.1-2.2)."""
-    header = request.headers.get("Authorization", "")
-    token = None
-    if header[:7].lower() == "bearer ":
-        token = header[7:].strip()
-    elif request.method == "POST" and not header:
-        token = request.form.get("access_token")
+    """OIDC Core §5.3: Bearer or DPoP header, or form body on POST (RFC 6750 §2.1-2.2)."""
+    form_token = request.form.get("access_token") if request.method == "POST" else None
     try:
-        body = userinfo_response(token)
+        body = userinfo_response(presented_token(request.headers.get("Authorization"), form_token))
     except BearerError as error:
         response = json_response(
             {"error": error.error or "invalid_request", "error_description": error.description},
             error.status,
         )
-        response.headers["WWW-Authenticate"] = error.www_authenticate()
+        response.headers.update(error.headers())
         return response
     return json_response(body)
 
