@@ -245,6 +245,7 @@ def _apply_metadata(row: OAuthClient, metadata: ClientMetadata, *, trusted: bool
     row.jwks_uri = metadata.jwks_uri
     row.id_token_signed_response_alg = metadata.id_token_signed_response_alg
     row.access_token_format = metadata.access_token_format
+    row.dpop_bound_access_tokens = metadata.dpop_bound_access_tokens
     if trusted:
         row.description = metadata.description
         row.skip_consent = metadata.skip_consent

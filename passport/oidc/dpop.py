@@ -59,8 +59,14 @@ ALGORITHMS = (
     "RS256",
     "RS384",
     "RS512",
-    "EdDSA",
+    "Ed25519",  # RFC 9864's fully specified name
+    "EdDSA",  # deprecated by RFC 9864 for Ed25519; still what most clients send
 )
+# joserfc's registry for these algorithms, with room in the header for an RSA key of up to
+# 4096 bits (its default 512 bytes fits only EC and OKP keys).
+REGISTRY = jws.JWSRegistry(algorithms=ALGORITHMS)
+REGISTRY.max_header_length = 3072
+REGISTRY.max_payload_length = 4096
 KEY_TYPES = frozenset({"RSA", "EC", "OKP"})
 # Members of a private or symmetric JWK (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
@@ -166,7 +172,7 @@ def _public_key(header: dict[str, Any]) -> Any:
 def _verified(proof: str) -> tuple[dict[str, Any], str]:
     """The claims of a well-formed, correctly signed proof and its key's thumbprint."""
     try:
-        header = jws.extract_compact(proof.encode("ascii")).headers()
+        header = jws.extract_compact(proof.encode("ascii"), registry=REGISTRY).headers()
     except (JoseError, ValueError, TypeError, UnicodeError):
         raise _invalid("The DPoP proof is not a JWS.") from None
     if header.get("typ") != "dpop+jwt":
@@ -176,7 +182,7 @@ def _verified(proof: str) -> tuple[dict[str, Any], str]:
         raise _invalid("The proof's alg is not supported.")
     key = _public_key(header)
     try:
-        payload = jws.deserialize_compact(proof, key, algorithms=[alg]).payload
+        payload = jws.deserialize_compact(proof, key, registry=REGISTRY).payload
         claims = json.loads(payload)
         jkt = str(key.thumbprint())
     except (JoseError, ValueError, TypeError):

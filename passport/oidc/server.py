@@ -289,6 +289,7 @@ class DPoPTokenRequest:
         super().validate_token_request()  # type: ignore[misc]
         client: RegisteredClient = self.request.client
         if proof is None and client.dpop_bound_access_tokens:
+            db.session.rollback()  # the code or refresh token just claimed stays usable
             raise DPoPProofError(dpop.INVALID_PROOF, "This client must present a DPoP proof.")
         self.request.dpop_jkt = proof.jkt if proof is not None else None
 
@@ -380,13 +381,17 @@ def check_refresh_binding(
 ) -> None:
     """A family bound to a DPoP key stays bound: its refresh needs a proof, and a public
     client's refresh token is bound to the key itself (RFC 9449 §5; a confidential client's
-    is bound to its authentication). Refused after the claim: the rollback keeps the token."""
+    is bound to its authentication)."""
     if bound is None:
         return
     if presented is None:
-        raise DPoPProofError(dpop.INVALID_PROOF, "This refresh token needs a DPoP proof.")
-    if client.is_public and presented != bound:
-        raise DPoPProofError(dpop.INVALID_PROOF, "The refresh token is bound to another key.")
+        refusal = "This refresh token needs a DPoP proof."
+    elif client.is_public and presented != bound:
+        refusal = "The refresh token is bound to another key."
+    else:
+        return
+    db.session.rollback()  # the token just claimed stays usable by the key's holder
+    raise DPoPProofError(dpop.INVALID_PROOF, refusal)
 
 
 TOKEN_TABLE = cast(Table, OAuthToken.__table__)
