@@ -7,8 +7,9 @@ response bodies (passport.oidc.issuance).
 ``RedeemedCode`` and ``RotatedToken`` are what the consume-once UPDATE … RETURNING gives back
 (``ConsumeOnce``), their columns named by their fields (passport.twins): one statement, no ORM
 entity, on the two hottest grants (/token 3 statements, refresh 3, pinned by
-tests/integration/oidc/test_statement_counts.py). ``TokenRecord`` wraps the Core row of
-introspection and revocation (one join instead of three entity loads).
+tests/integration/oidc/test_statement_counts.py; a DPoP proof adds the INSERT of its jti).
+``TokenRecord`` wraps the Core row of introspection and revocation (one join instead of three
+entity loads). ``DPoPTokenRequest`` binds a grant's tokens to the key of its DPoP proof.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from passport.mfa.models import SecondFactorChallenge
 from passport.oidc.models import AuthorizationCode
 from passport.oidc.models import BackchannelDelivery
 from passport.oidc.models import ClientAssertionJti
+from passport.oidc.models import DPoPProofJti
 from passport.oidc.models import InitialAccessToken
 from passport.oidc.models import OAuthToken
 from passport.oidc.models import PendingAuthorization
@@ -118,6 +119,7 @@ def seed_every_kind(now: datetime) -> dict[str, list[Any]]:
         EnrolmentLink(token_hash=_hash(), user_id=user.id, expires_at=now - DAY),
         PendingAuthorization(authz_id=_hash(), client_pk=client_pk, params={}, expires_at=old),
         ClientAssertionJti(client_id=rp.client_id, jti=_hash(), expires_at=now - DAY),
+        DPoPProofJti(jti_hash=_hash(), expires_at=now - DAY),
         BackchannelDelivery(
             client_pk=client_pk,
             uri="https://rp.example.test/bc",
@@ -151,6 +153,7 @@ def seed_every_kind(now: datetime) -> dict[str, list[Any]]:
             authz_id=_hash(), client_pk=client_pk, params={}, expires_at=now + DAY
         ),
         ClientAssertionJti(client_id=rp.client_id, jti=_hash(), expires_at=now),
+        DPoPProofJti(jti_hash=_hash(), expires_at=now),
         BackchannelDelivery(
             client_pk=client_pk, uri="https://rp.example.test/bc", next_attempt_at=old
         ),
@@ -195,6 +198,7 @@ def test_every_dead_kind_goes_and_every_live_row_stays(app: Flask) -> None:
         "totp_enrolment_links": 1,
         "pending_authorizations": 1,
         "client_assertion_jtis": 1,
+        "dpop_proof_jtis": 1,
         "backchannel_deliveries": 2,
         "initial_access_tokens": 1,
         "outgoing_mails": 2,

@@ -122,7 +122,7 @@ def hostile_proofs() -> dict[str, Any]:
     private = dict(key.key.as_dict(private=True))
     hmac_key = jwk.OctKey.generate_key(256)
     good = key.proof("POST", "/token")
-    head, payload, signature = good.split(".")
+    head, payload, _signature = good.split(".")
     forged = other.proof("POST", "/token").split(".")[2]
     return {
         "wrong htu": key.proof("POST", "/userinfo"),

@@ -123,3 +123,69 @@ def test_discovery_and_jwks_touch_no_database(app: Flask, client: FlaskClient) -
         assert response.status_code == 200
         assert seen["statements"] == [], (path, seen["statements"])
         assert seen["checkouts"] == []
+
+
+@pytest.mark.usefixtures("warm")
+def test_dpop_adds_one_insert_per_proof_on_its_own_connection(
+    app: Flask, client: FlaskClient, rp: RP
+) -> None:
+    """A DPoP proof costs the INSERT of its jti (passport/oidc/dpop.py), committed on a
+    connection of its own before the grant writes; a request without a proof costs nothing
+    more (the tests above)."""
+    from tests.dpop_proofs import DPoPKey
+
+    key = DPoPKey()
+    verifier, challenge = pkce_pair()
+    code = get_code(
+        client,
+        rp,
+        scope="openid offline_access",
+        code_challenge=challenge,
+        code_challenge_method="S256",
+    )
+    db.session.remove()
+    response, token = statements_of(
+        app,
+        lambda: client.post(
+            "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": rp.redirect_uri,
+                "code_verifier": verifier,
+            },
+            headers={**rp.basic_auth(), "DPoP": key.proof("POST", "/token")},
+        ),
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    response, userinfo = statements_of(
+        app,
+        lambda: client.get(
+            "/userinfo",
+            headers={
+                "Authorization": f"DPoP {body['access_token']}",
+                "DPoP": key.proof("GET", "/userinfo", access_token=body["access_token"]),
+            },
+        ),
+    )
+    assert response.status_code == 200, response.get_json()
+    response, rotated = statements_of(
+        app,
+        lambda: client.post(
+            "/token",
+            data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+            headers={**rp.basic_auth(), "DPoP": key.proof("POST", "/token")},
+        ),
+    )
+    assert response.status_code == 200, response.get_json()
+
+    # INSERT the proof's jti; then as without DPoP: redeem, the user, INSERT the token row.
+    assert len(token["statements"]) == 4, token["statements"]
+    assert token["statements"][0].startswith("INSERT INTO oauth_dpop_proof_jtis")
+    # The token and its user in one SELECT; INSERT the proof's jti.
+    assert len(userinfo["statements"]) == 2, userinfo["statements"]
+    # INSERT the jti; rotate, the user, INSERT the new row.
+    assert len(rotated["statements"]) == 4, rotated["statements"]
+    for seen in (token, userinfo, rotated):
+        assert len(seen["checkouts"]) == 2  # the jti's own transaction, then the request's
