@@ -17,12 +17,12 @@ from flask import Flask
 
 from passport.mfa.assurance import ACR_VALUES
 from passport.oidc.claims import ID_TOKEN_CLAIMS
-from passport.oidc.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from passport.oidc.claims import USER_CLAIMS
 from passport.oidc.client_validation import AUTH_METHODS
 from passport.oidc.client_validation import GRANT_TYPES
 from passport.oidc.client_validation import ID_TOKEN_ALGS
 from passport.oidc.client_validation import OIDC_SCOPES
+from passport.oidc.dpop import ALGORITHMS as DPOP_ALGORITHMS
 
 # Endpoint paths, relative to the issuer (which may have a path of its own).
 PATHS = {

@@ -13,7 +13,6 @@ from passport.cli import cli
 from passport.cli import register_groups
 from passport.oidc.clients import get_client_row
 from passport.oidc.registration import create_initial_access_token
-from tests.integration.oidc.conftest import register_client
 
 REGISTRATION = {
     "client_name": "App móvil de boletas",
@@ -83,7 +82,8 @@ def test_the_cli_flag_sets_it(app: Flask) -> None:
     assert shown["dpop_bound_access_tokens"] is True
     plain = runner.invoke(cli, [a for a in args if a != "--dpop-bound-access-tokens"])
     shown = json.loads(
-        runner.invoke(cli, ["clients", "show", json.loads(plain.output)["client_id"], "--json"])
-        .output
+        runner.invoke(
+            cli, ["clients", "show", json.loads(plain.output)["client_id"], "--json"]
+        ).output
     )
     assert shown["dpop_bound_access_tokens"] is False

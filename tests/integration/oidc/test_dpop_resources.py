@@ -48,7 +48,9 @@ def challenge(response: Any) -> str:
 def test_userinfo_accepts_a_bound_token_with_its_proof(
     client: FlaskClient, bound_token: str, key: DPoPKey, user: Any
 ) -> None:
-    response = userinfo(client, bound_token, key.proof("GET", "/userinfo", access_token=bound_token))
+    response = userinfo(
+        client, bound_token, key.proof("GET", "/userinfo", access_token=bound_token)
+    )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["sub"] == user.sub
     # POST is a method of its own: its proof says POST.
@@ -100,7 +102,8 @@ def refused_proofs(key: DPoPKey, token: str) -> dict[str, str | None]:
 
 
 @pytest.mark.parametrize(
-    "case", ["no proof", "another key", "no ath", "ath of another token", "htu of /token", "htm POST"]
+    "case",
+    ["no proof", "another key", "no ath", "ath of another token", "htu of /token", "htm POST"],
 )
 def test_a_wrong_proof_at_userinfo_is_refused(
     client: FlaskClient, bound_token: str, key: DPoPKey, case: str
@@ -127,7 +130,9 @@ def test_a_required_nonce_at_userinfo_is_asked_for(
 ) -> None:
     app.config["DPOP_REQUIRE_NONCE"] = True
     try:
-        first = userinfo(client, bound_token, key.proof("GET", "/userinfo", access_token=bound_token))
+        first = userinfo(
+            client, bound_token, key.proof("GET", "/userinfo", access_token=bound_token)
+        )
         assert first.status_code == 401
         assert 'error="use_dpop_nonce"' in challenge(first)
         nonce = first.headers["DPoP-Nonce"]
