@@ -207,8 +207,8 @@ def verify_proof(
         raise _invalid("The proof needs a jti.")
     if claims.get("htm") != method:
         raise _invalid("The proof's htm is not the request's method.")
-    htu = claims.get("htu")
-    if not isinstance(htu, str) or normalized_uri(htu) != normalized_uri(url):
+    htu, expected = claims.get("htu"), normalized_uri(url)
+    if expected is None or not isinstance(htu, str) or normalized_uri(htu) != expected:
         raise _invalid("The proof's htu is not this endpoint's URL.")
     window = int(current_app.config["DPOP_PROOF_WINDOW_SECONDS"])
     now = time.time()

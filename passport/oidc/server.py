@@ -272,27 +272,27 @@ class DPoPProofError(OAuth2Error):  # type: ignore[misc]
 class DPoPTokenRequest:
     """Grant mixin, RFC 9449 §5: a token request's DPoP proof binds the tokens it gets.
 
-    The proof is checked before the grant redeems its code or refresh token (its jti is
-    recorded in a transaction of its own, which must not wait behind the grant's write); a
-    client registered with ``dpop_bound_access_tokens`` must present one.
+    The proof is checked once the client is authenticated (an anonymous caller fills no jti
+    record) and before the grant redeems its code or refresh token (the jti is committed in a
+    transaction of its own, which must not wait behind the grant's write); a client registered
+    with ``dpop_bound_access_tokens`` must present one.
     """
 
     request: Any
 
-    def validate_token_request(self) -> None:
-        """Check the proof, then the grant (Authlib), then the client's own DPoP rule."""
+    def authenticate_token_endpoint_client(self) -> RegisteredClient:
+        """Authlib's client authentication, then the request's DPoP proof."""
+        client: RegisteredClient = super().authenticate_token_endpoint_client()  # type: ignore[misc]
         proof = None
         if dpop.request_proofs():
             try:
                 proof = dpop.verify_request_proof()
             except dpop.DPoPError as refused:
                 raise DPoPProofError(refused.error, refused.description) from None
-        super().validate_token_request()  # type: ignore[misc]
-        client: RegisteredClient = self.request.client
-        if proof is None and client.dpop_bound_access_tokens:
-            db.session.rollback()  # the code or refresh token just claimed stays usable
+        elif client.dpop_bound_access_tokens:
             raise DPoPProofError(dpop.INVALID_PROOF, "This client must present a DPoP proof.")
         self.request.dpop_jkt = proof.jkt if proof is not None else None
+        return client
 
     @property
     def dpop_jkt(self) -> str | None:

@@ -308,3 +308,17 @@ def test_a_nonce_from_two_windows_ago_is_refused(app: Flask, client: FlaskClient
         client, rp, code, verifier, DPoPKey().proof("POST", "/token", nonce=previous)
     )
     assert accepted.status_code == 200, accepted.get_json()
+
+
+@pytest.mark.usefixtures("signed_in")
+def test_a_proof_from_an_unauthenticated_client_is_not_recorded(
+    client: FlaskClient, rp: RP
+) -> None:
+    from passport.extensions import db
+    from passport.oidc.models import DPoPProofJti
+
+    code, verifier = new_code(client, rp)
+    impostor = RP(rp.client_id, "wrong-secret", rp.redirect_uri)
+    response = redeem_with(client, impostor, code, verifier, DPoPKey().proof("POST", "/token"))
+    assert response.status_code == 401
+    assert db.session.scalar(db.select(db.func.count()).select_from(DPoPProofJti)) == 0
