@@ -67,6 +67,7 @@ SINGLE_PARAMETERS = (
     "id_token_hint",
     "login_hint",
     "ui_locales",
+    "dpop_jkt",
 )
 # Every parameter Passport acts on; the rest is ignored and never stored.
 KEPT_PARAMETERS = (*SINGLE_PARAMETERS, "acr_values")
@@ -92,6 +93,7 @@ MAX_LENGTHS = {
     "login_hint": 254,
     "ui_locales": 256,
     "acr_values": 512,
+    "dpop_jkt": 64,
 }
 MAX_PENDING_LENGTH = 16_384  # characters of a pending request's stored JSON
 PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url(SHA-256), RFC 7636 §4.2
@@ -154,6 +156,8 @@ class AuthorizationRequest:
     claims: dict[str, Any] | None
     response_mode: str
     raw: dict[str, str] = field(default_factory=dict)
+    # RFC 9449 §10: the thumbprint of the DPoP key that must redeem the code.
+    dpop_jkt: str | None = None
 
     def fail(self, error: str, description: str) -> AuthorizationError:
         """An error for this request's redirect_uri."""
@@ -192,6 +196,7 @@ class AuthorizationRequest:
             "login_hint": self.login_hint,
             "ui_locales": " ".join(self.ui_locales) or None,
             "acr_values": " ".join(known_acr_values(self.raw.get("acr_values"))) or None,
+            "dpop_jkt": self.dpop_jkt,
         }
         params.update({name: value for name, value in optional.items() if value is not None})
         return params
@@ -293,6 +298,10 @@ def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationReq
         hinted_sub = subject_of_id_token_hint(raw["id_token_hint"], client.client_id)
         if hinted_sub is None:
             raise fail("invalid_request", "Invalid id_token_hint.")
+    dpop_jkt = raw.get("dpop_jkt")
+    if dpop_jkt is not None and not PKCE_CHALLENGE.match(dpop_jkt):
+        # A JWK SHA-256 thumbprint (RFC 7638) is base64url of 32 bytes, as a PKCE challenge.
+        raise fail("invalid_request", "Invalid dpop_jkt.")
     login_hint = raw.get("login_hint")
     request = AuthorizationRequest(
         client=client,
@@ -309,6 +318,7 @@ def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationReq
         claims=claims,
         response_mode=response_mode,
         raw=raw,
+        dpop_jkt=dpop_jkt,
     )
     # Measured as the JSON column stores it (non-ASCII escaped).
     if len(json.dumps(request.pending_params())) > MAX_PENDING_LENGTH:
@@ -465,6 +475,7 @@ def issue_code(
             scope=" ".join(request.scopes),
             nonce=request.nonce,
             code_challenge=request.code_challenge,
+            dpop_jkt=request.dpop_jkt,
             claims=request.claims,
             auth_time=session.auth_time,
             amr=list(session.amr or []),

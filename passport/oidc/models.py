@@ -102,6 +102,8 @@ class AuthorizationCode(Base):
     scope: Mapped[str] = mapped_column(String(1000))
     nonce: Mapped[str | None] = mapped_column(String(512))
     code_challenge: Mapped[str | None] = mapped_column(String(128))
+    # RFC 9449 §10: the DPoP key (JWK thumbprint) that alone may redeem the code.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
     # The `claims` request parameter (OIDC Core §5.5), kept for the ID token and userinfo.
     claims: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     auth_time: Mapped[datetime]

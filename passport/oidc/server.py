@@ -188,6 +188,7 @@ class RedeemedCode:
     auth_time: datetime
     amr: list[str] | None
     acr: str | None
+    dpop_jkt: str | None
 
     def get_redirect_uri(self) -> str:
         """Authlib: the redirect_uri the code is bound to."""
@@ -336,6 +337,9 @@ class AuthorizationCodeGrant(DPoPTokenRequest, grants.AuthorizationCodeGrant):  
         """Issue the tokens and commit."""
         client: RegisteredClient = self.request.client
         code: RedeemedCode = self.request.authorization_code
+        if code.dpop_jkt is not None and code.dpop_jkt != self.dpop_jkt:
+            db.session.rollback()  # RFC 9449 §10: only the key's holder redeems the code
+            raise DPoPProofError(dpop.INVALID_PROOF, "The code is bound to another DPoP key.")
         user = self.authenticate_user(code)
         if user is None:
             raise InvalidGrantError("The user of this code is no longer active.")

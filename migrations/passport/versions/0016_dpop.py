@@ -7,7 +7,8 @@ Create Date: 2026-12-06 14:45:00
 ``oauth_dpop_proof_jtis`` remembers every DPoP proof accepted (the SHA-256 of its key
 thumbprint and ``jti``) under a unique constraint, so a replay is refused by every instance
 (passport/oidc/dpop.py). ``oauth_tokens.jkt`` is the thumbprint of the key a token is bound
-to; ``oauth_clients.dpop_bound_access_tokens`` the RFC 9449 §5.2 client metadata.
+to, ``oauth_authorization_codes.dpop_jkt`` the key that alone may redeem a code (§10);
+``oauth_clients.dpop_bound_access_tokens`` the RFC 9449 §5.2 client metadata.
 """
 
 import sqlalchemy as sa
@@ -37,6 +38,8 @@ def upgrade():
         )
     with op.batch_alter_table("oauth_tokens", schema=None) as batch_op:
         batch_op.add_column(sa.Column("jkt", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("oauth_authorization_codes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("dpop_jkt", sa.String(length=64), nullable=True))
     with op.batch_alter_table("oauth_clients", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -50,6 +53,8 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("oauth_clients", schema=None) as batch_op:
         batch_op.drop_column("dpop_bound_access_tokens")
+    with op.batch_alter_table("oauth_authorization_codes", schema=None) as batch_op:
+        batch_op.drop_column("dpop_jkt")
     with op.batch_alter_table("oauth_tokens", schema=None) as batch_op:
         batch_op.drop_column("jkt")
     with op.batch_alter_table("oauth_dpop_proof_jtis", schema=None) as batch_op:

@@ -322,3 +322,73 @@ def test_a_proof_from_an_unauthenticated_client_is_not_recorded(
     response = redeem_with(client, impostor, code, verifier, DPoPKey().proof("POST", "/token"))
     assert response.status_code == 401
     assert db.session.scalar(db.select(db.func.count()).select_from(DPoPProofJti)) == 0
+
+
+# --- dpop_jkt: a code bound to the key at /authorize (RFC 9449 §10) ----------------------
+
+
+def bound_code(client: FlaskClient, rp: RP, key: DPoPKey) -> tuple[str, str]:
+    verifier, challenge = pkce_pair()
+    code = get_code(
+        client,
+        rp,
+        scope="openid",
+        code_challenge=challenge,
+        code_challenge_method="S256",
+        dpop_jkt=key.jkt,
+    )
+    return code, verifier
+
+
+@pytest.mark.usefixtures("signed_in")
+def test_a_code_bound_by_dpop_jkt_is_redeemed_only_with_that_key(
+    client: FlaskClient, rp: RP
+) -> None:
+    key = DPoPKey()
+    code, verifier = bound_code(client, rp, key)
+    for proof in (None, DPoPKey().proof("POST", "/token")):
+        refused = redeem_with(client, rp, code, verifier, proof)
+        assert refused.status_code == 400
+        assert refused.get_json()["error"] == "invalid_dpop_proof"
+    accepted = redeem_with(client, rp, code, verifier, key.proof("POST", "/token"))
+    assert accepted.status_code == 200, accepted.get_json()
+    assert accepted.get_json()["token_type"] == "DPoP"
+
+
+@pytest.mark.usefixtures("signed_in")
+@pytest.mark.parametrize("value", ["short", "x" * 44, "a+b/" * 11, "é" * 43])
+def test_a_malformed_dpop_jkt_is_refused_at_authorize(
+    client: FlaskClient, rp: RP, value: str
+) -> None:
+    from tests.integration.oidc.conftest import authorize
+    from tests.integration.oidc.conftest import query_of
+
+    _, challenge = pkce_pair()
+    response = authorize(
+        client, rp, code_challenge=challenge, code_challenge_method="S256", dpop_jkt=value
+    )
+    assert response.status_code == 302
+    assert query_of(response.headers["Location"])["error"] == "invalid_request"
+
+
+def test_dpop_jkt_is_kept_by_a_pending_request(app: Flask, rp: RP) -> None:
+    from werkzeug.datastructures import MultiDict
+
+    from passport.oidc.authorization import parse_authorization_request
+
+    key = DPoPKey()
+    _, challenge = pkce_pair()
+    params = MultiDict(
+        {
+            "client_id": rp.client_id,
+            "redirect_uri": rp.redirect_uri,
+            "response_type": "code",
+            "scope": "openid",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "dpop_jkt": key.jkt,
+        }
+    )
+    pending = parse_authorization_request(params).pending_params()
+    assert pending["dpop_jkt"] == key.jkt
+    assert parse_authorization_request(MultiDict(pending)).dpop_jkt == key.jkt
