@@ -392,3 +392,18 @@ def test_dpop_jkt_is_kept_by_a_pending_request(app: Flask, rp: RP) -> None:
     pending = parse_authorization_request(params).pending_params()
     assert pending["dpop_jkt"] == key.jkt
     assert parse_authorization_request(MultiDict(pending)).dpop_jkt == key.jkt
+
+
+@pytest.mark.usefixtures("signed_in")
+def test_htu_is_the_issuers_url_not_the_host_the_app_sees(client: FlaskClient, rp: RP) -> None:
+    """Behind the proxy the request reaches the app as another host (here the test client's
+    ``localhost``): the issuer's spelling is the one clients sign, normalised."""
+    key = DPoPKey()
+    code, verifier = new_code(client, rp)
+    as_seen = redeem_with(
+        client, rp, code, verifier, key.proof("POST", "/token", issuer="http://localhost")
+    )
+    assert as_seen.status_code == 400
+    spelled = key.proof("POST", "/token?ignored=1", issuer="HTTP://127.0.0.1:5000")
+    accepted = redeem_with(client, rp, code, verifier, spelled)
+    assert accepted.status_code == 200, accepted.get_json()
