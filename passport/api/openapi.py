@@ -26,7 +26,7 @@ SCHEMAS: dict[str, Any] = component_schemas()
 
 HEADERS = {
     "WWW-Authenticate": {
-        "description": "The RFC 6750 §3 challenge.",
+        "description": "The RFC 6750 §3 challenge (DPoP, RFC 9449 §7.1, for a DPoP-bound token).",
         "schema": {"type": "string"},
         "required": True,
     },
@@ -208,7 +208,10 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {
                 "clientCredentials": {
                     "type": "oauth2",
-                    "description": "Bearer tokens (RFC 6750) from Passport's token endpoint.",
+                    "description": (
+                        "Bearer tokens (RFC 6750) from Passport's token endpoint, or DPoP-bound "
+                        "tokens (RFC 9449): `Authorization: DPoP <token>` with a `DPoP` proof."
+                    ),
                     "flows": {
                         "clientCredentials": {
                             "tokenUrl": issuer + url_for("oidc.token"),
