@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/oidc_profile.py [--database-url postgresql+psycopg://...]
                                                 [--flows 300] [--profile authorize|token|...]
+                                                [--dpop]
 
 No HTTP server and no load generator: the Flask test client drives code flows (authorize with
 an SSO session -> token -> userinfo) and refresh rotations in this process, so the CPU time of
@@ -9,7 +10,9 @@ each endpoint is measured without the noise of other processes on the machine (t
 overhead included, about 0.1 ms per request). Prints one JSON line per endpoint with the CPU
 milliseconds per request and the SQL statements it ran; with --profile, a cProfile of that
 endpoint (cumulative time) follows. Use it to decide, then confirm with oidc_load.py.
-The database must be empty (default: SQLite in a temporary folder).
+The database must be empty (default: SQLite in a temporary folder). With --dpop every /token,
+/userinfo and refresh carries an ES256 DPoP proof (RFC 9449; made before the clock starts: the
+client's cost is not the server's) and userinfo uses ``Authorization: DPoP``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from urllib.parse import urlsplit
 from oidc_requests import REDIRECT_URI
 from oidc_requests import authorize_query
 from oidc_requests import code_form
+from oidc_requests import dpop_proof
 from oidc_requests import pkce_pair
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +51,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--flows", type=int, default=300)
     parser.add_argument("--profile", choices=ENDPOINTS, default=None)
+    parser.add_argument("--dpop", action="store_true", help="DPoP proofs on token and userinfo")
     parser.add_argument("--lines", type=int, default=40, help="profile lines to print")
     parser.add_argument(
         "--sort", choices=("cumulative", "tottime"), default="cumulative", help="profile order"
@@ -161,21 +166,40 @@ def run(browser: Any, engine: Any, client_id: str, secret: str, args: Any) -> No
                 profiler.disable()
             current[0] = ""
 
+    from joserfc import jwk
+
+    key = jwk.ECKey.generate_key("P-256")
+    issuer = browser.application.config["ISSUER"]
+
+    def token_headers() -> dict[str, str]:
+        if not args.dpop:
+            return auth
+        return {**auth, "DPoP": dpop_proof(key, "POST", issuer + "/token")}
+
     def flow(scope: str = "openid profile") -> dict[str, Any]:
         verifier, challenge = pkce_pair()
         query = authorize_query(client_id, scope, challenge)
         answer = timed("authorize", lambda: browser.get("/authorize", query_string=query))
         code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
         form = code_form(code, verifier)
-        tokens = timed("token", lambda: browser.post("/token", data=form, headers=auth)).get_json()
-        bearer = {"Authorization": "Bearer " + tokens["access_token"]}
+        headers = token_headers()
+        tokens = timed("token", lambda: browser.post("/token", data=form, headers=headers))
+        tokens = tokens.get_json()
+        access = tokens["access_token"]
+        bearer = {"Authorization": "Bearer " + access}
+        if args.dpop:
+            bearer = {
+                "Authorization": "DPoP " + access,
+                "DPoP": dpop_proof(key, "GET", issuer + "/userinfo", access),
+            }
         info = timed("userinfo", lambda: browser.get("/userinfo", headers=bearer))
         assert info.status_code == 200, info.get_data(as_text=True)
         return dict(tokens)
 
     def rotate(refresh_token: str) -> str:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-        answer = timed("refresh", lambda: browser.post("/token", data=form, headers=auth))
+        headers = token_headers()
+        answer = timed("refresh", lambda: browser.post("/token", data=form, headers=headers))
         assert answer.status_code == 200, answer.get_json()
         return str(answer.get_json()["refresh_token"])
 

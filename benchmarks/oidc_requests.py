@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
+import time
+from typing import Any
 
 REDIRECT_URI = "http://127.0.0.1:9/callback"
 
@@ -41,3 +44,20 @@ def code_form(code: str, verifier: str) -> dict[str, str]:
         "redirect_uri": REDIRECT_URI,
         "code_verifier": verifier,
     }
+
+
+def dpop_proof(key: Any, method: str, url: str, access_token: str | None = None) -> str:
+    """An RFC 9449 proof signed by ``key`` (a joserfc ECKey, ES256) for ``method url``."""
+    from joserfc import jws
+
+    claims: dict[str, Any] = {
+        "jti": secrets.token_urlsafe(16),
+        "htm": method,
+        "htu": url,
+        "iat": int(time.time()),
+    }
+    if access_token is not None:
+        digest = hashlib.sha256(access_token.encode()).digest()
+        claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}
+    return str(jws.serialize_compact(header, json.dumps(claims).encode(), key))
