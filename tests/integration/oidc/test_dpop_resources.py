@@ -236,3 +236,21 @@ def test_the_admin_api_accepts_a_bound_token_with_its_proof_only(
     )
     assert no_ath.status_code == 401
     assert 'error="invalid_dpop_proof"' in challenge(no_ath)
+
+
+@pytest.mark.postgres_only
+def test_one_proof_sent_to_many_workers_at_once_is_accepted_once(
+    app: Flask, bound_token: str, key: DPoPKey
+) -> None:
+    """The unique constraint, not a read-then-write, decides: one of N racing requests wins."""
+    import os
+
+    from tests.integration.oidc.test_races import THREADS
+    from tests.integration.oidc.test_races import in_parallel
+
+    if not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        pytest.skip("concurrent transactions need PostgreSQL")
+    proof = key.proof("GET", "/userinfo", access_token=bound_token)
+    statuses = in_parallel(app, lambda c: userinfo(c, bound_token, proof))
+    assert statuses.count(200) == 1
+    assert statuses.count(401) == THREADS - 1
