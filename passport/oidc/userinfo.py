@@ -57,6 +57,7 @@ BEARER_COLUMNS = [
     TOKENS.c.revoked_at,
     TOKENS.c.access_expires_at,
     TOKENS.c.scope,
+    TOKENS.c.access_scope,
     TOKENS.c.claims,
     TOKENS.c.is_offline,
     TOKENS.c.sid,
@@ -81,6 +82,7 @@ class BearerGrant:
     user: Subject
     scopes: list[str]
     claims: dict[str, Any] | None
+    client_scopes: tuple[str, ...] = ()
 
 
 def authenticate_bearer(token: str | None) -> BearerGrant:
@@ -96,6 +98,7 @@ def authenticate_bearer(token: str | None) -> BearerGrant:
         revoked_at,
         expires_at,
         scope,
+        access_scope,
         claims,
         is_offline,
         sid,
@@ -115,14 +118,18 @@ def authenticate_bearer(token: str | None) -> BearerGrant:
     if outlived_session(is_offline, sid, session_ended_at, session_expires_at, now):
         raise BearerError("invalid_token", "The access token is invalid.")
     note(sub=user.sub)
-    # A scope withdrawn from the client since the token was issued releases nothing more.
-    scopes = current_scopes(scope.split(), client_scopes or ())
+    # A scope withdrawn from the client since the token was issued releases nothing more; a
+    # token narrowed to resources (RFC 8707) has only their scopes (openid when the issuer
+    # is among them).
+    scopes = current_scopes((access_scope or scope).split(), client_scopes or ())
     if "openid" not in scopes:
         raise BearerError("insufficient_scope", "The openid scope is required.", status=403)
-    return BearerGrant(user=user, scopes=scopes, claims=claims)
+    return BearerGrant(
+        user=user, scopes=scopes, claims=claims, client_scopes=tuple(client_scopes or ())
+    )
 
 
 def userinfo_response(token: str | None) -> dict[str, Any]:
     """The userinfo claims for an access token (only what its scopes granted)."""
     grant = authenticate_bearer(token)
-    return userinfo_claims(grant.user, grant.scopes, grant.claims)
+    return userinfo_claims(grant.user, grant.scopes, grant.claims, grant.client_scopes)
