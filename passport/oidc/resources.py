@@ -9,7 +9,8 @@ At /authorize a client may name registered resources with ``resource`` (repeatab
 must accept at least one of the request's scopes (which are already limited to the client's
 registered scopes): any registered, enabled resource, no per-client list. At /token (code and
 refresh grants) ``resource`` narrows to a subset of what was authorized (§2.2); without it
-the access token is for every authorized resource. The access token's audience (``aud`` of a
+the access token is for every authorized resource; the client-credentials grant names its
+audience directly, checked as at /authorize. The access token's audience (``aud`` of a
 JWT access token and of introspection) is then the resource identifiers, its scopes only
 those its audience accepts, and its format JWT when any resource of the audience asks for it
 (a JWT can be introspected too). A request without ``resource`` is unchanged: the audience is

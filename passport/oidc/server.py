@@ -71,6 +71,7 @@ from passport.oidc.models import OAuthToken
 from passport.oidc.resources import Audience
 from passport.oidc.resources import InvalidTargetError
 from passport.oidc.resources import audience_for
+from passport.oidc.resources import authorize_resources
 from passport.oidc.resources import narrow_audience
 from passport.oidc.resources import requested_resources
 from passport.oidc.resources import serves_audience
@@ -458,13 +459,22 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
         requested = scope_to_list(self.request.payload.scope) or allowed
         if not requested or any(s not in allowed for s in requested):
             raise InvalidScopeError("The client may not request these scopes.")
+        scopes = list(dict.fromkeys(requested))
+        form = self.request.form
+        # RFC 8707 §2: here `resource` names the audience directly (no earlier authorization).
+        resources = requested_resources(form.getlist("resource")) if "resource" in form else []
+        audience = (
+            audience_for(authorize_resources(resources, scopes), scopes) if resources else None
+        )
         body = issue_tokens(
             client,
             None,
-            list(dict.fromkeys(requested)),
+            scopes,
             authentication=None,
             include_refresh_token=False,
             include_id_token=False,
+            resources=resources,
+            audience=audience,
         )
         db.session.commit()
         announce(tokens_issued, grant_type=self.GRANT_TYPE, client_id=client.client_id)

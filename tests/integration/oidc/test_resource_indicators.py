@@ -406,3 +406,37 @@ def test_cli_refuses_in_one_line(run: Any, args: tuple[str, ...]) -> None:
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0
     assert result.output.startswith("passport: ")
+
+
+def test_deleting_the_resource_server_keeps_the_resource_without_a_server(
+    app: Flask, servers: dict[str, RP]
+) -> None:
+    from passport.audit.services import Actor
+    from passport.oidc.client_admin import remove_client
+
+    remove_client(servers["boletas"].client_id, action=Actor())
+    db.session.expire_all()
+    row = db.session.query(Resource).filter_by(identifier=BOLETAS).one()
+    assert row.client_pk is None
+
+
+def test_client_credentials_may_name_a_resource(
+    client: FlaskClient, servers: dict[str, RP]
+) -> None:
+    service = register_client(
+        redirect_uris=[],
+        grant_types=["client_credentials"],
+        scopes=["boletas:read", "legajos:read"],
+    )
+    form = {"grant_type": "client_credentials", "resource": LEGAJOS}
+    response = client.post("/token", data=form, headers=service.basic_auth())
+    assert response.status_code == 200, response.get_json()
+    tokens = response.get_json()
+    assert tokens["scope"] == "legajos:read"
+    assert introspect(client, servers["legajos"], tokens["access_token"])["aud"] == [LEGAJOS]
+    assert introspect(client, servers["boletas"], tokens["access_token"]) == {"active": False}
+    for resource in ("https://api.example.test/otra/", ISSUER, "relativa"):
+        form = {"grant_type": "client_credentials", "resource": resource}
+        refused = client.post("/token", data=form, headers=service.basic_auth())
+        assert refused.status_code == 400
+        assert refused.get_json()["error"] == "invalid_target"
