@@ -75,11 +75,13 @@ def register_groups() -> None:
     from passport.maintenance.cli import reencrypt_command
     from passport.oidc.cli import clients_group
     from passport.oidc.cli import keys_group
+    from passport.oidc.resources_cli import resources_group
 
     for group in (
         users_group,
         clients_group,
         keys_group,
+        resources_group,
         audit_group,
         mail_group,
         maintenance_group,

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     from passport.admin import imports  # noqa: F401
     from passport.admin import keys  # noqa: F401
     from passport.admin import registration_tokens  # noqa: F401
+    from passport.admin import resources  # noqa: F401
     from passport.admin import review  # noqa: F401
     from passport.admin import users  # noqa: F401
     from passport.admin.blueprint import bp

@@ -187,3 +187,29 @@ class KeyRotationForm(ReasonOnlyForm):
         _l("Algoritmo"),
         choices=[SelectChoice("", _l("Todos")), *(SelectChoice(a) for a in ID_TOKEN_ALGS)],
     )
+
+
+class ResourceForm(LimitedForm):
+    """A resource (RFC 8707 API): identifier, accepted scopes, token format, its server."""
+
+    identifier = StringField(
+        _l("Identificador (URI absoluta)"),
+        filters=[_strip],
+        validators=[InputRequired(message=_l("Escriba el identificador.")), Length(max=512)],
+    )
+    name = StringField(_l("Nombre (opcional)"), filters=[_strip], validators=[Length(max=120)])
+    scopes = CheckboxesField(
+        _l("Alcances que acepta"),
+        validators=[DataRequired(message=_l("Elija al menos un alcance de la lista."))],
+    )
+    access_token_format = SelectField(
+        _l("Formato del token de acceso"),
+        choices=[SelectChoice(f) for f in ACCESS_TOKEN_FORMATS],
+        default="opaque",
+    )
+    client_id = StringField(
+        _l("Servidor de recursos que consulta sus tokens (client_id, opcional)"),
+        filters=[_strip],
+        validators=[Length(max=64)],
+    )
+    reason = StringField(_l("Motivo"), filters=[_strip], validators=[Length(max=REASON_MAX)])

@@ -72,6 +72,10 @@ EVENT_LABELS: dict[str, LazyString] = {
     "client.scopes_rejected": _l("Permisos de aplicación rechazados"),
     "client.initial_token_created": _l("Token de registro creado"),
     "client.initial_token_revoked": _l("Token de registro revocado"),
+    "resource.created": _l("Recurso (API) registrado"),
+    "resource.updated": _l("Recurso (API) modificado"),
+    "resource.disabled": _l("Recurso (API) deshabilitado"),
+    "resource.enabled": _l("Recurso (API) habilitado"),
     # Tokens and keys
     "authorization_code.reused": _l("Código de autorización reutilizado"),
     "refresh_token.reused": _l("Token de actualización reutilizado"),

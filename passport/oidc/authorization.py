@@ -39,7 +39,9 @@ from passport.login.sessions import SessionFacts
 from passport.logs import note
 from passport.mfa.assurance import ACR_VALUES
 from passport.oidc.claims import MAX_CLAIMS_PARAMETER_LENGTH
+from passport.oidc.claims import individually_requested
 from passport.oidc.claims import parse_claims_parameter
+from passport.oidc.claims import requested_sub
 from passport.oidc.client_validation import MAX_URI_LENGTH
 from passport.oidc.clients import RegisteredClient
 from passport.oidc.clients import find_client
@@ -47,6 +49,9 @@ from passport.oidc.keys import key_ring
 from passport.oidc.models import AuthorizationCode
 from passport.oidc.models import Consent
 from passport.oidc.models import PendingAuthorization
+from passport.oidc.resources import InvalidTargetError
+from passport.oidc.resources import authorize_resources
+from passport.oidc.resources import requested_resources
 from passport.oidc.tokens import hash_secret
 from passport.oidc.tokens import new_secret
 
@@ -158,6 +163,14 @@ class AuthorizationRequest:
     raw: dict[str, str] = field(default_factory=dict)
     # RFC 9449 §10: the thumbprint of the DPoP key that must redeem the code.
     dpop_jkt: str | None = None
+    # RFC 8707 resource indicators, checked against the registry and the scopes.
+    resources: list[str] = field(default_factory=list)
+
+    @property
+    def extra_claims(self) -> list[str]:
+        """User claims asked for by name beyond the scopes, that the client may get (the
+        consent page lists them; a remembered consent must cover them)."""
+        return individually_requested(self.claims, self.scopes, self.client.scopes)
 
     def fail(self, error: str, description: str) -> AuthorizationError:
         """An error for this request's redirect_uri."""
@@ -165,14 +178,14 @@ class AuthorizationRequest:
             error, description, self.redirect_uri, self.state, self.response_mode
         )
 
-    def pending_params(self) -> dict[str, str]:
+    def pending_params(self) -> dict[str, Any]:
         """What a pending request stores: the validated values Passport acts on, normalised.
 
         Parsing them again (on resume and consent) gives back this request; nothing else the
         client sent (unknown parameters, scopes it may not have, unknown prompts, locales or
         acr values, a login_hint that is not a DNI) is kept.
         """
-        params = {
+        params: dict[str, Any] = {
             "client_id": self.client.client_id,
             "redirect_uri": self.redirect_uri,
             "response_type": "code",
@@ -199,6 +212,9 @@ class AuthorizationRequest:
             "dpop_jkt": self.dpop_jkt,
         }
         params.update({name: value for name, value in optional.items() if value is not None})
+        if self.resources:
+            # A list: MultiDict(params) gives it back as the repeated parameter.
+            params["resource"] = list(self.resources)
         return params
 
 
@@ -302,6 +318,18 @@ def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationReq
     if dpop_jkt is not None and not PKCE_CHALLENGE.match(dpop_jkt):
         # A JWK SHA-256 thumbprint (RFC 7638) is base64url of 32 bytes, as a PKCE challenge.
         raise fail("invalid_request", "Invalid dpop_jkt.")
+    # §5.5.1: a `sub` asked for with a value is answered only for that person, as a hint is.
+    claimed_sub = requested_sub(claims)
+    if claimed_sub is not None:
+        if not isinstance(claimed_sub, str) or (
+            hinted_sub is not None and hinted_sub != claimed_sub
+        ):
+            raise fail("invalid_request", "The sub claim request does not fit the request.")
+        hinted_sub = claimed_sub
+    try:
+        resources = authorize_resources(requested_resources(params.getlist("resource")), scopes)
+    except InvalidTargetError as error:
+        raise fail("invalid_target", error.description) from None
     login_hint = raw.get("login_hint")
     request = AuthorizationRequest(
         client=client,
@@ -318,6 +346,7 @@ def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationReq
         claims=claims,
         response_mode=response_mode,
         raw=raw,
+        resources=resources,
         dpop_jkt=dpop_jkt,
     )
     # Measured as the JSON column stores it (non-ASCII escaped).
@@ -385,13 +414,19 @@ def forces_login(request: AuthorizationRequest) -> bool:
 
 
 def has_consent(user_id: int, request: AuthorizationRequest) -> bool:
-    """A remembered grant covering every requested scope."""
-    granted = db.session.scalar(
-        select(Consent.scopes).where(
+    """A remembered grant covering every requested scope and claim asked for by name."""
+    granted = db.session.execute(
+        select(Consent.scopes, Consent.claims).where(
             Consent.user_id == user_id, Consent.client_pk == request.client.pk
         )
-    )
-    return granted is not None and set(request.scopes) <= set(granted)
+    ).first()
+    if granted is None or not set(request.scopes) <= set(granted.scopes):
+        return False
+    if not request.claims:
+        return True
+    # Claims asked for by name that the remembered scopes do not release were allowed one by one.
+    beyond = individually_requested(request.claims, granted.scopes, request.client.scopes)
+    return set(beyond) <= set(granted.claims or ())
 
 
 def needs_consent(user_id: int, request: AuthorizationRequest) -> bool:
@@ -410,15 +445,25 @@ def remember_consent(user: User, request: AuthorizationRequest) -> None:
         actor_user_id=user.id,
         subject_user_id=user.id,
         client_id=request.client.client_id,
-        details={"scopes": request.scopes},
+        details={
+            "scopes": request.scopes,
+            **({"claims": request.extra_claims} if request.extra_claims else {}),
+        },
     )
     consent = db.session.scalar(
         select(Consent).where(Consent.user_id == user.id, Consent.client_pk == request.client.pk)
     )
+    claims = request.extra_claims or None
     if consent is None:
-        db.session.add(Consent(user_id=user.id, client_pk=request.client.pk, scopes=request.scopes))
+        db.session.add(
+            Consent(
+                user_id=user.id, client_pk=request.client.pk, scopes=request.scopes, claims=claims
+            )
+        )
     else:
         consent.scopes = sorted(set(consent.scopes) | set(request.scopes))
+        if claims:
+            consent.claims = sorted(set(consent.claims or ()) | set(claims))
 
 
 def save_pending(request: AuthorizationRequest, requires_auth_after: datetime | None) -> str:
@@ -477,6 +522,7 @@ def issue_code(
             code_challenge=request.code_challenge,
             dpop_jkt=request.dpop_jkt,
             claims=request.claims,
+            resources=request.resources or None,
             auth_time=session.auth_time,
             amr=list(session.amr or []),
             acr=session.acr,

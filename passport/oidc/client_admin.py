@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy import select
+from sqlalchemy import update
 
 from passport.audit.services import Actor
 from passport.database import utcnow
@@ -25,6 +26,8 @@ from passport.oidc.models import InitialAccessToken
 from passport.oidc.models import OAuthClient
 from passport.oidc.models import OAuthToken
 from passport.oidc.models import PendingAuthorization
+from passport.oidc.models import Resource
+from passport.oidc.resources import forget_registry
 from passport.oidc.revocation import client_deleted
 from passport.oidc.revocation import client_disabled
 
@@ -72,12 +75,15 @@ def remove_client(client_id: str, *, action: Actor) -> None:
     # Children first: SQLite does not enforce ON DELETE CASCADE unless told to.
     for child in CLIENT_CHILDREN:
         db.session.execute(delete(child).where(child.client_pk == row.id))
+    # Its resources stay, without a resource server (ON DELETE SET NULL, which SQLite skips).
+    db.session.execute(update(Resource).where(Resource.client_pk == row.id).values(client_pk=None))
     db.session.execute(delete(OAuthClient).where(OAuthClient.id == row.id))
     action.record(
         "client.deleted", client_id=client_id, details={"name": name, "tokens_revoked": revoked}
     )
     db.session.commit()
     forget_client(client_id)
+    forget_registry()
 
 
 def approve_client_scopes(client_id: str, scopes: list[str], *, action: Actor) -> list[str]:

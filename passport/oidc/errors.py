@@ -34,3 +34,20 @@ class ClientHasNoSecret(OIDCError):  # noqa: N818 - STYLE.md names errors by wha
     def __init__(self, client_id: str) -> None:
         super().__init__(f"client {client_id!r} has no client secret")
         self.client_id = client_id
+
+
+class InvalidResource(OIDCError):  # noqa: N818 - STYLE.md names errors by what happened
+    """A resource (RFC 8707) fails validation (CLI, admin console)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class UnknownResource(OIDCError):  # noqa: N818 - STYLE.md names errors by what happened
+    """No resource with this identifier."""
+
+    def __init__(self, identifier: str) -> None:
+        super().__init__(f"unknown resource {identifier!r}")
+        self.identifier = identifier

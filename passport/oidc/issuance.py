@@ -27,6 +27,7 @@ from passport.oidc.claims import id_token_user_claims
 from passport.oidc.clients import RegisteredClient
 from passport.oidc.keys import key_ring
 from passport.oidc.models import OAuthToken
+from passport.oidc.resources import Audience
 from passport.oidc.tokens import hash_secret
 from passport.oidc.tokens import new_secret
 
@@ -86,7 +87,7 @@ def build_id_token(
         claims["sid"] = authentication.sid
     if access_token:
         claims["at_hash"] = half_hash(access_token, client.id_token_signed_response_alg)
-    claims.update(id_token_user_claims(user, scopes, requested_claims))
+    claims.update(id_token_user_claims(user, scopes, requested_claims, client.scopes))
     return key_ring().sign(claims, client.id_token_signed_response_alg)
 
 
@@ -96,15 +97,18 @@ def build_jwt_access_token(
     scope: str,
     authentication: Authentication | None,
     expires_at: datetime,
+    audience: list[str] | None = None,
     jkt: str | None = None,
 ) -> str:
-    """An RFC 9068 access token (typ at+jwt), for resource servers that validate offline;
-    ``cnf.jkt`` names the DPoP key it is bound to (RFC 9449 §6.1)."""
+    """An RFC 9068 access token (typ at+jwt), for resource servers that validate offline.
+
+    ``aud`` is the resource identifiers when the request named some (RFC 8707), else the
+    client; ``cnf.jkt`` names the DPoP key it is bound to (RFC 9449 §6.1)."""
     now = int(utcnow().timestamp())
     claims: dict[str, Any] = {
         "iss": issuer(),
         "sub": user.sub if user is not None else client.client_id,
-        "aud": client.client_id,
+        "aud": (audience[0] if len(audience) == 1 else audience) if audience else client.client_id,
         "client_id": client.client_id,
         "iat": now,
         "exp": int(expires_at.timestamp()),
@@ -137,21 +141,35 @@ def issue_tokens(
     parent_id: int | None = None,
     authorization_code_id: int | None = None,
     refresh_expires_at: datetime | None = None,
+    resources: list[str] | None = None,
+    audience: Audience | None = None,
     jkt: str | None = None,
 ) -> dict[str, Any]:
     """Create the token row and the token response body (the caller commits).
 
+    ``resources``: the grant's resources (RFC 8707), kept for the refresh grant;
+    ``audience``: the access token's, with its narrowed scopes and format;
     ``jkt``: the thumbprint of the DPoP key the tokens are bound to (RFC 9449 §5).
     """
     note(client_id=client.client_id, sub=user.sub if user is not None else None)
     now = utcnow()
     config = current_app.config
     scope = " ".join(scopes)
+    access_scope = " ".join(audience.scopes) if audience is not None else scope
+    access_format = client.access_token_format
+    if audience is not None and audience.access_token_format is not None:
+        access_format = audience.access_token_format
     access_ttl = client.access_token_ttl_seconds or config["ACCESS_TOKEN_TTL_SECONDS"]
     access_expires_at = now + timedelta(seconds=access_ttl)
-    if client.access_token_format == "jwt":  # noqa: S105
+    if access_format == "jwt":
         access_token = build_jwt_access_token(
-            client, user, scope, authentication, access_expires_at, jkt
+            client,
+            user,
+            access_scope,
+            authentication,
+            access_expires_at,
+            audience.identifiers if audience is not None else None,
+            jkt,
         )
     else:
         access_token = new_secret(32)
@@ -174,6 +192,9 @@ def issue_tokens(
         refresh_token_hash=hash_secret(refresh_token) if refresh_token else None,
         scope=scope,
         claims=requested_claims,
+        resources=resources or None,
+        audience=audience.identifiers if audience is not None else None,
+        access_scope=access_scope if audience is not None else None,
         family_id=family_id or new_secret(16),
         parent_id=parent_id,
         authorization_code_id=authorization_code_id,
@@ -190,7 +211,7 @@ def issue_tokens(
         "access_token": access_token,
         "token_type": "Bearer" if jkt is None else "DPoP",
         "expires_in": access_ttl,
-        "scope": scope,
+        "scope": access_scope,
     }
     if refresh_token:
         body["refresh_token"] = refresh_token

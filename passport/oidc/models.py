@@ -106,6 +106,8 @@ class AuthorizationCode(Base):
     dpop_jkt: Mapped[str | None] = mapped_column(String(64))
     # The `claims` request parameter (OIDC Core §5.5), kept for the ID token and userinfo.
     claims: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # RFC 8707: the resource identifiers the code was authorized for (None: no `resource`).
+    resources: Mapped[list[str] | None] = mapped_column(JSON)
     auth_time: Mapped[datetime]
     amr: Mapped[list[str] | None] = mapped_column(JSON)
     acr: Mapped[str | None] = mapped_column(String(64))
@@ -144,6 +146,12 @@ class OAuthToken(Base):
     refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     scope: Mapped[str] = mapped_column(String(1000))
     claims: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # RFC 8707: the grant's resources (what a refresh may ask for), the access token's
+    # audience among them, and the access token's scopes narrowed to what that audience
+    # accepts (None, None, None: a token without `resource`, for the client itself).
+    resources: Mapped[list[str] | None] = mapped_column(JSON)
+    audience: Mapped[list[str] | None] = mapped_column(JSON)
+    access_scope: Mapped[str | None] = mapped_column(String(1000))
     # Every token descended from one authorization code shares a family (reuse detection).
     family_id: Mapped[str] = mapped_column(String(32), index=True)
     parent_id: Mapped[int | None]
@@ -176,6 +184,30 @@ class Consent(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # User claims allowed one by one through the `claims` parameter (OIDC Core §5.5), beyond
+    # what the scopes above release.
+    claims: Mapped[list[str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Resource(Base):
+    """A resource server's API (RFC 8707): tokens may be narrowed to it with `resource`."""
+
+    __tablename__ = "resources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # An absolute URI without fragment or query, matched exactly (RFC 8707 §2).
+    identifier: Mapped[str] = mapped_column(String(512), unique=True)
+    name: Mapped[str | None] = mapped_column(String(120))
+    # The scopes this API accepts: a token for it carries no other.
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    access_token_format: Mapped[str] = mapped_column(String(10), default="opaque")
+    # The resource server (a client with is_resource_server) that introspects its tokens.
+    client_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("oauth_clients.id", ondelete="SET NULL")
+    )
+    is_disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -228,7 +260,8 @@ class PendingAuthorization(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     authz_id: Mapped[str] = mapped_column(String(64), unique=True)
     client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
-    params: Mapped[dict[str, str]] = mapped_column(JSON)
+    # Strings, and `resource` as a list (RFC 8707 allows it to repeat).
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
     # A session whose auth_time is older than this does not satisfy prompt=login / max_age.
     requires_auth_after: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

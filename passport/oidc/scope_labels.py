@@ -18,6 +18,28 @@ SCOPE_DESCRIPTIONS = {
 }
 
 
+# Claims an app may ask for one by one with the `claims` parameter (OIDC Core §5.5).
+CLAIM_DESCRIPTIONS = {
+    "name": _l("Su nombre completo"),
+    "given_name": _l("Sus nombres"),
+    "family_name": _l("Sus apellidos"),
+    "preferred_username": _l("Su número de DNI, como nombre de usuario"),
+    "locale": _l("Su idioma"),
+    "updated_at": _l("La fecha en que se actualizaron sus datos"),
+    "email": _l("Su correo electrónico"),
+    "email_verified": _l("Si su correo electrónico está verificado"),
+    "phone_number": _l("Su número de teléfono"),
+    "phone_number_verified": _l("Si su número de teléfono está verificado"),
+    "address": _l("Su dirección"),
+    "dni": _l("Su número de DNI"),
+}
+
+
+def describe_claims(claims: list[str]) -> list[str]:
+    """The words for each claim, in order (an unknown claim is shown as its name)."""
+    return [str(CLAIM_DESCRIPTIONS.get(claim, claim)) for claim in claims]
+
+
 def describe_scopes(scopes: list[str]) -> list[str]:
     """The words for each scope, in order (an unknown scope is shown as its name)."""
     return [str(SCOPE_DESCRIPTIONS.get(scope, scope)) for scope in scopes]

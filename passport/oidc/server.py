@@ -70,6 +70,13 @@ from passport.oidc.models import AuthorizationCode
 from passport.oidc.models import ClientAssertionJti
 from passport.oidc.models import OAuthClient
 from passport.oidc.models import OAuthToken
+from passport.oidc.resources import Audience
+from passport.oidc.resources import InvalidTargetError
+from passport.oidc.resources import audience_for
+from passport.oidc.resources import authorize_resources
+from passport.oidc.resources import narrow_audience
+from passport.oidc.resources import requested_resources
+from passport.oidc.resources import serves_audience
 from passport.oidc.revocation import current_scopes
 from passport.oidc.revocation import outlived_session
 from passport.oidc.revocation import session_lapsed
@@ -116,6 +123,24 @@ def active_user(user_id: int | None) -> Subject | None:
         return None
     user = load_subject(user_id)
     return user if user is not None and user.is_active else None
+
+
+def token_audience(
+    form: Any, authorized: list[str] | None, scopes: list[str]
+) -> tuple[list[str] | None, Audience | None]:
+    """RFC 8707 §2.2 at /token: the grant's resources and the access token's audience.
+
+    `resource` narrows to some of the authorized resources (all of them when absent); a
+    grant authorized without resources may name none. A request without either costs no
+    statement (the registry is read only when there are resources).
+    """
+    requested = requested_resources(form.getlist("resource")) if "resource" in form else []
+    if not authorized:
+        if requested:
+            raise InvalidTargetError("The resource was not part of the authorization.")
+        return None, None
+    identifiers = narrow_audience(requested, authorized)
+    return authorized, audience_for(identifiers, scopes)
 
 
 def revoke_families(family_ids: list[str]) -> None:
@@ -185,6 +210,7 @@ class RedeemedCode:
     nonce: str | None
     code_challenge: str | None
     claims: dict[str, Any] | None
+    resources: list[str] | None
     auth_time: datetime
     amr: list[str] | None
     acr: str | None
@@ -344,6 +370,7 @@ class AuthorizationCodeGrant(DPoPTokenRequest, grants.AuthorizationCodeGrant):  
         if user is None:
             raise InvalidGrantError("The user of this code is no longer active.")
         scopes = current_scopes(code.scope.split(), client.scopes)
+        resources, audience = token_audience(self.request.form, code.resources, scopes)
         body = issue_tokens(
             client,
             user,
@@ -354,6 +381,8 @@ class AuthorizationCodeGrant(DPoPTokenRequest, grants.AuthorizationCodeGrant):  
             nonce=code.nonce,
             requested_claims=code.claims,
             authorization_code_id=code.id,
+            resources=resources,
+            audience=audience,
             jkt=self.dpop_jkt,
         )
         db.session.commit()
@@ -369,6 +398,7 @@ class RotatedToken:
     user_id: int | None
     scope: str
     claims: dict[str, Any] | None
+    resources: list[str] | None
     family_id: str
     sid: str | None
     auth_time: datetime | None
@@ -476,6 +506,7 @@ class RefreshTokenGrant(DPoPTokenRequest, grants.RefreshTokenGrant):  # type: ig
         scopes = current_scopes(requested, client.scopes)
         if not scopes:
             raise InvalidScopeError("The client may no longer use the scopes of this grant.")
+        resources, audience = token_audience(self.request.form, old.resources, scopes)
         body = issue_tokens(
             client,
             user,
@@ -489,6 +520,8 @@ class RefreshTokenGrant(DPoPTokenRequest, grants.RefreshTokenGrant):  # type: ig
             authorization_code_id=old.authorization_code_id,
             # Rotation does not extend the family's life (OIDC session or offline grant).
             refresh_expires_at=old.refresh_expires_at,
+            resources=resources,
+            audience=audience,
             jkt=self.dpop_jkt,
         )
         db.session.commit()
@@ -508,13 +541,22 @@ class ClientCredentialsGrant(DPoPTokenRequest, grants.ClientCredentialsGrant):  
         requested = scope_to_list(self.request.payload.scope) or allowed
         if not requested or any(s not in allowed for s in requested):
             raise InvalidScopeError("The client may not request these scopes.")
+        scopes = list(dict.fromkeys(requested))
+        form = self.request.form
+        # RFC 8707 §2: here `resource` names the audience directly (no earlier authorization).
+        resources = requested_resources(form.getlist("resource")) if "resource" in form else []
+        audience = (
+            audience_for(authorize_resources(resources, scopes), scopes) if resources else None
+        )
         body = issue_tokens(
             client,
             None,
-            list(dict.fromkeys(requested)),
+            scopes,
             authentication=None,
             include_refresh_token=False,
             include_id_token=False,
+            resources=resources,
+            audience=audience,
             jkt=self.dpop_jkt,
         )
         db.session.commit()
@@ -582,9 +624,21 @@ class TokenRecord:
     is_client_disabled: bool = False
     has_outlived_session: bool = False
 
+    @property
+    def audience(self) -> list[str] | None:
+        """The resources (RFC 8707) the presented token is for; None: its client only."""
+        resources = self.row.audience if self.kind == "access_token" else self.row.resources
+        return list(resources) if resources else None
+
     def check_client(self, client: RegisteredClient) -> bool:
-        """Whether this client may see or revoke the token."""
-        return client.is_resource_server or self.row.client_pk == client.pk
+        """Whether this client may see or revoke the token: its own client, or a resource
+        server; for a token narrowed to resources, only the resource server of one of them."""
+        if self.row.client_pk == client.pk:
+            return True
+        if not client.is_resource_server:
+            return False
+        audience = self.audience
+        return audience is None or serves_audience(client.pk, audience)
 
     def is_expired(self) -> bool:
         """Whether the presented kind of token has expired."""
@@ -603,8 +657,12 @@ class TokenRecord:
         return self.kind == "refresh_token" and self.row.refresh_used_at is not None
 
     def get_scope(self) -> str:
-        """Authlib: the granted scope, as far as the client is still registered for it."""
-        return " ".join(current_scopes(str(self.row.scope).split(), self.client_scopes))
+        """Authlib: the granted scope, as far as the client is still registered for it (an
+        access token narrowed to resources: its own scopes)."""
+        scope = self.row.scope
+        if self.kind == "access_token" and self.row.access_scope is not None:
+            scope = self.row.access_scope
+        return " ".join(current_scopes(str(scope).split(), self.client_scopes))
 
 
 USERS = cast(Table, User.__table__)
@@ -736,7 +794,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
             "iat": int(row.created_at.timestamp()),
             "iss": current_app.config["ISSUER"],
             "sub": token.user_sub or token.client_id,
-            "aud": token.client_id,
+            "aud": token.audience or token.client_id,
         }
         if row.auth_time is not None:
             payload["auth_time"] = int(row.auth_time.timestamp())

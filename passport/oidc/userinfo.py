@@ -118,6 +118,7 @@ BEARER_COLUMNS = [
     TOKENS.c.revoked_at,
     TOKENS.c.access_expires_at,
     TOKENS.c.scope,
+    TOKENS.c.access_scope,
     TOKENS.c.claims,
     TOKENS.c.is_offline,
     TOKENS.c.sid,
@@ -143,6 +144,7 @@ class BearerGrant:
     user: Subject
     scopes: list[str]
     claims: dict[str, Any] | None
+    client_scopes: tuple[str, ...] = ()
 
 
 def authenticate_bearer(presented: PresentedToken) -> BearerGrant:
@@ -168,6 +170,7 @@ def _grant_of(presented: PresentedToken) -> BearerGrant:
         revoked_at,
         expires_at,
         scope,
+        access_scope,
         claims,
         is_offline,
         sid,
@@ -189,14 +192,18 @@ def _grant_of(presented: PresentedToken) -> BearerGrant:
         raise BearerError("invalid_token", "The access token is invalid.")
     check_binding(jkt, presented)
     note(sub=user.sub)
-    # A scope withdrawn from the client since the token was issued releases nothing more.
-    scopes = current_scopes(scope.split(), client_scopes or ())
+    # A scope withdrawn from the client since the token was issued releases nothing more; a
+    # token narrowed to resources (RFC 8707) has only their scopes (openid when the issuer
+    # is among them).
+    scopes = current_scopes((access_scope or scope).split(), client_scopes or ())
     if "openid" not in scopes:
         raise BearerError("insufficient_scope", "The openid scope is required.", status=403)
-    return BearerGrant(user=user, scopes=scopes, claims=claims)
+    return BearerGrant(
+        user=user, scopes=scopes, claims=claims, client_scopes=tuple(client_scopes or ())
+    )
 
 
 def userinfo_response(presented: PresentedToken) -> dict[str, Any]:
     """The userinfo claims for an access token (only what its scopes granted)."""
     grant = authenticate_bearer(presented)
-    return userinfo_claims(grant.user, grant.scopes, grant.claims)
+    return userinfo_claims(grant.user, grant.scopes, grant.claims, grant.client_scopes)

@@ -42,6 +42,7 @@ from passport.oidc.errors import InvalidClientMetadata
 from passport.oidc.keys import key_ring
 from passport.oidc.registration import RegistrationDenied
 from passport.oidc.scope_labels import SCOPE_DESCRIPTIONS
+from passport.oidc.scope_labels import describe_claims
 from passport.oidc.userinfo import BearerError
 from passport.oidc.userinfo import presented_token
 from passport.oidc.userinfo import userinfo_response
@@ -264,7 +265,12 @@ def render_consent(req: authz.AuthorizationRequest, authz_id: str) -> ResponseRe
     items = [SCOPE_DESCRIPTIONS.get(scope, scope) for scope in req.scopes]
     response = Response(
         render_template(
-            "passport/oidc/consent.html", client_name=req.client.name, items=items, authz=authz_id
+            "passport/oidc/consent.html",
+            client_name=req.client.name,
+            items=items,
+            # OIDC Core §5.5: data asked for one by one, beyond what the scopes above release.
+            claim_items=describe_claims(req.extra_claims),
+            authz=authz_id,
         )
     )
     response.headers["Cache-Control"] = "no-store"

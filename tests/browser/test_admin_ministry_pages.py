@@ -1,10 +1,10 @@
-"""The console's ministry pages in headless Chromium: applications, keys and the audit log.
+"""The console's ministry pages in headless Chromium: applications, keys, resources, audit log.
 
 A national admin registers an application (its secret shown once), opens a self-registered
 one waiting for scope approval, approves a scope, issues an initial access token, then
-looks at the signing keys and filters the audit log. Each screen is saved in
-``test-artifacts/browser/admin/`` (1280 px and 320 px) and checked with axe-core (WCAG 2.1
-A/AA) under the strict CSP.
+looks at the signing keys, registers a resource (RFC 8707) and filters the audit log. Each
+screen is saved in ``test-artifacts/browser/admin/`` (1280 px and 320 px) and checked with
+axe-core (WCAG 2.1 A/AA) under the strict CSP.
 """
 
 from __future__ import annotations
@@ -102,6 +102,24 @@ def test_a_national_admin_manages_applications_keys_and_the_audit_log(
     page.goto(f"{url}/admin/claves")
     page.locator("#rotate > summary").click()
     screens.capture("claves")
+
+    page.goto(f"{url}/admin/recursos")
+    screens.capture("recursos_vacio")
+    page.get_by_role("link", name="Registrar recurso").click()
+    page.wait_for_url(f"{url}/admin/recursos/nuevo")
+    page.fill("#identifier", "http://api.minedu.gob.pe/boletas/")
+    page.locator('input[name="scopes"][value="boletas:read"]').check()
+    page.get_by_role("button", name="Registrar").click()
+    page.locator("#identifier-error").wait_for(state="visible")
+    screens.capture("recurso_error")
+    page.fill("#identifier", "https://api.minedu.gob.pe/boletas/")
+    page.get_by_role("button", name="Registrar").click()
+    page.wait_for_url(f"{url}/admin/recursos")
+    assert "https://api.minedu.gob.pe/boletas/" in page.content()
+    screens.capture("recursos")
+    page.get_by_role("link", name="https://api.minedu.gob.pe/boletas/").click()
+    page.locator("#disable > summary").click()
+    screens.capture("recurso_editar")
 
     page.goto(f"{url}/admin/auditoria?event=client.scopes_approved")
     assert "Convenio 12-2026" in page.content()

@@ -69,15 +69,26 @@ class Checker:
         assert not self.failures, "\n".join(self.failures[:30])
 
 
+API = "https://api.example.test/boletas/"
+
+
+def register_api_resource() -> None:
+    from passport.oidc.resources import ResourceInput
+    from passport.oidc.resources import create_resource
+
+    create_resource(ResourceInput(API, ["boletas:read"], "jwt"))
+
+
 def test_authorization_endpoint(app: Flask, client: FlaskClient, user: Any) -> None:
-    rp = register_client(skip_consent=True)
+    register_api_resource()
+    rp = register_client(skip_consent=True, scopes=["openid", "profile", "boletas:read"])
     tokens = full_flow(app, client, rp, user, "openid profile")
     _verifier, challenge = pkce_pair()
     baseline = {
         "response_type": "code",
         "client_id": rp.client_id,
         "redirect_uri": rp.redirect_uri,
-        "scope": "openid profile",
+        "scope": "openid profile boletas:read",
         "state": "st",
         "nonce": "n",
         "code_challenge": challenge,
@@ -92,6 +103,7 @@ def test_authorization_endpoint(app: Flask, client: FlaskClient, user: Any) -> N
         "display": "page",
         "claims": '{"userinfo": {"email": {"essential": true}}}',
         "response_mode": "query",
+        "resource": API,
     }
     check = Checker(client)
     for params in variants(baseline, HOSTILE_VALUES):
@@ -101,10 +113,18 @@ def test_authorization_endpoint(app: Flask, client: FlaskClient, user: Any) -> N
 
 
 def test_token_endpoint(app: Flask, client: FlaskClient, user: Any) -> None:
-    rp = register_client(skip_consent=True)
-    tokens = full_flow(app, client, rp, user, "openid offline_access")
+    register_api_resource()
+    rp = register_client(skip_consent=True, scopes=["openid", "offline_access", "boletas:read"])
+    tokens = full_flow(app, client, rp, user, "openid offline_access boletas:read", resource=API)
     verifier, challenge = pkce_pair()
-    code = get_code(client, rp, code_challenge=challenge, code_challenge_method="S256")
+    code = get_code(
+        client,
+        rp,
+        scope="openid boletas:read",
+        code_challenge=challenge,
+        code_challenge_method="S256",
+        resource=API,
+    )
     api = register_api_client()
     check = Checker(client)
     cases: list[tuple[RP, dict[str, str]]] = [
@@ -115,9 +135,17 @@ def test_token_endpoint(app: Flask, client: FlaskClient, user: Any) -> None:
                 "code": code,
                 "redirect_uri": rp.redirect_uri,
                 "code_verifier": verifier,
+                "resource": API,
             },
         ),
-        (rp, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}),
+        (
+            rp,
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": tokens["refresh_token"],
+                "resource": API,
+            },
+        ),
         (api, {"grant_type": "client_credentials", "scope": "passport.admin.users:read"}),
     ]
     for owner, baseline in cases:

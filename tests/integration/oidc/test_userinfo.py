@@ -8,6 +8,7 @@ import time_machine
 
 from passport.database import utcnow
 from tests.integration.oidc.conftest import full_flow
+from tests.integration.oidc.conftest import register_client
 
 
 def test_userinfo_by_header_and_by_form_body(app, client, rp, user) -> None:
@@ -94,9 +95,12 @@ def test_token_of_a_disabled_user_is_invalid(app, client, rp, user) -> None:
     assert response.status_code == 401
 
 
-def test_claims_parameter_cannot_release_claims_beyond_the_granted_scopes(
-    app, client, rp, user
+def test_claims_parameter_cannot_release_claims_beyond_the_client_registration(
+    app, client, user
 ) -> None:
+    # OIDC Core §5.5: the claims parameter may ask for claims beyond the request's scopes,
+    # but never beyond what the client is registered for (tests: test_claims_parameter.py).
+    rp = register_client(skip_consent=True, scopes=["openid", "email"])
     requested = '{"userinfo": {"dni": {"essential": true}, "email": null}}'
     tokens = full_flow(app, client, rp, user, scope="openid email", claims=requested)
     info = client.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
