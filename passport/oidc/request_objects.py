@@ -26,6 +26,7 @@ from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc9101 import JWTAuthenticationRequest
 from flask import current_app
 from joserfc import jwk
+from joserfc import jwt
 
 from passport.database import utcnow
 from passport.oidc.client_validation import REQUEST_OBJECT_ALGS
@@ -53,6 +54,9 @@ class RequestObjectError(Exception):
 class PassportRequestObjects(JWTAuthenticationRequest):  # type: ignore[misc]
     """Authlib's JAR extension with Passport's keys and algorithms; by value only (a
     ``request_uri`` is Passport's own PAR reference, resolved by passport.oidc.par)."""
+
+    # Authlib checks exp/nbf too (joserfc): with the same allowance for the client's clock.
+    claims_validator = jwt.JWTClaimsRegistry(leeway=CLOCK_SKEW_SECONDS, client_id={"essential": True})
 
     def __init__(self) -> None:
         super().__init__(support_request=True, support_request_uri=False)
