@@ -317,9 +317,10 @@ def check_flag(field_name: str, value: Any) -> bool:
 def fapi2_requirements(metadata: ClientMetadata) -> None:
     """FAPI 2.0 Security Profile §5.3.2 for a client marked ``fapi2_profile``: refuse what
     the profile forbids, switch on what it implies. The one place that says what a FAPI 2.0
-    client is at registration (the runtime checks: passport.oidc.authorization.fapi2_rules).
+    client is at registration (at run time, passport.oidc.authorization: requires_pushed_requests,
+    the PKCE rule of parse_authorization_request, code_lifetime).
     """
-    if metadata.token_endpoint_auth_method != "private_key_jwt":
+    if metadata.token_endpoint_auth_method != "private_key_jwt":  # noqa: S105
         raise InvalidClientMetadata(
             "token_endpoint_auth_method", "a FAPI 2.0 client must use private_key_jwt"
         )

@@ -125,9 +125,7 @@ class PushedAuthorizationEndpoint(Endpoint):  # type: ignore[misc]
         form = request.form
         if any(len(values) > 1 for values in form.listvalues()):
             raise PushedRequestError("invalid_request", "A parameter is repeated.")
-        params = MultiDict(
-            {k: v for k, v in form.items() if k not in AUTHENTICATION_PARAMETERS}
-        )
+        params = MultiDict({k: v for k, v in form.items() if k not in AUTHENTICATION_PARAMETERS})
         if params.get("client_id", client.client_id) != client.client_id:
             raise PushedRequestError("invalid_request", "client_id is not the client's.")
         params["client_id"] = client.client_id
@@ -142,7 +140,9 @@ class PushedAuthorizationEndpoint(Endpoint):  # type: ignore[misc]
 
     def create_response(self, validated: PushedRequest) -> tuple[int, dict[str, Any], list[Any]]:
         """Store the request; answer its request_uri (RFC 9126 §2.2)."""
-        request_uri, lifetime = push_request(cast(authz.AuthorizationRequest, validated.authorization))
+        request_uri, lifetime = push_request(
+            cast(authz.AuthorizationRequest, validated.authorization)
+        )
         headers = [
             ("Content-Type", "application/json"),
             ("Cache-Control", "no-store"),

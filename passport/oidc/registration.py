@@ -115,9 +115,7 @@ def metadata_from_request(body: Any) -> ClientMetadata:
         "jwks_uri": body.get("jwks_uri"),
         "id_token_signed_response_alg": body.get("id_token_signed_response_alg"),
         # RFC 9126 §6, RFC 9101 §10.5 / OIDC Registration §2, Passport's FAPI 2.0 profile.
-        "require_pushed_authorization_requests": body.get(
-            "require_pushed_authorization_requests"
-        ),
+        "require_pushed_authorization_requests": body.get("require_pushed_authorization_requests"),
         "fapi2_profile": body.get("fapi2_profile"),
         "request_object_signing_alg": body.get("request_object_signing_alg"),
         # Never from the outside: first-party trust and resource-server reach are admin choices.

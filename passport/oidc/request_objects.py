@@ -29,10 +29,10 @@ from joserfc import jwk
 from joserfc import jwt
 
 from passport.database import utcnow
+from passport.oidc.client_keys import client_public_keys
 from passport.oidc.client_validation import REQUEST_OBJECT_ALGS
 from passport.oidc.clients import RegisteredClient
 from passport.oidc.clients import find_client
-from passport.oidc.client_keys import client_public_keys
 
 # FAPI 2.0 Message Signing §5.3.1 / Security Profile: an object lives at most 60 minutes.
 MAX_REQUEST_OBJECT_LIFETIME_SECONDS = 3600
@@ -56,7 +56,9 @@ class PassportRequestObjects(JWTAuthenticationRequest):  # type: ignore[misc]
     ``request_uri`` is Passport's own PAR reference, resolved by passport.oidc.par)."""
 
     # Authlib checks exp/nbf too (joserfc): with the same allowance for the client's clock.
-    claims_validator = jwt.JWTClaimsRegistry(leeway=CLOCK_SKEW_SECONDS, client_id={"essential": True})
+    claims_validator = jwt.JWTClaimsRegistry(
+        leeway=CLOCK_SKEW_SECONDS, client_id={"essential": True}
+    )
 
     def __init__(self) -> None:
         super().__init__(support_request=True, support_request_uri=False)

@@ -448,7 +448,11 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         """The token endpoint or the issuer (RFC 7523 §3, OIDC Core §9)."""
         issuer = current_app.config["ISSUER"]
         # RFC 9126 §2: at /par, its own URL too.
-        return [issuer, issuer + url_for("oidc.token"), issuer + url_for("oidc.pushed_authorization")]
+        return [
+            issuer,
+            issuer + url_for("oidc.token"),
+            issuer + url_for("oidc.pushed_authorization"),
+        ]
 
     def resolve_client_public_key(self, client: RegisteredClient) -> jwk.KeySet:
         """The client's registered public keys."""

@@ -89,7 +89,9 @@ def push(
     return client.post("/par", data=form, headers=headers)
 
 
-def pushed_with_pkce(client: FlaskClient, rp: RP, key: Any = None, **params: Any) -> tuple[str, str]:
+def pushed_with_pkce(
+    client: FlaskClient, rp: RP, key: Any = None, **params: Any
+) -> tuple[str, str]:
     """Push a request with PKCE S256; its request_uri and the verifier."""
     verifier, challenge = pkce_pair()
     response = push(

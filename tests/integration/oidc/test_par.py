@@ -128,7 +128,9 @@ def test_a_reused_request_uri_is_refused(app, client, rp, user) -> None:
 
 def test_an_expired_request_uri_is_refused(app, client, rp, user) -> None:
     request_uri, _ = pushed_with_pkce(client, rp)
-    db.session.execute(update(PushedAuthorization).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.execute(
+        update(PushedAuthorization).values(expires_at=utcnow() - timedelta(seconds=1))
+    )
     db.session.commit()
     sign_in(app, client, user)
     refused_page(authorize_with(client, rp, request_uri), "invalid_request_uri")
@@ -158,7 +160,10 @@ def test_a_request_uri_that_is_a_url_is_not_supported(app, client, rp, user) -> 
 def test_parameters_beside_the_request_uri_are_ignored(app, client, user) -> None:
     rp = register_client(
         skip_consent=True,
-        redirect_uris=["https://ayni.example.gob.pe/auth/callback", "https://ayni.example.gob.pe/b"],
+        redirect_uris=[
+            "https://ayni.example.gob.pe/auth/callback",
+            "https://ayni.example.gob.pe/b",
+        ],
     )
     request_uri, verifier = pushed_with_pkce(client, rp, scope="openid")
     sign_in(app, client, user)
@@ -374,4 +379,3 @@ def test_the_requirement_is_client_metadata_everywhere(app, client) -> None:
     )
     assert bad.status_code == 400
     assert bad.get_json()["error"] == "invalid_client_metadata"
-

@@ -179,7 +179,9 @@ def test_a_bad_signature_is_refused(app, client, jar_rp, user) -> None:
     sign_in(app, client, user)
     stranger = rsa_key()  # same kid, another key
     refused(
-        by_value(client, jar_rp, request_object(jar_rp, stranger), redirect_uri=jar_rp.redirect_uri),
+        by_value(
+            client, jar_rp, request_object(jar_rp, stranger), redirect_uri=jar_rp.redirect_uri
+        ),
         jar_rp,
     )
     good = request_object(jar_rp, rsa_key())
