@@ -4,6 +4,11 @@ Order of checks (RFC 6749 §4.1.2.1, RFC 9700 §4.1): until the client and its e
 URI are known, errors are shown to the person and never redirected; afterwards every error goes
 back to the client with its RFC code, `state` and `iss` (RFC 9207).
 
+The parameters acted on are the browser's, or those of a pushed request (RFC 9126,
+passport.oidc.par: a `request_uri` read once) or of a signed request object (RFC 9101,
+passport.oidc.request_objects), never a mix (effective_parameters). A client that must push its
+requests (per client, the FAPI 2.0 profile, or the deployment's setting) is refused without one.
+
 Not Authlib's authorization endpoint with OpenIDCode: in 1.9.6 it does not act on max_age
 (OIDC Core §3.1.2.1), acr_values or the `claims` parameter (§5.5), nor keep a request across
 the login page; Authlib's IssuerParameter (RFC 9207 §2) hooks only that endpoint, so `iss` is
@@ -47,6 +52,8 @@ from passport.oidc.keys import key_ring
 from passport.oidc.models import AuthorizationCode
 from passport.oidc.models import Consent
 from passport.oidc.models import PendingAuthorization
+from passport.oidc.request_objects import RequestObjectError
+from passport.oidc.request_objects import verify_request_object
 from passport.oidc.tokens import hash_secret
 from passport.oidc.tokens import new_secret
 
@@ -250,10 +257,9 @@ def effective_parameters(
     ``request_uri`` from /par does the same (RFC 9126 §4); any other request_uri is not
     supported (discovery says so).
     """
+    # Here, not at the top: passport.oidc.par (the /par endpoint) builds on this module.
     from passport.oidc.par import is_pushed_request_uri
     from passport.oidc.par import redeem_request_uri
-    from passport.oidc.request_objects import RequestObjectError
-    from passport.oidc.request_objects import verify_request_object
 
     if source == "stored":
         return params
