@@ -33,6 +33,27 @@ from tests.conftest import fresh_postgres_database
 
 CLIENT_ID = "ayni-test-client"
 BASE_URL = "http://127.0.0.1:5001"
+# How AYNI registers with a real Passport (tests/integration/test_ayni_with_passport.py,
+# tests/topology.py): "basic" (client_secret_basic) or "fapi2" (private_key_jwt, PAR, DPoP),
+# which needs Passport's PAR and DPoP (issue 14).
+PASSPORT_AYNI_PROFILE = "basic"
+
+
+def fapi2_registration() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A fresh key pair: the client metadata Passport registers (the public key by value and
+    the FAPI 2.0 flags) and the settings AYNI runs with (the private key)."""
+    from relying_party_demo.auth.client_key import generate_key
+    from relying_party_demo.auth.client_key import public_jwks
+
+    key = generate_key()
+    metadata = {
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": public_jwks(key),
+        "require_pushed_authorization_requests": True,
+        "dpop_bound_access_tokens": True,
+    }
+    settings = {"CLIENT_PROFILE": "fapi2", "PRIVATE_JWK": json.dumps(key.as_dict(private=True))}
+    return metadata, settings
 
 
 class StandInIssuer:
