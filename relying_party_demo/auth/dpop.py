@@ -67,11 +67,19 @@ def make_proof(
     return jwt.encode(header, claims, key, algorithms=[ALGORITHM])
 
 
+def origin(url: str) -> str:
+    """Scheme and authority of a URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class NonceCache:
     """The latest ``DPoP-Nonce`` each endpoint sent (RFC 9449 §8), per process.
 
     Kept per endpoint URL, since an authorization server and a resource server may hand out
-    different nonces. A stale nonce only costs one retry, so workers need not share them.
+    different nonces; an endpoint that gave none yet is sent its host's latest (Passport's
+    token and userinfo endpoints share theirs, which saves a round trip). A wrong or stale
+    nonce only costs one retry, so workers need not share them.
     """
 
     MAX_LENGTH = 512
@@ -81,15 +89,16 @@ class NonceCache:
         self.lock = threading.Lock()
 
     def get(self, url: str) -> str | None:
-        """The nonce to send to ``url``, if it gave one."""
+        """The nonce to send to ``url``: its own, else its host's latest, else none."""
         with self.lock:
-            return self.nonces.get(target_uri(url))
+            return self.nonces.get(target_uri(url)) or self.nonces.get(origin(url))
 
     def remember(self, url: str, nonce: str | None) -> bool:
-        """Keep a nonce ``url`` sent; True when it is new (a retry can use it)."""
+        """Keep a nonce ``url`` sent; True when it is new to it (a retry can use it)."""
         if not nonce or len(nonce) > self.MAX_LENGTH or not nonce.isprintable():
             return False
         with self.lock:
             previous = self.nonces.get(target_uri(url))
             self.nonces[target_uri(url)] = nonce
+            self.nonces[origin(url)] = nonce
         return nonce != previous

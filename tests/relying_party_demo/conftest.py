@@ -87,6 +87,7 @@ class StandInIssuer:
         # §8-9); "rotate" hands out a new nonce on every request.
         self.dpop_nonce: str | None = None
         self.rotate_nonce = False
+        self.userinfo_nonce: str | None = None  # userinfo's own, when it differs
         self.without_metadata: set[str] = set()
 
     def metadata(self) -> dict[str, Any]:
@@ -113,16 +114,17 @@ class StandInIssuer:
     def nonce_refusal(self, request: Request, status: int) -> Response | None:
         """use_dpop_nonce when the request's DPoP proof lacks the current nonce."""
         proof = request.headers.get("DPoP")
-        if self.dpop_nonce is None or proof is None:
+        expected = (status == 401 and self.userinfo_nonce) or self.dpop_nonce
+        if expected is None or proof is None:
             return None
         sent = jwt.decode(proof, self.any_key(proof)).claims.get("nonce")
-        if sent == self.dpop_nonce and not self.rotate_nonce:
+        if sent == expected and not self.rotate_nonce:
             return None
         if self.rotate_nonce:
-            self.dpop_nonce = secrets.token_urlsafe(8)
+            expected = self.dpop_nonce = secrets.token_urlsafe(8)
         body = {"error": "use_dpop_nonce", "error_description": "Use a DPoP nonce."}
         response = Response(json.dumps(body), status=status, mimetype="application/json")
-        response.headers["DPoP-Nonce"] = self.dpop_nonce
+        response.headers["DPoP-Nonce"] = expected
         if status == 401:
             response.headers["WWW-Authenticate"] = 'DPoP error="use_dpop_nonce"'
         return response

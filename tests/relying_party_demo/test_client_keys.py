@@ -164,7 +164,10 @@ def test_dpop_helpers() -> None:
     assert cache.remember("https://p.example/token?a=b", "n-1") is True
     assert cache.get("https://p.example/token") == "n-1"
     assert cache.remember("https://p.example/token", "n-1") is False  # not new: no retry
-    assert cache.get("https://p.example/userinfo") is None  # per endpoint
+    assert cache.get("https://p.example/userinfo") == "n-1"  # the host's latest, as a guess
+    assert cache.get("https://other.example/token") is None
+    assert cache.remember("https://p.example/userinfo", "n-2") is True
+    assert cache.get("https://p.example/token") == "n-1"  # its own first
     for hostile in (None, "", "x" * 513, "line\nbreak"):
         assert cache.remember("https://p.example/token", hostile) is False
     assert cache.get("https://p.example/token") == "n-1"

@@ -221,18 +221,16 @@ def test_a_dpop_nonce_demanded_by_passport_is_sent_on_one_retry(
     # The retry is a new request: a new client assertion, the same code and verifier.
     assert first["client_assertion"] != second["client_assertion"]
     assert (first["code"], first["code_verifier"]) == (second["code"], second["code_verifier"])
-    # Userinfo asked for the nonce with 401 + WWW-Authenticate; the retry carried it.
-    refused_userinfo, accepted_userinfo = stand_in_issuer.userinfo_requests
-    userinfo_url = f"{stand_in_issuer.url}/userinfo"
-    assert (
-        "nonce"
-        not in jwt.decode(
-            refused_userinfo["Dpop"], StandInIssuer.any_key(refused_userinfo["Dpop"])
-        ).claims
+    # Userinfo, on the same host, was sent the token endpoint's nonce at once.
+    (userinfo_headers,) = stand_in_issuer.userinfo_requests
+    userinfo_proof = check_proof(
+        userinfo_headers["Dpop"],
+        ayni_key,
+        "GET",
+        f"{stand_in_issuer.url}/userinfo",
+        access_token=userinfo_headers["Authorization"].split()[1],
     )
-    accepted = check_proof(accepted_userinfo["Dpop"], ayni_key, "GET", userinfo_url,
-                           access_token=accepted_userinfo["Authorization"].split()[1])  # fmt: skip
-    assert accepted["nonce"] == "nonce-from-passport-1"
+    assert userinfo_proof["nonce"] == "nonce-from-passport-1"
 
     # The next sign-in sends the remembered nonce at once: no refusal.
     stand_in_issuer.token_requests.clear()
@@ -242,6 +240,25 @@ def test_a_dpop_nonce_demanded_by_passport_is_sent_on_one_retry(
     queue_tokens(stand_in_issuer, pushed["nonce"])
     assert callback(other, stand_in_issuer, code="c2", state=pushed["state"]).status_code == 302
     assert len(stand_in_issuer.token_requests) == 1
+
+
+def test_userinfo_asking_for_its_own_nonce_gets_it_on_one_retry(
+    fapi_app: Flask, stand_in_issuer: StandInIssuer, ayni_key: ECKey, seeded: dict[str, int]
+) -> None:
+    client = fapi_app.test_client()
+    pushed, _ = start_login(client, stand_in_issuer)
+    access_token = queue_tokens(stand_in_issuer, pushed["nonce"])
+    stand_in_issuer.dpop_nonce = "token-nonce"
+    stand_in_issuer.userinfo_nonce = "userinfo-nonce"
+    response = callback(client, stand_in_issuer, code="the-code", state=pushed["state"])
+    assert response.headers["Location"] == "/inicio"
+    refused, accepted = stand_in_issuer.userinfo_requests  # 401 + WWW-Authenticate, then 200
+    url = f"{stand_in_issuer.url}/userinfo"
+    first = check_proof(refused["Dpop"], ayni_key, "GET", url, access_token=access_token)
+    second = check_proof(accepted["Dpop"], ayni_key, "GET", url, access_token=access_token)
+    assert first["nonce"] == "token-nonce"  # the host's latest, a guess
+    assert second["nonce"] == "userinfo-nonce"
+    assert second["jti"] != first["jti"]
 
 
 def test_the_nonce_retry_happens_once_only(fapi_app: Flask, stand_in_issuer: StandInIssuer) -> None:
