@@ -181,6 +181,10 @@ class BaseConfig:
     REFRESH_TOKEN_TTL_SECONDS: int = 8 * 3600  # bound to the SSO session unless offline_access
     OFFLINE_REFRESH_TOKEN_TTL_SECONDS: int = 30 * 86400
     PENDING_AUTHORIZATION_TTL_SECONDS: int = 900  # time to sign in before /authorize is lost
+    # RFC 9126: life of a request_uri from /par (read once by /authorize).
+    PUSHED_AUTHORIZATION_REQUEST_TTL_SECONDS: int = 60
+    # True: every client must push its authorization requests to /par (RFC 9126 §5).
+    REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: bool = False
     LOGOUT_TOKEN_TTL_SECONDS: int = 120
     BACKCHANNEL_TIMEOUT_MS: int = 2000
     BACKCHANNEL_MAX_ATTEMPTS: int = 5

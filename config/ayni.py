@@ -37,6 +37,13 @@ class AyniConfig:
     ISSUER: str = "http://127.0.0.1:5000"
     CLIENT_ID: str | None = None
     CLIENT_SECRET: str | None = None
+    # "basic": client_secret_basic, front-channel authorization request, Bearer tokens.
+    # "fapi2": the FAPI 2.0 Security Profile (private_key_jwt, PAR, PKCE S256, DPoP).
+    CLIENT_PROFILE: str = "basic"
+    # fapi2: AYNI's own private key (an EC P-256 JWK) as JSON, or a file holding it; unset =
+    # the file instance/ayni-private-jwk.json made by `ayni keys generate`.
+    PRIVATE_JWK: str | None = None
+    PRIVATE_KEY_FILE: str | None = None
     BASE_URL: str = "http://127.0.0.1:5001"
     SCOPE: str = "openid profile email dni"
     # Browsers share cookies between ports of one host: prefix ours (CONTRACT.md).

@@ -100,8 +100,7 @@ def check_settings(app: Flask) -> None:
     problems: list[str] = []
     if app.config["SECRET_KEY"] == AYNI_DEVELOPMENT_SECRET_KEY:
         problems.append("AYNI_SECRET_KEY is the development value")
-    if not app.config["CLIENT_ID"] or not app.config["CLIENT_SECRET"]:
-        problems.append("AYNI_CLIENT_ID / AYNI_CLIENT_SECRET are not set (sign-in is off)")
+    problems.extend(client_problems(app))
     if urlsplit(app.config["BASE_URL"]).scheme == "https":
         app.config["SESSION_COOKIE_SECURE"] = True
     if app.config["ENV"] == "production":
@@ -118,3 +117,25 @@ def check_settings(app: Flask) -> None:
             log.warning("development setting: %s", problem)
     elif app.config["ENV"] != "testing":  # testing: only the test suite's AyniTestingConfig
         raise ConfigError(f"ENV must be development or production, not {app.config['ENV']!r}")
+
+
+def client_problems(app: Flask) -> list[str]:
+    """What keeps sign-in from working with the chosen client profile."""
+    from relying_party_demo.auth.client import PROFILES
+    from relying_party_demo.auth.client_key import key_file_problem
+
+    profile = app.config["CLIENT_PROFILE"]
+    if profile not in PROFILES:
+        raise ConfigError(
+            f"AYNI_CLIENT_PROFILE must be one of {', '.join(PROFILES)}, not {profile!r}"
+        )
+    problems: list[str] = []
+    if profile == "fapi2":
+        if not app.config["CLIENT_ID"]:
+            problems.append("AYNI_CLIENT_ID is not set (sign-in is off)")
+        key_problem = key_file_problem(app.config, app.instance_path)
+        if key_problem:
+            problems.append(f"{key_problem} (sign-in is off)")
+    elif not app.config["CLIENT_ID"] or not app.config["CLIENT_SECRET"]:
+        problems.append("AYNI_CLIENT_ID / AYNI_CLIENT_SECRET are not set (sign-in is off)")
+    return problems

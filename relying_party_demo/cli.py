@@ -140,6 +140,72 @@ def import_boletas_command(file: Path, dry_run: bool, as_json: bool) -> None:
     )
 
 
+@cli.group("keys")
+def keys_group() -> None:
+    """AYNI's own key pair (FAPI 2.0: private_key_jwt and DPoP)."""
+
+
+def key_location() -> tuple[dict[str, Any], Path]:
+    """The settings and the key file they name (no app needed: the key may not exist yet)."""
+    from flask import Flask
+
+    from minedu_sso.settings.ayni import ConfigError
+    from minedu_sso.settings.ayni import ayni_config_from_env
+    from relying_party_demo.auth.client_key import key_file
+
+    try:
+        settings = ayni_config_from_env()
+    except ConfigError as error:
+        fail(str(error), 2)
+    # The instance folder create_app would use (the checkout's instance/, or the prefix's).
+    return settings, key_file(settings, Flask("relying_party_demo").instance_path)
+
+
+@keys_group.command("generate", with_appcontext=False)
+@click.option("--force", is_flag=True, help="Replace an existing key (re-register it at Passport).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def keys_generate(force: bool, as_json: bool) -> None:
+    """Make the private key file (0600) and print the public JWK Set to register."""
+    from relying_party_demo.auth.client_key import generate_key
+    from relying_party_demo.auth.client_key import public_jwks
+    from relying_party_demo.auth.client_key import write_key
+
+    settings, path = key_location()
+    if settings.get("PRIVATE_JWK"):
+        fail("keys generate: AYNI_PRIVATE_JWK is set; the key comes from the environment")
+    key = generate_key()
+    try:
+        write_key(path, key, replace=force)
+    except FileExistsError:
+        fail(f"keys generate: {path} exists; --force replaces it (then re-register the key)")
+    except OSError as error:
+        fail(f"keys generate: cannot write {path}: {error.strerror}")
+    jwks = public_jwks(key)
+    if as_json:
+        click.echo(json.dumps({"file": str(path), "kid": key.kid, "jwks": jwks}))
+        return
+    click.echo(f"clave privada en {path} (kid {key.kid}); JWK Set público:")
+    click.echo(json.dumps(jwks))
+
+
+@keys_group.command("public", with_appcontext=False)
+def keys_public() -> None:
+    """Print the public JWK Set (for ``passport clients create --jwks-json``)."""
+    from minedu_sso.settings.ayni import ConfigError
+    from relying_party_demo.auth.client_key import load_key
+    from relying_party_demo.auth.client_key import public_jwks
+
+    settings, path = key_location()
+    try:
+        key = load_key(settings, str(path.parent))
+    except ConfigError as error:
+        fail(f"keys public: {error}")
+    if key is None:
+        fail(f"keys public: no key (no {path}); run `ayni keys generate`")
+    else:
+        click.echo(json.dumps(public_jwks(key)))
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point."""
     return cli.main(args=argv, prog_name="ayni")

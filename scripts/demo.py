@@ -2,7 +2,8 @@
 
 Idempotent: run it again and it reuses the database, the demo users and the AYNI_SERVIDOR
 client it created before (the client secret is kept in ``instance/ayni-client.json``, since
-Passport shows a secret only once).
+Passport shows a secret only once; with ``AYNI_CLIENT_PROFILE = "fapi2"`` AYNI's private key is
+in ``instance/ayni-private-jwk.json`` and Passport holds its public half).
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 INSTANCE = ROOT / "instance"
 CLIENT_FILE = INSTANCE / "ayni-client.json"
+# AYNI_SERVIDOR's own key pair (fapi2): written 0600 by `ayni keys generate`.
+KEY_FILE = INSTANCE / "ayni-private-jwk.json"
+# How AYNI_SERVIDOR signs in: "basic" (client_secret_basic) or "fapi2" (FAPI 2.0: its own key
+# for private_key_jwt and DPoP, pushed authorization requests), which needs Passport's PAR
+# and DPoP (issue 14).
+AYNI_CLIENT_PROFILE = "basic"
 
 # localhost, not 127.0.0.1: browsers refuse an IP address as a passkey's relying party, and
 # localhost is a secure context. Passport still listens on 127.0.0.1 only.
@@ -71,29 +78,45 @@ def ensure_users(env: dict[str, str]) -> None:
             sys.exit(f"demo: could not create user {dni}: {result.stderr.strip()}")
 
 
-def ensure_ayni_client(env: dict[str, str]) -> dict[str, str]:
-    """Register AYNI_SERVIDOR with Passport once; reuse the saved credentials afterwards."""
-    if CLIENT_FILE.exists():
+def ensure_ayni_client(env: dict[str, str]) -> dict[str, str | None]:
+    """Register AYNI_SERVIDOR with Passport once; reuse the saved credentials afterwards
+    (unless the profile changed or, for fapi2, the key pair is new)."""
+    new_key = AYNI_CLIENT_PROFILE == "fapi2" and not KEY_FILE.exists()
+    if new_key:
+        run([str(BIN / "ayni"), "keys", "generate"], env)
+    if CLIENT_FILE.exists() and not new_key:
         saved = json.loads(CLIENT_FILE.read_text())
         shown = subprocess.run(  # noqa: S603
             [str(BIN / "passport"), "clients", "show", saved["client_id"], "--json"],
             env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
-        if shown.returncode == 0:
+        if shown.returncode == 0 and saved.get("profile", "basic") == AYNI_CLIENT_PROFILE:
             return dict(saved)
+    if AYNI_CLIENT_PROFILE == "fapi2":
+        # The public key by value: Passport needs no jwks_uri to fetch from a loopback port.
+        jwks = run([str(BIN / "ayni"), "keys", "public"], env).strip()
+        authentication = ["--auth-method", "private_key_jwt", "--jwks-json", jwks,
+                          "--require-pushed-authorization-requests",
+                          "--dpop-bound-access-tokens"]  # fmt: skip
+    else:
+        authentication = ["--auth-method", "client_secret_basic"]
     output = run(
         [str(BIN / "passport"), "clients", "create", "--name", "AYNI_SERVIDOR",
          "--redirect-uri", f"{AYNI_URL}/auth/callback",
          "--post-logout-redirect-uri", f"{AYNI_URL}/",
          "--backchannel-logout-uri", f"{AYNI_URL}/auth/backchannel-logout",
-         "--auth-method", "client_secret_basic",
+         *authentication,
          "--scope", "openid profile email dni offline_access",
          "--grant-type", "authorization_code", "--grant-type", "refresh_token",
          "--skip-consent", "--json"],
         env,
     )  # fmt: skip
     created = json.loads(output)
-    saved = {"client_id": created["client_id"], "client_secret": created["client_secret"]}
+    saved = {
+        "client_id": created["client_id"],
+        "client_secret": created["client_secret"],  # null for private_key_jwt
+        "profile": AYNI_CLIENT_PROFILE,
+    }
     CLIENT_FILE.write_text(json.dumps(saved))
     CLIENT_FILE.chmod(0o600)
     return saved
@@ -104,6 +127,7 @@ def main() -> None:
     INSTANCE.mkdir(exist_ok=True)
     env = dict(os.environ)
     env.setdefault("PASSPORT_ISSUER", PASSPORT_URL)
+    env.setdefault("AYNI_PRIVATE_KEY_FILE", str(KEY_FILE))
     print("Passport: base de datos")
     run([str(BIN / "passport"), "db", "upgrade"], env)
     print("Passport: usuarios de demostración")
@@ -113,8 +137,9 @@ def main() -> None:
     env.update(
         {
             "AYNI_ISSUER": env["PASSPORT_ISSUER"],
-            "AYNI_CLIENT_ID": client["client_id"],
-            "AYNI_CLIENT_SECRET": client["client_secret"],
+            "AYNI_CLIENT_PROFILE": AYNI_CLIENT_PROFILE,
+            "AYNI_CLIENT_ID": str(client["client_id"]),
+            "AYNI_CLIENT_SECRET": client["client_secret"] or "",
             "AYNI_BASE_URL": env.get("AYNI_BASE_URL", AYNI_URL),
         }
     )

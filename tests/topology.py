@@ -36,6 +36,8 @@ from cryptography.fernet import Fernet
 from requests.adapters import HTTPAdapter
 
 from tests.helpers import csrf_in
+from tests.relying_party_demo.conftest import PASSPORT_AYNI_PROFILE
+from tests.relying_party_demo.conftest import fapi2_registration
 from tests.served import Proxy
 from tests.served import Served
 from tests.served import free_port
@@ -223,6 +225,15 @@ def start_topology(
             "--email-verified",
             env=env,
         )
+    authentication: tuple[str, ...] = ("--auth-method", "client_secret_basic")
+    profile_env: dict[str, str] = {}
+    if PASSPORT_AYNI_PROFILE == "fapi2":
+        metadata, settings = fapi2_registration()
+        authentication = (
+            *("--auth-method", "private_key_jwt", "--jwks-json", json.dumps(metadata["jwks"])),
+            *("--require-pushed-authorization-requests", "--dpop-bound-access-tokens"),
+        )
+        profile_env = {"AYNI_" + name: value for name, value in settings.items()}
     client = json.loads(
         run_cli(
             "passport",
@@ -230,15 +241,17 @@ def start_topology(
             *("--redirect-uri", f"{ayni_url}/auth/callback"),
             *("--post-logout-redirect-uri", f"{ayni_url}/"),
             *("--backchannel-logout-uri", f"{ayni_url}/auth/backchannel-logout"),
-            *("--auth-method", "client_secret_basic", "--scope", "openid profile email dni"),
+            *authentication,
+            *("--scope", "openid profile email dni"),
             "--skip-consent",
             env=env,
         )
     )
     ayni_env = {
+        **profile_env,
         "AYNI_ISSUER": issuer,
         "AYNI_CLIENT_ID": client["client_id"],
-        "AYNI_CLIENT_SECRET": client["client_secret"],
+        "AYNI_CLIENT_SECRET": client["client_secret"] or "",
         "AYNI_BASE_URL": ayni_url,
         "AYNI_DATABASE_URL": database_url,  # its own tables and version table
         "AYNI_SECRET_KEY": secrets.token_urlsafe(32),

@@ -109,6 +109,12 @@ class ClientForm(LimitedForm):
     dpop_bound_access_tokens = BooleanField(
         _l("Exigir DPoP: los tokens quedan ligados a la llave de la aplicación")
     )
+    require_pushed_authorization_requests = BooleanField(
+        _l("Exigir solicitudes de autorización enviadas por canal trasero (PAR)")
+    )
+    fapi2_profile = BooleanField(
+        _l("Perfil FAPI 2.0: datos sensibles (exige private_key_jwt, PAR y PKCE S256)")
+    )
     # Text, not IntegerField: the validator parses them and words the refusal.
     access_token_ttl_seconds = StringField(
         _l("Vida del token de acceso, en segundos (opcional)"),

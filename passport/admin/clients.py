@@ -63,7 +63,9 @@ FIELD_MESSAGES = {
         "Revise la URI de cierre de sesión: https, sin # ni credenciales, y que no apunte a "
         "este servidor ni a una red interna."
     ),
-    "token_endpoint_auth_method": _l("Elija un método de autenticación de la lista."),
+    "token_endpoint_auth_method": _l(
+        "Elija un método de autenticación de la lista (el perfil FAPI 2.0 exige private_key_jwt)."
+    ),
     "grant_types": _l(
         "Revise los tipos de concesión: refresh_token requiere authorization_code, "
         "client_credentials requiere un cliente con secreto o clave, y los alcances de "
@@ -114,6 +116,10 @@ def raw_metadata(form: ClientForm, auth_method: str) -> dict[str, Any]:
         "scopes": list(form.scopes.data or []),
         "skip_consent": bool(form.skip_consent.data),
         "is_resource_server": bool(form.is_resource_server.data),
+        "require_pushed_authorization_requests": bool(
+            form.require_pushed_authorization_requests.data
+        ),
+        "fapi2_profile": bool(form.fapi2_profile.data),
         "dpop_bound_access_tokens": bool(form.dpop_bound_access_tokens.data),
         "jwks": jwks,
         "jwks_uri": form.jwks_uri.data or None,
@@ -158,6 +164,8 @@ def fill_form(form: ClientForm, row: OAuthClient) -> None:
     form.scopes.data = list(row.scopes or [])
     form.skip_consent.data = row.skip_consent
     form.is_resource_server.data = row.is_resource_server
+    form.require_pushed_authorization_requests.data = row.require_pushed_authorization_requests
+    form.fapi2_profile.data = row.fapi2_profile
     form.dpop_bound_access_tokens.data = row.dpop_bound_access_tokens
     form.access_token_ttl_seconds.data = row.access_token_ttl_seconds
     form.refresh_token_ttl_seconds.data = row.refresh_token_ttl_seconds

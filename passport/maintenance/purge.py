@@ -58,6 +58,7 @@ from passport.oidc.models import DPoPProofJti
 from passport.oidc.models import InitialAccessToken
 from passport.oidc.models import OAuthToken
 from passport.oidc.models import PendingAuthorization
+from passport.oidc.models import PushedAuthorization
 
 BATCH_SIZE = 2000
 REUSE_WINDOW = timedelta(days=1)
@@ -133,6 +134,10 @@ KINDS: dict[str, tuple[Any, Condition]] = {
     "pending_authorizations": (
         PendingAuthorization,
         lambda now: PendingAuthorization.expires_at < now,
+    ),
+    "pushed_authorizations": (
+        PushedAuthorization,
+        lambda now: PushedAuthorization.expires_at < now,
     ),
     "client_assertion_jtis": (
         ClientAssertionJti,

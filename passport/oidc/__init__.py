@@ -14,6 +14,7 @@ JSON_ENDPOINTS = {
     "oidc.webfinger",
     "oidc.jwks",
     "oidc.token",
+    "oidc.pushed_authorization",
     "oidc.userinfo",
     "oidc.revoke",
     "oidc.introspect",
@@ -29,6 +30,7 @@ UNLIMITED_ENDPOINTS = {
     "oidc.jwks",
     "oidc.authorize",
     "oidc.token",
+    "oidc.pushed_authorization",
     "oidc.userinfo",
     "oidc.revoke",
     "oidc.introspect",
@@ -37,6 +39,7 @@ UNLIMITED_ENDPOINTS = {
 CSRF_EXEMPT_VIEWS = (
     "authorize",
     "token",
+    "pushed_authorization",
     "userinfo",
     "revoke",
     "introspect",

@@ -4,6 +4,11 @@ Order of checks (RFC 6749 §4.1.2.1, RFC 9700 §4.1): until the client and its e
 URI are known, errors are shown to the person and never redirected; afterwards every error goes
 back to the client with its RFC code, `state` and `iss` (RFC 9207).
 
+The parameters acted on are the browser's, or those of a pushed request (RFC 9126,
+passport.oidc.par: a `request_uri` read once) or of a signed request object (RFC 9101,
+passport.oidc.request_objects), never a mix (effective_parameters). A client that must push its
+requests (per client, the FAPI 2.0 profile, or the deployment's setting) is refused without one.
+
 Not Authlib's authorization endpoint with OpenIDCode: in 1.9.6 it does not act on max_age
 (OIDC Core §3.1.2.1), acr_values or the `claims` parameter (§5.5), nor keep a request across
 the login page; Authlib's IssuerParameter (RFC 9207 §2) hooks only that endpoint, so `iss` is
@@ -49,6 +54,8 @@ from passport.oidc.keys import key_ring
 from passport.oidc.models import AuthorizationCode
 from passport.oidc.models import Consent
 from passport.oidc.models import PendingAuthorization
+from passport.oidc.request_objects import RequestObjectError
+from passport.oidc.request_objects import verify_request_object
 from passport.oidc.resources import InvalidTargetError
 from passport.oidc.resources import authorize_resources
 from passport.oidc.resources import requested_resources
@@ -104,6 +111,7 @@ MAX_PENDING_LENGTH = 16_384  # characters of a pending request's stored JSON
 PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url(SHA-256), RFC 7636 §4.2
 DNI_PATTERN = re.compile(r"^\d{8}$")
 KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
+FAPI2_MAX_CODE_LIFETIME_SECONDS = 60
 # Built once; the values travel as parameters, so the compiled form is cached too.
 INSERT_CODE = insert(cast(Table, AuthorizationCode.__table__))
 
@@ -232,8 +240,91 @@ def known_acr_values(value: str | None) -> list[str]:
     return [acr for acr in dict.fromkeys((value or "").split()) if acr in ACR_VALUES]
 
 
-def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationRequest:
-    """Validate an authorization request; raise AuthorizationPageError or AuthorizationError."""
+def requires_pushed_requests(client: RegisteredClient) -> bool:
+    """RFC 9126 §5-§6: this client (or every client here) must push its requests to /par."""
+    return (
+        client.require_pushed_authorization_requests
+        or client.fapi2_profile
+        or bool(current_app.config["REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"])
+    )
+
+
+def early_error(
+    params: MultiDict[str, str], client: RegisteredClient, error: str, description: str
+) -> AuthorizationPageError | AuthorizationError:
+    """An error found before the effective request is known (its redirect_uri is inside the
+    pushed request or the object): to the outer redirect_uri when it is registered for this
+    client, else a page."""
+    redirect_uri = params.get("redirect_uri")
+    state = params.get("state")
+    if (
+        redirect_uri
+        and len(redirect_uri) <= MAX_LENGTHS["redirect_uri"]
+        and client.check_redirect_uri(redirect_uri)
+    ):
+        usable_state = state if state is not None and len(state) <= MAX_LENGTHS["state"] else None
+        return AuthorizationError(error, description, redirect_uri, usable_state)
+    return AuthorizationPageError(error)
+
+
+def effective_parameters(
+    params: MultiDict[str, str], client: RegisteredClient, source: str
+) -> MultiDict[str, str]:
+    """The parameters to act on.
+
+    ``source``: "front" (the browser at /authorize), "pushed" (the body of /par, the client
+    authenticated) or "stored" (a pending request or a redeemed request_uri, validated before).
+    A signed ``request`` replaces every other parameter but client_id (RFC 9101 §6.3); a
+    ``request_uri`` from /par does the same (RFC 9126 §4); any other request_uri is not
+    supported (discovery says so).
+    """
+    # Here, not at the top: passport.oidc.par (the /par endpoint) builds on this module.
+    from passport.oidc.par import is_pushed_request_uri
+    from passport.oidc.par import redeem_request_uri
+
+    if source == "stored":
+        return params
+    if "request_uri" in params:
+        if source == "pushed":
+            raise AuthorizationPageError("invalid_request")  # RFC 9126 §2.1
+        if "request" in params or len(params.getlist("request_uri")) > 1:
+            raise early_error(params, client, "invalid_request", "Give request or request_uri.")
+        request_uri = params["request_uri"]
+        if not is_pushed_request_uri(request_uri):
+            raise early_error(
+                params, client, "request_uri_not_supported", "Only request_uri from /par."
+            )
+        stored = redeem_request_uri(request_uri, client)
+        if stored is None:
+            raise early_error(
+                params, client, "invalid_request_uri", "Unknown, expired or used request_uri."
+            )
+        return MultiDict(stored)
+    if source == "front" and requires_pushed_requests(client):
+        raise early_error(
+            params, client, "invalid_request", "This client must use pushed authorization requests."
+        )
+    if "request" in params:
+        if len(params.getlist("request")) > 1:
+            raise early_error(params, client, "invalid_request", "Repeated parameter request.")
+        try:
+            inner = verify_request_object(params["request"], client)
+        except RequestObjectError as refused:
+            raise early_error(
+                params, client, "invalid_request_object", refused.description
+            ) from None
+        inner["client_id"] = client.client_id
+        return MultiDict(inner)
+    return params
+
+
+def parse_authorization_request(
+    params: MultiDict[str, str], source: str = "front"
+) -> AuthorizationRequest:
+    """Validate an authorization request; raise AuthorizationPageError or AuthorizationError.
+
+    ``source``: see effective_parameters.
+    """
     raw = single_values(params)
     client_id = raw.get("client_id")
     if client_id is None or len(client_id) > MAX_LENGTHS["client_id"]:
@@ -242,6 +333,8 @@ def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationReq
     if client is None:
         raise AuthorizationPageError("unknown_client")
     note(client_id=client.client_id)
+    params = effective_parameters(params, client, source)
+    raw = single_values(params)
     redirect_uri = raw.get("redirect_uri")
     if (
         not redirect_uri
@@ -267,11 +360,6 @@ def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationReq
     for name, value in raw.items():
         if len(value) > MAX_LENGTHS[name]:
             raise fail("invalid_request", f"{name} is too long.")
-    # OIDC Core §6: request objects are not supported (advertised as false in discovery).
-    if "request" in params:
-        raise fail("request_not_supported", "Request objects are not supported.")
-    if "request_uri" in params:
-        raise fail("request_uri_not_supported", "request_uri is not supported.")
     response_type = raw.get("response_type")
     if not response_type:
         raise fail("invalid_request", "Missing response_type.")
@@ -295,8 +383,9 @@ def parse_authorization_request(params: MultiDict[str, str]) -> AuthorizationReq
             raise fail("invalid_request", "Invalid code_challenge.")
     elif method is not None:
         raise fail("invalid_request", "Missing code_challenge.")
-    elif client.is_public:
-        raise fail("invalid_request", "PKCE (S256) is required for public clients.")
+    elif client.is_public or client.fapi2_profile:
+        # RFC 9700 §2.1.1 for public clients; FAPI 2.0 §5.3.2.2 for every client of the profile.
+        raise fail("invalid_request", "PKCE (S256) is required for this client.")
     prompts = set((raw.get("prompt") or "").split()) & KNOWN_PROMPTS
     if "none" in prompts and len(prompts) > 1:
         raise fail("invalid_request", "prompt=none cannot be combined.")
@@ -503,6 +592,12 @@ def discard_pending(pending: PendingAuthorization) -> None:
     db.session.delete(pending)
 
 
+def code_lifetime(client: RegisteredClient) -> int:
+    """Seconds an authorization code lives: at most 60 for a FAPI 2.0 client (§5.3.2.1)."""
+    seconds = int(current_app.config["AUTHORIZATION_CODE_TTL_SECONDS"])
+    return min(seconds, FAPI2_MAX_CODE_LIFETIME_SECONDS) if client.fapi2_profile else seconds
+
+
 def issue_code(
     request: AuthorizationRequest, session: SSOSession | SessionFacts
 ) -> list[tuple[str, str]]:
@@ -526,8 +621,7 @@ def issue_code(
             auth_time=session.auth_time,
             amr=list(session.amr or []),
             acr=session.acr,
-            expires_at=now
-            + timedelta(seconds=current_app.config["AUTHORIZATION_CODE_TTL_SECONDS"]),
+            expires_at=now + timedelta(seconds=code_lifetime(request.client)),
             created_at=now,
         ),
     )

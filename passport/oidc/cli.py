@@ -44,6 +44,16 @@ def clients_group() -> None:
 @click.option("--access-token-format", default="opaque", show_default=True)
 @click.option("--resource-server", is_flag=True, help="May introspect any client's tokens.")
 @click.option(
+    "--require-pushed-authorization-requests",
+    "require_par",
+    is_flag=True,
+    help="/authorize only with a request_uri from /par (RFC 9126).",
+)
+@click.option(
+    "--fapi2", is_flag=True, help="FAPI 2.0 profile: private_key_jwt, PAR, PKCE S256, 60 s codes."
+)
+@click.option("--request-object-alg", help="The one alg its request objects must use (RFC 9101).")
+@click.option(
     "--dpop-bound-access-tokens", is_flag=True, help="Token requests must carry DPoP (RFC 9449)."
 )
 @click.option("--json", "as_json", is_flag=True)
@@ -62,6 +72,9 @@ def create_client_command(
     id_token_alg: str,
     access_token_format: str,
     resource_server: bool,
+    require_par: bool,
+    fapi2: bool,
+    request_object_alg: str | None,
     dpop_bound_access_tokens: bool,
     as_json: bool,
 ) -> None:
@@ -92,6 +105,9 @@ def create_client_command(
         "id_token_signed_response_alg": id_token_alg,
         "access_token_format": access_token_format,
         "is_resource_server": resource_server,
+        "require_pushed_authorization_requests": require_par,
+        "fapi2_profile": fapi2,
+        "request_object_signing_alg": request_object_alg,
         "dpop_bound_access_tokens": dpop_bound_access_tokens,
     }
     try:

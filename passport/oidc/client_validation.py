@@ -19,6 +19,9 @@ OIDC_SCOPES = ("openid", "profile", "email", "phone", "address", "dni", "offline
 ADMIN_SCOPES = ("passport.admin.users:read", "passport.admin.users:write")
 ID_TOKEN_ALGS = ("RS256", "ES256")
 ACCESS_TOKEN_FORMATS = ("opaque", "jwt")
+# Request objects (RFC 9101): asymmetric only (an HS* key would be a shared secret, and Passport
+# keeps only hashes of secrets); never "none".
+REQUEST_OBJECT_ALGS = ("PS256", "ES256", "RS256")
 MAX_URI_LENGTH = 2000
 MAX_URIS = 20
 NAME_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,120}$")
@@ -55,17 +58,11 @@ class ClientMetadata:
     # None: the deployment's default lifetime.
     access_token_ttl_seconds: int | None = None
     refresh_token_ttl_seconds: int | None = None
+    require_pushed_authorization_requests: bool = False
+    fapi2_profile: bool = False
+    request_object_signing_alg: str | None = None
     # RFC 9449 §5.2: token requests must carry a DPoP proof.
     dpop_bound_access_tokens: bool = False
-
-
-def check_flag(field_name: str, value: Any) -> bool:
-    """A boolean metadata value (RFC 7591 §2): true or false, nothing else."""
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise InvalidClientMetadata(field_name, "must be true or false")
-    return value
 
 
 def is_loopback_host(hostname: str) -> bool:
@@ -265,7 +262,12 @@ def validate_client_metadata(
     logo_uri = raw.get("logo_uri") or None
     if logo_uri is not None:
         logo_uri = check_uri("logo_uri", logo_uri, allow_any_http=allow_any_http)
-    return ClientMetadata(
+    request_object_alg = raw.get("request_object_signing_alg") or None
+    if request_object_alg is not None and request_object_alg not in REQUEST_OBJECT_ALGS:
+        raise InvalidClientMetadata(
+            "request_object_signing_alg", f"must be one of {', '.join(REQUEST_OBJECT_ALGS)}"
+        )
+    metadata = ClientMetadata(
         name=name.strip(),
         token_endpoint_auth_method=method,
         description=check_description(raw.get("description")),
@@ -296,4 +298,38 @@ def validate_client_metadata(
             MIN_REFRESH_TOKEN_TTL,
             max_refresh_token_ttl,
         ),
+        require_pushed_authorization_requests=check_flag(
+            "require_pushed_authorization_requests",
+            raw.get("require_pushed_authorization_requests"),
+        ),
+        fapi2_profile=check_flag("fapi2_profile", raw.get("fapi2_profile")),
+        request_object_signing_alg=request_object_alg,
     )
+    if metadata.fapi2_profile:
+        fapi2_requirements(metadata)
+    return metadata
+
+
+def check_flag(field_name: str, value: Any) -> bool:
+    """A boolean (absent is False); anything else is refused rather than guessed."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidClientMetadata(field_name, "must be true or false")
+    return value
+
+
+def fapi2_requirements(metadata: ClientMetadata) -> None:
+    """FAPI 2.0 Security Profile §5.3.2 for a client marked ``fapi2_profile``: refuse what
+    the profile forbids, switch on what it implies. The one place that says what a FAPI 2.0
+    client is at registration (at run time, passport.oidc.authorization: requires_pushed_requests,
+    the PKCE rule of parse_authorization_request, code_lifetime).
+    """
+    if metadata.token_endpoint_auth_method != "private_key_jwt":  # noqa: S105
+        raise InvalidClientMetadata(
+            "token_endpoint_auth_method", "a FAPI 2.0 client must use private_key_jwt"
+        )
+    # §5.3.2.2: authorization requests only through PAR.
+    metadata.require_pushed_authorization_requests = True
+    # §5.3.2.1: sender-constrained access tokens; Passport's means is DPoP (RFC 9449).
+    metadata.dpop_bound_access_tokens = True

@@ -69,6 +69,9 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
     refresh_token_ttl_seconds: int | None
     is_resource_server: bool
     is_disabled: bool
+    require_pushed_authorization_requests: bool
+    fapi2_profile: bool
+    request_object_signing_alg: str | None
     dpop_bound_access_tokens: bool = False
 
     @classmethod
@@ -245,6 +248,9 @@ def _apply_metadata(row: OAuthClient, metadata: ClientMetadata, *, trusted: bool
     row.jwks_uri = metadata.jwks_uri
     row.id_token_signed_response_alg = metadata.id_token_signed_response_alg
     row.access_token_format = metadata.access_token_format
+    row.require_pushed_authorization_requests = metadata.require_pushed_authorization_requests
+    row.fapi2_profile = metadata.fapi2_profile
+    row.request_object_signing_alg = metadata.request_object_signing_alg
     row.dpop_bound_access_tokens = metadata.dpop_bound_access_tokens
     if trusted:
         row.description = metadata.description
@@ -342,6 +348,9 @@ def describe_client(row: OAuthClient) -> dict[str, Any]:
         "access_token_ttl_seconds": row.access_token_ttl_seconds,
         "refresh_token_ttl_seconds": row.refresh_token_ttl_seconds,
         "is_resource_server": row.is_resource_server,
+        "require_pushed_authorization_requests": row.require_pushed_authorization_requests,
+        "fapi2_profile": row.fapi2_profile,
+        "request_object_signing_alg": row.request_object_signing_alg,
         "dpop_bound_access_tokens": row.dpop_bound_access_tokens,
         "is_disabled": row.is_disabled,
         "created_at": row.created_at.isoformat(),

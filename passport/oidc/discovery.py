@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from authlib.oauth2 import rfc9101
 from authlib.oauth2 import rfc9207
 from authlib.oidc import rpinitiated
 from authlib.oidc.discovery import OpenIDProviderMetadata
@@ -22,6 +23,7 @@ from passport.oidc.client_validation import AUTH_METHODS
 from passport.oidc.client_validation import GRANT_TYPES
 from passport.oidc.client_validation import ID_TOKEN_ALGS
 from passport.oidc.client_validation import OIDC_SCOPES
+from passport.oidc.client_validation import REQUEST_OBJECT_ALGS
 from passport.oidc.dpop import ALGORITHMS as DPOP_ALGORITHMS
 
 # Endpoint paths, relative to the issuer (which may have a path of its own).
@@ -34,10 +36,15 @@ PATHS = {
     "revocation_endpoint": "/revoke",
     "introspection_endpoint": "/introspect",
     "end_session_endpoint": "/end-session",
+    "pushed_authorization_request_endpoint": "/par",
 }
 # What Authlib's private_key_jwt verification (joserfc defaults) accepts, no more.
 ASSERTION_ALGS = ["RS256", "ES256"]
-METADATA_EXTENSIONS = [rfc9207.AuthorizationServerMetadata, rpinitiated.OpenIDProviderMetadata]
+METADATA_EXTENSIONS = [
+    rfc9207.AuthorizationServerMetadata,
+    rfc9101.AuthorizationServerMetadata,
+    rpinitiated.OpenIDProviderMetadata,
+]
 
 
 def provider_metadata(app: Flask) -> dict[str, Any]:
@@ -63,9 +70,16 @@ def provider_metadata(app: Flask) -> dict[str, Any]:
             "acr_values_supported": list(ACR_VALUES),
             "claim_types_supported": ["normal"],
             "claims_parameter_supported": True,
-            "request_parameter_supported": False,
+            # RFC 9101 by value; a request_uri only as /par hands it out (RFC 9126).
+            "request_parameter_supported": True,
+            "request_object_signing_alg_values_supported": list(REQUEST_OBJECT_ALGS),
             "request_uri_parameter_supported": False,
             "require_request_uri_registration": False,
+            "require_signed_request_object": False,
+            "require_pushed_authorization_requests": bool(
+                app.config["REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"]
+            ),
+            "pushed_authorization_request_endpoint_auth_methods_supported": list(AUTH_METHODS),
             "prompt_values_supported": ["none", "login", "consent", "select_account"],
             "display_values_supported": ["page"],
             "ui_locales_supported": list(app.config["LANGUAGES"]),

@@ -73,6 +73,13 @@ class OAuthClient(Base):
     # RFC 9449 §5.2: every token request of this client must carry a DPoP proof.
     dpop_bound_access_tokens: Mapped[bool] = mapped_column(default=False)
     is_disabled: Mapped[bool] = mapped_column(default=False)
+    # RFC 9126 §6: /authorize only through a pushed request (request_uri from /par).
+    require_pushed_authorization_requests: Mapped[bool] = mapped_column(default=False)
+    # FAPI 2.0 Security Profile: PAR, PKCE S256, private_key_jwt, codes of at most 60 s
+    # (passport.oidc.client_validation.fapi2_requirements, passport.oidc.authorization).
+    fapi2_profile: Mapped[bool] = mapped_column(default=False)
+    # RFC 9101 / OIDC Registration: the one alg its request objects must use (None: any allowed).
+    request_object_signing_alg: Mapped[str | None] = mapped_column(String(10))
     # RFC 7592: hash of the registration access token of a dynamically registered client.
     registration_token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -266,6 +273,23 @@ class PendingAuthorization(Base):
     requires_auth_after: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class PushedAuthorization(Base):
+    """An authorization request pushed to /par (RFC 9126), redeemed once at /authorize.
+
+    Only the hash of its request_uri is stored; /authorize deletes the row as it reads it
+    (DELETE … RETURNING), so two browsers or two instances cannot both use it.
+    """
+
+    __tablename__ = "oauth_pushed_authorizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_uri_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
+    params: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the purge
 
 
 class BackchannelDelivery(OutboxMixin, Base):

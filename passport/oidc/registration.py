@@ -114,6 +114,10 @@ def metadata_from_request(body: Any) -> ClientMetadata:
         "jwks": body.get("jwks"),
         "jwks_uri": body.get("jwks_uri"),
         "id_token_signed_response_alg": body.get("id_token_signed_response_alg"),
+        # RFC 9126 §6, RFC 9101 §10.5 / OIDC Registration §2, Passport's FAPI 2.0 profile.
+        "require_pushed_authorization_requests": body.get("require_pushed_authorization_requests"),
+        "fapi2_profile": body.get("fapi2_profile"),
+        "request_object_signing_alg": body.get("request_object_signing_alg"),
         "dpop_bound_access_tokens": body.get("dpop_bound_access_tokens"),
         # Never from the outside: first-party trust and resource-server reach are admin choices.
         "skip_consent": False,
@@ -141,8 +145,12 @@ def registration_response(
         "scope": " ".join(row.scopes),
         "id_token_signed_response_alg": row.id_token_signed_response_alg,
         "registration_client_uri": f"{issuer}/register/{row.client_id}",
+        "require_pushed_authorization_requests": row.require_pushed_authorization_requests,
+        "fapi2_profile": row.fapi2_profile,
         "dpop_bound_access_tokens": row.dpop_bound_access_tokens,
     }
+    if row.request_object_signing_alg:
+        body["request_object_signing_alg"] = row.request_object_signing_alg
     if row.backchannel_logout_uri:
         body["backchannel_logout_uri"] = row.backchannel_logout_uri
         body["backchannel_logout_session_required"] = True

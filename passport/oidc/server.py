@@ -572,7 +572,12 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
     def get_audiences(self) -> list[str]:
         """The token endpoint or the issuer (RFC 7523 §3, OIDC Core §9)."""
         issuer = current_app.config["ISSUER"]
-        return [issuer, issuer + url_for("oidc.token")]
+        # RFC 9126 §2: at /par, its own URL too.
+        return [
+            issuer,
+            issuer + url_for("oidc.token"),
+            issuer + url_for("oidc.pushed_authorization"),
+        ]
 
     def resolve_client_public_key(self, client: RegisteredClient) -> jwk.KeySet:
         """The client's registered public keys."""
@@ -817,4 +822,8 @@ def build_server(app: Flask) -> PassportServer:
     server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT(leeway=60))
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)
+    # Imported here: par needs authorization, whose request objects need this module.
+    from passport.oidc.par import PushedAuthorizationEndpoint
+
+    server.register_endpoint(PushedAuthorizationEndpoint)
     return server

@@ -59,7 +59,14 @@ PAGE_ERRORS = {
     ),
     "invalid_request": _l("La solicitud de la aplicación no es válida."),
     "expired": _l("La solicitud venció. Vuelva a la aplicación e inténtelo otra vez."),
+    "invalid_request_uri": _l(
+        "La solicitud venció o ya fue usada. Vuelva a la aplicación e inténtelo otra vez."
+    ),
+    "invalid_request_object": _l("La solicitud firmada de la aplicación no es válida."),
+    "request_uri_not_supported": _l("La solicitud de la aplicación no es válida."),
 }
+# Refusals of request objects and request_uri (RFC 9101, RFC 9126) that name their code.
+CODED_PAGE_ERRORS = ("invalid_request_uri", "invalid_request_object", "request_uri_not_supported")
 ISSUER_REL = "http://openid.net/specs/connect/1.0/issuer"
 JSON_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -81,7 +88,9 @@ def use_ui_locales(locales: list[str]) -> None:
 def error_page(reason: str, status: int = 400) -> ResponseReturnValue:
     """The Spanish page for requests that must not go back to the client."""
     message = PAGE_ERRORS.get(reason, PAGE_ERRORS["invalid_request"])
-    return render_template("passport/oidc/error.html", message=message), status
+    # The RFC code too, for the application's developers and the help desk.
+    code = reason if reason in CODED_PAGE_ERRORS else None
+    return render_template("passport/oidc/error.html", message=message, code=code), status
 
 
 def respond_to_client(
@@ -170,11 +179,23 @@ def resume() -> ResponseReturnValue:
     return process_authorization(MultiDict(pending.params), pending=pending)
 
 
+@bp.post("/par")
+def pushed_authorization() -> Response:
+    """RFC 9126 §2: a pushed authorization request (passport.oidc.par)."""
+    key_ring()  # id_token_hint needs the keys; load them before any write
+    response: Response = current_app.extensions["passport.oidc.server"].create_endpoint_response(
+        "pushed_authorization"
+    )
+    return response
+
+
 def process_authorization(params: MultiDict[str, str], pending: Any | None) -> ResponseReturnValue:
     """The decision shared by /authorize and its resumption after login."""
     key_ring()  # load keys before any write (id_token_hint needs them)
     try:
-        req = authz.parse_authorization_request(params)
+        req = authz.parse_authorization_request(
+            params, source="front" if pending is None else "stored"
+        )
     except authz.AuthorizationPageError as error:
         return error_page(error.reason)
     except authz.AuthorizationError as error:
@@ -284,7 +305,7 @@ def consent() -> ResponseReturnValue:
     if pending is None:
         return error_page("expired")
     try:
-        req = authz.parse_authorization_request(MultiDict(pending.params))
+        req = authz.parse_authorization_request(MultiDict(pending.params), source="stored")
     except authz.AuthorizationPageError as error:
         return error_page(error.reason)
     except authz.AuthorizationError as error:

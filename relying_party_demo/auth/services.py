@@ -17,10 +17,10 @@ from flask import current_app
 from sqlalchemy import delete
 from sqlalchemy import select
 
-from relying_party_demo.auth.client import provider
 from relying_party_demo.auth.errors import InvalidToken
 from relying_party_demo.auth.errors import SessionEnded
 from relying_party_demo.auth.errors import SignInFailed
+from relying_party_demo.auth.fapi import token_request
 from relying_party_demo.auth.models import LocalSession
 from relying_party_demo.auth.sessions import hash_key
 from relying_party_demo.auth.sessions import new_key
@@ -162,9 +162,7 @@ def refresh_if_expired(record: LocalSession) -> None:
         # Nothing to refresh with: the local session lives on until its own expiry.
         return
     try:
-        token = provider().fetch_access_token(
-            grant_type="refresh_token", refresh_token=refresh_token
-        )
+        token = token_request(grant_type="refresh_token", refresh_token=refresh_token)
     except OAuthError as error:
         # invalid_grant: the SSO session ended at Passport (RFC 6749 §5.2).
         log.info("refresh refused for sub=%s: %s", record.subject, error.error)

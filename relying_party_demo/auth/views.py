@@ -20,8 +20,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from joserfc.errors import JoseError
 
+from relying_party_demo.auth import fapi
 from relying_party_demo.auth import services
 from relying_party_demo.auth.access import current_account
+from relying_party_demo.auth.client import is_configured
+from relying_party_demo.auth.client import is_fapi2
 from relying_party_demo.auth.client import provider
 from relying_party_demo.auth.client import provider_metadata
 from relying_party_demo.auth.errors import InvalidLogoutToken
@@ -47,11 +50,6 @@ def welcome_url() -> str:
     return f"{current_app.config['BASE_URL']}/"
 
 
-def is_configured() -> bool:
-    """True when AYNI_CLIENT_ID and AYNI_CLIENT_SECRET are set."""
-    return bool(current_app.config["CLIENT_ID"] and current_app.config["CLIENT_SECRET"])
-
-
 @bp.get("/")
 def welcome() -> ResponseReturnValue:
     """The seed's welcome page; a signed-in person goes straight to Inicio."""
@@ -63,24 +61,31 @@ def welcome() -> ResponseReturnValue:
 
 @bp.get("/auth/login")
 def login() -> ResponseReturnValue:
-    """Send the browser to Passport's authorization endpoint (code + PKCE S256 + nonce)."""
+    """Send the browser to Passport's authorization endpoint (code + PKCE S256 + nonce).
+
+    fapi2: the request is pushed first (PAR), and the browser carries only its request_uri.
+    """
     if current_account() is not None:
         return redirect(url_for("legajo.inicio"))
     if not is_configured():
         return sign_in_error(SignInFailed("not_configured"))
     try:
+        if is_fapi2():
+            return redirect(fapi.start_authorization(callback_url()))
         response: ResponseReturnValue = provider().authorize_redirect(redirect_uri=callback_url())
         return response
+    except SignInFailed as failure:
+        return sign_in_error(failure)
     except (requests.RequestException, ValueError, RuntimeError) as error:
         log.warning("discovery failed: %s", type(error).__name__)
         return sign_in_error(SignInFailed("provider_unavailable"))
 
 
 def check_response_issuer() -> None:
-    """RFC 9207 §2.4: the ``iss`` of the response must be Passport's issuer."""
+    """RFC 9207 §2.4: the ``iss`` of the response must be Passport's issuer (FAPI 2.0: always)."""
     issuer = request.args.get("iss")
     if issuer is None:
-        if provider_metadata().get("authorization_response_iss_parameter_supported"):
+        if is_fapi2() or provider_metadata().get("authorization_response_iss_parameter_supported"):
             raise SignInFailed("issuer_mismatch", "iss missing")
         return
     if issuer != current_app.config["ISSUER"]:
@@ -105,8 +110,13 @@ def callback() -> ResponseReturnValue:
                 error if error in ("access_denied", "login_required") else "provider_error",
                 error[:60],
             )
-        token = provider().authorize_access_token(leeway=current_app.config["TOKEN_LEEWAY_SECONDS"])
-        userinfo = provider().userinfo(token=token)
+        leeway = current_app.config["TOKEN_LEEWAY_SECONDS"]
+        if is_fapi2():
+            token = fapi.finish_authorization(leeway)
+            userinfo = fapi.fetch_userinfo(str(token.get("access_token", "")))
+        else:
+            token = provider().authorize_access_token(leeway=leeway)
+            userinfo = provider().userinfo(token=token)
         identity = services.identity_from_claims(token.get("userinfo") or {}, userinfo)
     except SignInFailed as failure:
         return sign_in_error(failure)

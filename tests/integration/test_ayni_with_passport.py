@@ -34,7 +34,9 @@ from tests.conftest import make_test_app
 from tests.conftest import wipe_database
 from tests.helpers import CAPTCHA
 from tests.helpers import csrf_in
+from tests.relying_party_demo.conftest import PASSPORT_AYNI_PROFILE
 from tests.relying_party_demo.conftest import ayni_database_url  # noqa: F401 - a fixture
+from tests.relying_party_demo.conftest import fapi2_registration
 from tests.relying_party_demo.conftest import make_ayni_app
 from tests.relying_party_demo.conftest import wipe_ayni_database
 
@@ -118,20 +120,21 @@ def deploy(
                 ),
                 send_email=False,
             )
-        client, secret = create_client(
-            validate_metadata(
-                {
-                    "name": "AYNI_SERVIDOR",
-                    "redirect_uris": [f"{ayni_url}/auth/callback"],
-                    "post_logout_redirect_uris": [f"{ayni_url}/"],
-                    "backchannel_logout_uri": f"{ayni_url}/auth/backchannel-logout",
-                    "token_endpoint_auth_method": "client_secret_basic",
-                    "scopes": ["openid", "profile", "email", "dni", "offline_access"],
-                    "grant_types": ["authorization_code", "refresh_token"],
-                    "skip_consent": True,
-                }
-            )
-        )
+        registration: dict[str, Any] = {
+            "name": "AYNI_SERVIDOR",
+            "redirect_uris": [f"{ayni_url}/auth/callback"],
+            "post_logout_redirect_uris": [f"{ayni_url}/"],
+            "backchannel_logout_uri": f"{ayni_url}/auth/backchannel-logout",
+            "token_endpoint_auth_method": "client_secret_basic",
+            "scopes": ["openid", "profile", "email", "dni", "offline_access"],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "skip_consent": True,
+        }
+        profile_settings: dict[str, Any] = {}
+        if PASSPORT_AYNI_PROFILE == "fapi2":
+            fapi2_metadata, profile_settings = fapi2_registration()
+            registration.update(fapi2_metadata)
+        client, secret = create_client(validate_metadata(registration))
         client_id = client.client_id
     ayni = make_ayni_app(
         ayni_database,
@@ -139,6 +142,7 @@ def deploy(
         BASE_URL=ayni_url,
         CLIENT_ID=client_id,
         CLIENT_SECRET=secret,
+        **profile_settings,
     )
     with ayni.app_context():
         upgrade()
@@ -180,6 +184,8 @@ def sign_in(browser: requests.Session, site: Deployment, dni: str) -> requests.R
     assert "¡Bienvenidos! A la Plataforma de Servicios para el Servidor Público" in welcome.text
     login_page = browser.get(f"{site.ayni_url}/auth/login")
     assert login_page.url.startswith(site.passport_url), login_page.url
+    if PASSPORT_AYNI_PROFILE == "fapi2":  # pushed: the browser carries only the request_uri
+        assert "request_uri=" in login_page.history[0].headers["Location"]
     assert 'name="username"' in login_page.text
     action = FORM.search(login_page.text)
     assert action is not None

@@ -33,6 +33,27 @@ from tests.conftest import fresh_postgres_database
 
 CLIENT_ID = "ayni-test-client"
 BASE_URL = "http://127.0.0.1:5001"
+# How AYNI registers with a real Passport (tests/integration/test_ayni_with_passport.py,
+# tests/topology.py): "basic" (client_secret_basic) or "fapi2" (private_key_jwt, PAR, DPoP),
+# which needs Passport's PAR and DPoP (issue 14).
+PASSPORT_AYNI_PROFILE = "basic"
+
+
+def fapi2_registration() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A fresh key pair: the client metadata Passport registers (the public key by value and
+    the FAPI 2.0 flags) and the settings AYNI runs with (the private key)."""
+    from relying_party_demo.auth.client_key import generate_key
+    from relying_party_demo.auth.client_key import public_jwks
+
+    key = generate_key()
+    metadata = {
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": public_jwks(key),
+        "require_pushed_authorization_requests": True,
+        "dpop_bound_access_tokens": True,
+    }
+    settings = {"CLIENT_PROFILE": "fapi2", "PRIVATE_JWK": json.dumps(key.as_dict(private=True))}
+    return metadata, settings
 
 
 class StandInIssuer:
@@ -45,14 +66,36 @@ class StandInIssuer:
         self.token_responses: list[tuple[int, dict[str, Any]]] = []
         self.token_requests: list[dict[str, str]] = []
         self.userinfo: dict[str, Any] = {}
+        self.reset()
         self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
+    def reset(self) -> None:
+        """Forget what the last test queued, saw and changed."""
+        self.published = [self.key]
+        self.token_responses.clear()
+        self.token_requests.clear()
+        self.userinfo = {}
+        # What the FAPI 2.0 tests look at: each request's headers, the pushed requests.
+        self.token_headers: list[dict[str, str]] = []
+        self.par_requests: list[dict[str, str]] = []
+        self.par_response: tuple[int, Any] | None = None
+        self.userinfo_requests: list[dict[str, str]] = []
+        self.userinfo_status = 200
+        # When set, a DPoP proof without this nonce is refused with use_dpop_nonce (RFC 9449
+        # §8-9); "rotate" hands out a new nonce on every request.
+        self.dpop_nonce: str | None = None
+        self.rotate_nonce = False
+        self.userinfo_nonce: str | None = None  # userinfo's own, when it differs
+        self.without_metadata: set[str] = set()
+
     def metadata(self) -> dict[str, Any]:
         """The discovery document."""
-        return {
+        document = {
             "issuer": self.url,
+            "pushed_authorization_request_endpoint": f"{self.url}/par",
+            "dpop_signing_alg_values_supported": ["ES256"],
             "authorization_endpoint": f"{self.url}/authorize",
             "token_endpoint": f"{self.url}/token",
             "userinfo_endpoint": f"{self.url}/userinfo",
@@ -66,6 +109,34 @@ class StandInIssuer:
             "backchannel_logout_supported": True,
             "backchannel_logout_session_supported": True,
         }
+        return {key: value for key, value in document.items() if key not in self.without_metadata}
+
+    def nonce_refusal(self, request: Request, status: int) -> Response | None:
+        """use_dpop_nonce when the request's DPoP proof lacks the current nonce."""
+        proof = request.headers.get("DPoP")
+        expected = (status == 401 and self.userinfo_nonce) or self.dpop_nonce
+        if expected is None or proof is None:
+            return None
+        sent = jwt.decode(proof, self.any_key(proof)).claims.get("nonce")
+        if sent == expected and not self.rotate_nonce:
+            return None
+        if self.rotate_nonce:
+            expected = self.dpop_nonce = secrets.token_urlsafe(8)
+        body = {"error": "use_dpop_nonce", "error_description": "Use a DPoP nonce."}
+        response = Response(json.dumps(body), status=status, mimetype="application/json")
+        response.headers["DPoP-Nonce"] = expected
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'DPoP error="use_dpop_nonce"'
+        return response
+
+    @staticmethod
+    def any_key(proof: str) -> Any:
+        """The public key a DPoP proof carries (the stand-in reads, the tests judge)."""
+        from joserfc import jws
+        from joserfc.jwk import ECKey
+
+        header = jws.extract_compact(proof.encode()).protected
+        return ECKey.import_key(header["jwk"])
 
     def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """Serve the three documents."""
@@ -76,16 +147,33 @@ class StandInIssuer:
             self.jwks_requests += 1
             keys = [key.as_dict(private=False) for key in self.published]
             response = Response(json.dumps({"keys": keys}), mimetype="application/json")
+        elif request.path == "/par" and request.method == "POST":
+            self.par_requests.append(dict(request.form))
+            status, body = self.par_response or (
+                201,
+                {"request_uri": f"urn:ietf:params:oauth:request_uri:{secrets.token_hex(8)}"},
+            )
+            text = body if isinstance(body, str) else json.dumps(body)
+            response = Response(text, status=status, mimetype="application/json")
         elif request.path == "/token" and request.method == "POST":
             self.token_requests.append(dict(request.form))
-            status, body = (
-                self.token_responses.pop(0)
-                if self.token_responses
-                else (400, {"error": "invalid_grant"})
-            )
-            response = Response(json.dumps(body), status=status, mimetype="application/json")
+            self.token_headers.append(dict(request.headers))
+            refusal = self.nonce_refusal(request, 400)
+            if refusal is not None:
+                response = refusal
+            else:
+                status, body = (
+                    self.token_responses.pop(0)
+                    if self.token_responses
+                    else (400, {"error": "invalid_grant"})
+                )
+                response = Response(json.dumps(body), status=status, mimetype="application/json")
         elif request.path == "/userinfo":
-            response = Response(json.dumps(self.userinfo), mimetype="application/json")
+            self.userinfo_requests.append(dict(request.headers))
+            refusal = self.nonce_refusal(request, 401)
+            response = refusal or Response(
+                json.dumps(self.userinfo), status=self.userinfo_status, mimetype="application/json"
+            )
         else:
             response = Response("not found", status=404)
         return response(environ, start_response)
@@ -189,10 +277,7 @@ def ayni_app(_ayni_migrated_app: Flask, stand_in_issuer: StandInIssuer) -> Itera
     """The app inside an app context; every row is deleted after the test."""
     from relying_party_demo.extensions import db
 
-    stand_in_issuer.published = [stand_in_issuer.key]
-    stand_in_issuer.token_responses.clear()
-    stand_in_issuer.token_requests.clear()
-    stand_in_issuer.userinfo = {}
+    stand_in_issuer.reset()
     with _ayni_migrated_app.app_context():
         yield _ayni_migrated_app
         db.session.remove()
@@ -300,3 +385,36 @@ def sign_in(ayni_app: Flask, ayni_client: FlaskClient) -> SignIn:
         return key
 
     return sign_in_as
+
+
+@pytest.fixture(scope="session")
+def ayni_key() -> Any:
+    """AYNI's private key for the FAPI 2.0 tests (an EC P-256 JWK)."""
+    from relying_party_demo.auth.client_key import generate_key
+
+    return generate_key()
+
+
+@pytest.fixture
+def fapi_app(
+    _ayni_migrated_app: Flask,
+    ayni_database_url: str,
+    stand_in_issuer: StandInIssuer,
+    ayni_key: Any,
+) -> Iterator[Flask]:
+    """AYNI as a FAPI 2.0 client (private_key_jwt, PAR, DPoP), on the migrated database."""
+    from relying_party_demo.extensions import db
+
+    stand_in_issuer.reset()
+    app = make_ayni_app(
+        ayni_database_url,
+        stand_in_issuer.url,
+        CLIENT_PROFILE="fapi2",
+        CLIENT_SECRET=None,
+        PRIVATE_JWK=json.dumps(ayni_key.as_dict(private=True)),
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        wipe_ayni_database(db.engine)
+        db.engine.dispose()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from joserfc import jwk
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -355,3 +357,31 @@ def test_a_scoped_admin_cannot_use_the_client_pages(app: Flask, make_admin: Any)
 def test_unknown_client_is_404(admin_client: FlaskClient) -> None:
     assert admin_client.get("/admin/aplicaciones/nope").status_code == 404
     assert admin_client.get("/admin/aplicaciones/" + "x" * 500).status_code == 404
+
+
+def test_the_console_sets_pushed_requests_and_the_fapi_profile(
+    admin_client: FlaskClient, admin: User
+) -> None:
+    page = text(admin_client.get(NEW))
+    assert 'name="require_pushed_authorization_requests"' in page
+    assert 'name="fapi2_profile"' in page
+    create(admin_client, name="Con PAR", require_pushed_authorization_requests="y")
+    row = db.session.scalar(select(OAuthClient).where(OAuthClient.name == "Con PAR"))
+    assert row is not None
+    assert (row.require_pushed_authorization_requests, row.fapi2_profile) == (True, False)
+    # FAPI 2.0 needs private_key_jwt: refused on the form with a secret...
+    refused = create(admin_client, name="Planillas", fapi2_profile="y")
+    assert "perfil FAPI 2.0 exige private_key_jwt" in text(refused)
+    assert db.session.scalar(select(OAuthClient).where(OAuthClient.name == "Planillas")) is None
+    # ...and accepted with a key, which turns PAR on.
+    key = jwk.RSAKey.generate_key(2048, parameters={"kid": "k"}, private=True)
+    create(
+        admin_client,
+        name="Planillas",
+        fapi2_profile="y",
+        token_endpoint_auth_method="private_key_jwt",
+        jwks=json.dumps({"keys": [key.as_dict(private=False)]}),
+    )
+    row = db.session.scalar(select(OAuthClient).where(OAuthClient.name == "Planillas"))
+    assert row is not None
+    assert (row.fapi2_profile, row.require_pushed_authorization_requests) == (True, True)

@@ -39,6 +39,7 @@ from passport.oidc.models import DPoPProofJti
 from passport.oidc.models import InitialAccessToken
 from passport.oidc.models import OAuthToken
 from passport.oidc.models import PendingAuthorization
+from passport.oidc.models import PushedAuthorization
 from tests.factories import make_user
 from tests.integration.oidc.conftest import full_flow
 from tests.integration.oidc.conftest import refresh
@@ -118,6 +119,9 @@ def seed_every_kind(now: datetime) -> dict[str, list[Any]]:
         SecondFactorChallenge(token_hash=_hash(), user_id=user.id, expires_at=now - DAY),
         EnrolmentLink(token_hash=_hash(), user_id=user.id, expires_at=now - DAY),
         PendingAuthorization(authz_id=_hash(), client_pk=client_pk, params={}, expires_at=old),
+        PushedAuthorization(
+            request_uri_hash=_hash(), client_pk=client_pk, params={}, expires_at=old
+        ),
         ClientAssertionJti(client_id=rp.client_id, jti=_hash(), expires_at=now - DAY),
         DPoPProofJti(jti_hash=_hash(), expires_at=now - DAY),
         BackchannelDelivery(
@@ -151,6 +155,9 @@ def seed_every_kind(now: datetime) -> dict[str, list[Any]]:
         EnrolmentLink(token_hash=_hash(), user_id=user.id, expires_at=now + DAY),
         PendingAuthorization(
             authz_id=_hash(), client_pk=client_pk, params={}, expires_at=now + DAY
+        ),
+        PushedAuthorization(
+            request_uri_hash=_hash(), client_pk=client_pk, params={}, expires_at=now + DAY
         ),
         ClientAssertionJti(client_id=rp.client_id, jti=_hash(), expires_at=now),
         DPoPProofJti(jti_hash=_hash(), expires_at=now),
@@ -197,6 +204,7 @@ def test_every_dead_kind_goes_and_every_live_row_stays(app: Flask) -> None:
         "second_factor_challenges": 1,
         "totp_enrolment_links": 1,
         "pending_authorizations": 1,
+        "pushed_authorizations": 1,
         "client_assertion_jtis": 1,
         "dpop_proof_jtis": 1,
         "backchannel_deliveries": 2,

@@ -51,7 +51,7 @@ def test_repeated_client_id_gets_a_page(client, rp) -> None:
         ({"response_type": "code id_token"}, "unsupported_response_type"),
         ({"response_type": None}, "invalid_request"),
         ({"scope": "unknown"}, "invalid_scope"),
-        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
+        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "invalid_request_object"),  # alg none
         ({"request_uri": "https://rp.example/r"}, "request_uri_not_supported"),
         ({"prompt": "none login"}, "invalid_request"),
         ({"max_age": "-1"}, "invalid_request"),

@@ -19,6 +19,7 @@ def test_discovery_lists_every_endpoint_under_the_issuer(client) -> None:
         "revocation_endpoint",
         "introspection_endpoint",
         "end_session_endpoint",
+        "pushed_authorization_request_endpoint",
     ):
         assert doc[name].startswith(ISSUER + "/"), name
         path = doc[name][len(ISSUER) :]
@@ -30,8 +31,14 @@ def test_discovery_advertises_only_what_is_supported(client) -> None:
     assert doc["response_types_supported"] == ["code"]
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert doc["authorization_response_iss_parameter_supported"] is True
-    assert doc["request_parameter_supported"] is False
+    # RFC 9101 by value; a request_uri only from /par (RFC 9126), never a URL.
+    assert doc["request_parameter_supported"] is True
+    assert set(doc["request_object_signing_alg_values_supported"]) == {"PS256", "ES256", "RS256"}
     assert doc["request_uri_parameter_supported"] is False
+    assert doc["require_pushed_authorization_requests"] is False
+    assert set(doc["pushed_authorization_request_endpoint_auth_methods_supported"]) == set(
+        doc["token_endpoint_auth_methods_supported"]
+    )
     assert doc["backchannel_logout_supported"] is True
     assert doc["backchannel_logout_session_supported"] is True
     assert doc["frontchannel_logout_supported"] is False
@@ -67,3 +74,13 @@ def test_webfinger_names_the_issuer_for_any_account(client) -> None:
     assert body["subject"] == "acct:12345678@minedu.gob.pe"
     assert body["links"] == [{"rel": "http://openid.net/specs/connect/1.0/issuer", "href": ISSUER}]
     assert client.get("/.well-known/webfinger").status_code == 400
+
+
+def test_discovery_says_when_every_client_must_push_its_requests(app, client) -> None:
+    from passport.oidc.discovery import provider_metadata
+
+    app.config["REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"] = True
+    try:
+        assert provider_metadata(app)["require_pushed_authorization_requests"] is True
+    finally:
+        app.config["REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"] = False

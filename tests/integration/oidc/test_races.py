@@ -69,3 +69,14 @@ def test_parallel_refreshes_give_one_success_and_a_revoked_family(app, client, r
     assert refresh(client, rp, winner["refresh_token"]).get_json()["error"] == "invalid_grant"
     info = client.get("/userinfo", headers={"Authorization": f"Bearer {winner['access_token']}"})
     assert info.status_code == 401
+
+
+def test_parallel_uses_of_one_request_uri_give_one_authorization(app, client, rp) -> None:
+    from tests.integration.oidc.pushed import pushed_with_pkce
+
+    request_uri, _ = pushed_with_pkce(client, rp)
+    query = {"client_id": rp.client_id, "request_uri": request_uri}
+    statuses = in_parallel(app, lambda c: c.get("/authorize", query_string=query))
+    # One browser goes on to sign in; the others get the invalid_request_uri page.
+    assert statuses.count(302) == 1
+    assert statuses.count(400) == THREADS - 1

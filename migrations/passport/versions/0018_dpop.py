@@ -1,7 +1,7 @@
 """DPoP (RFC 9449): proofs seen, tokens bound to a key, clients that must bind
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06 14:45:00
 
 ``oauth_dpop_proof_jtis`` remembers every DPoP proof accepted (the SHA-256 of its key
@@ -17,8 +17,8 @@ from alembic import op
 import passport.database
 
 # revision identifiers, used by Alembic.
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
