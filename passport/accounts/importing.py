@@ -55,9 +55,13 @@ import io
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
+from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from passport.accounts import territory
@@ -66,13 +70,20 @@ from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import RowError
 from passport.accounts.models import HeldUserRequest
 from passport.accounts.models import User
+from passport.accounts.models import UserNameWord
 from passport.accounts.models import UserStatus
+from passport.accounts.models import name_word_rows
+from passport.accounts.models import new_subject
+from passport.accounts.models import search_name_of
 from passport.accounts.notifications import send_activation_mail
 from passport.accounts.territory import scope_of
 from passport.accounts.validation import UserData
 from passport.accounts.validation import clean_user_data
+from passport.audit.chain import append_events
 from passport.audit.services import SYSTEM
 from passport.audit.services import Actor
+from passport.audit.services import record_event
+from passport.database import utcnow
 from passport.extensions import db
 from passport.mail import MailDeliveryError
 
@@ -82,6 +93,10 @@ OPTIONAL_COLUMNS = ("phone", "dre", "ugel", *ADDRESS_COLUMNS)
 MAX_ROWS = 200_000
 # Rows looked up per query (SQLite and PostgreSQL both take this many bound parameters).
 LOOKUP_CHUNK = 500
+# Rows written per INSERT/UPDATE statement (users, held rows; audit events and mails alike).
+WRITE_CHUNK = 1000
+# Name-word rows per INSERT (about five per person; four columns each).
+WORDS_CHUNK = 5000
 
 
 @dataclass
@@ -306,65 +321,43 @@ def import_users(
     held, all_changes = _row_refusals(rows, existing, admin)
     held_dnis = {row.data.dni for row in held}
     report.held = sorted(held_dnis)
-    new_users: list[User] = []
+    new_rows: list[UserData] = []
+    updates: list[tuple[User, dict[str, Any]]] = []
     for row in rows:
         data = row.data
         user = existing.get(data.dni)
         if data.dni in held_dnis:
             report.created.append(data.dni)
-            continue
-        if user is None:
+        elif user is None:
             report.created.append(data.dni)
-            new_users.append(
-                User(
-                    dni=data.dni,
-                    email=data.email,
-                    given_name=data.given_name,
-                    family_name=data.family_name,
-                    phone_number=data.phone_number,
-                    address=data.address,
-                    dre=data.dre,
-                    ugel=data.ugel,
-                    status=UserStatus.PENDING,
-                )
-            )
-            continue
-        changes = all_changes[data.dni]
-        if not changes:
+            new_rows.append(data)
+        elif not all_changes[data.dni]:
             report.unchanged.append(data.dni)
-            continue
-        report.updated.append(data.dni)
-        if not dry_run:
-            if "email" in changes:
-                changes["email_verified"] = False
-            for name, value in changes.items():
-                setattr(user, name, value)
-            actor.record(
-                "user.updated",
-                subject_user_id=user.id,
-                subject_dni=user.dni,
-                details={"via": "import", "fields": sorted(changes)},
-            )
+        else:
+            report.updated.append(data.dni)
+            updates.append((user, all_changes[data.dni]))
     if dry_run:
         db.session.rollback()
         return report
-    db.session.add_all(new_users)
     try:
-        db.session.flush()
+        events = _apply_updates(updates, actor)
+        events += _hold_rows(held, existing, actor, mail_batch)
+        new_ids, created_events = _insert_users(new_rows, actor)
+        events += created_events
+        if send_email and mail_batch is not None:  # held DNIs are no new users: no mail
+            from passport.accounts.links import LinkPurpose
+            from passport.accounts.mail_queue import enqueue_link_mails
+
+            enqueue_link_mails(
+                new_ids, LinkPurpose.ACTIVATION, batch=mail_batch, actor_user_id=actor_user_id
+            )
     except IntegrityError:
         db.session.rollback()
         raise InvalidImportError(
             [RowError(None, "dni", "a DNI of the file was created meanwhile; run it again")]
         ) from None
-    for row in held:
-        hold_request(row.data, existing[row.data.dni], actor, "import", mail_batch)
-    for user in new_users:
-        actor.record(
-            "user.created",
-            subject_user_id=user.id,
-            subject_dni=user.dni,
-            details={"status": user.status.value, "via": "import"},
-        )
+    # Last: the audit chain's lock is held from here to the commit.
+    append_events(db.session(), events)
     actor.record(
         "users.imported",
         details={
@@ -375,22 +368,163 @@ def import_users(
             **({"batch": mail_batch} if mail_batch else {}),
         },
     )
-    if send_email and mail_batch is not None:  # held DNIs are no new users: no mail
-        from passport.accounts.links import LinkPurpose
-        from passport.accounts.mail_queue import enqueue_link_mails
-
-        enqueue_link_mails(
-            new_users, LinkPurpose.ACTIVATION, batch=mail_batch, actor_user_id=actor_user_id
-        )
     db.session.commit()
     if send_email and mail_batch is None:
-        for user in new_users:
-            try:
-                send_activation_mail(user, actor_user_id=actor_user_id)
-                report.mails_sent += 1
-            except MailDeliveryError:
-                report.mail_failures.append(user.dni)
+        for start in range(0, len(new_ids), LOOKUP_CHUNK):
+            chunk = new_ids[start : start + LOOKUP_CHUNK]
+            for user in db.session.scalars(select(User).where(User.id.in_(chunk))):
+                try:
+                    send_activation_mail(user, actor_user_id=actor_user_id)
+                    report.mails_sent += 1
+                except MailDeliveryError:
+                    report.mail_failures.append(user.dni)
     return report
+
+
+def _apply_updates(
+    updates: list[tuple[User, dict[str, Any]]], actor: Actor
+) -> list[dict[str, Any]]:
+    """Update the changed users, WRITE_CHUNK per statement, and their name words; their
+    audit events (not yet written)."""
+    now = utcnow()
+    params: list[dict[str, Any]] = []
+    renamed: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for user, changes in updates:
+        if "email" in changes:
+            changes["email_verified"] = False
+        given = changes.get("given_name", user.given_name)
+        family = changes.get("family_name", user.family_name)
+        params.append(
+            {
+                "id": user.id,
+                **changes,
+                "search_name": search_name_of(f"{given} {family}"),
+                "updated_at": now,
+            }
+        )
+        if "given_name" in changes or "family_name" in changes:
+            renamed.extend(name_word_rows(user.id, given, family, user.dni))
+        events.append(
+            actor.values(
+                "user.updated",
+                subject_user_id=user.id,
+                subject_dni=user.dni,
+                details={"via": "import", "fields": sorted(changes)},
+            )
+        )
+    for start in range(0, len(params), WRITE_CHUNK):
+        db.session.execute(update(User), params[start : start + WRITE_CHUNK])
+    renamed_ids = sorted({row["user_id"] for row in renamed})
+    for start in range(0, len(renamed_ids), LOOKUP_CHUNK):
+        chunk = renamed_ids[start : start + LOOKUP_CHUNK]
+        db.session.execute(delete(UserNameWord).where(UserNameWord.user_id.in_(chunk)))
+    _insert_name_words(renamed)
+    return events
+
+
+def _insert_name_words(rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), WORDS_CHUNK):
+        db.session.execute(
+            insert(UserNameWord).execution_options(insertmanyvalues_page_size=WORDS_CHUNK),
+            rows[start : start + WORDS_CHUNK],
+        )
+
+
+def _insert_users(new_rows: list[UserData], actor: Actor) -> tuple[list[int], list[dict[str, Any]]]:
+    """Create the new users as pending, WRITE_CHUNK per statement, with their name words;
+    their ids in file order and their audit events (not yet written)."""
+    now = utcnow()
+    ids: list[int] = []
+    events: list[dict[str, Any]] = []
+    statement = (
+        insert(User)
+        .returning(User.id, User.dni)
+        .execution_options(insertmanyvalues_page_size=WRITE_CHUNK)
+    )
+    for start in range(0, len(new_rows), WRITE_CHUNK):
+        chunk = new_rows[start : start + WRITE_CHUNK]
+        result = db.session.execute(statement, [_new_user_values(data, now) for data in chunk])
+        ids_by_dni = {dni: user_id for user_id, dni in result}
+        words: list[dict[str, Any]] = []
+        for data in chunk:
+            user_id = ids_by_dni[data.dni]
+            ids.append(user_id)
+            words.extend(name_word_rows(user_id, data.given_name, data.family_name, data.dni))
+            events.append(
+                actor.values(
+                    "user.created",
+                    subject_user_id=user_id,
+                    subject_dni=data.dni,
+                    details={"status": UserStatus.PENDING.value, "via": "import"},
+                )
+            )
+        _insert_name_words(words)
+    return ids, events
+
+
+def _new_user_values(data: UserData, now: datetime) -> dict[str, Any]:
+    """A new, pending user's columns (those an ORM insert would fill by default too)."""
+    return {
+        "sub": new_subject(),
+        "dni": data.dni,
+        "email": data.email,
+        "email_verified": False,
+        "given_name": data.given_name,
+        "family_name": data.family_name,
+        "phone_number": data.phone_number,
+        "phone_number_verified": False,
+        "address": data.address,
+        "locale": "es-PE",
+        "dre": data.dre,
+        "ugel": data.ugel,
+        "status": UserStatus.PENDING,
+        "is_admin": False,
+        "link_generation": 0,
+        "failed_logins": 0,
+        "lockouts": 0,
+        "created_at": now,
+        "updated_at": now,
+        "search_name": search_name_of(f"{data.given_name} {data.family_name}"),
+    }
+
+
+def _hold_rows(
+    held: list[ImportRow], existing: dict[str, User], actor: Actor, batch: str | None
+) -> list[dict[str, Any]]:
+    """Keep the held rows for a national admin, WRITE_CHUNK per statement; their audit
+    events (not yet written)."""
+    values = [
+        _held_values(row.data, existing[row.data.dni], actor, "import", batch) for row in held
+    ]
+    for start in range(0, len(values), WRITE_CHUNK):
+        db.session.execute(insert(HeldUserRequest), values[start : start + WRITE_CHUNK])
+    return [_held_event(existing[row.data.dni], actor, "import") for row in held]
+
+
+def _held_values(
+    data: UserData, user: User, actor: Actor, source: str, batch: str | None
+) -> dict[str, Any]:
+    return {
+        "actor_user_id": actor.user_id,
+        "user_id": user.id,
+        "dni": data.dni,
+        "data": asdict(data),
+        "source": source,
+        "batch": batch,
+        "reason": actor.reason,
+        "created_at": utcnow(),
+    }
+
+
+def _held_event(user: User, actor: Actor, source: str) -> dict[str, Any]:
+    """The audit event of a held row: the person's own admins see it on the person's page."""
+    return actor.values(
+        "user.change_held",
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        details={"via": source},
+    )
 
 
 def hold_request(
@@ -402,20 +536,7 @@ def hold_request(
 ) -> HeldUserRequest:
     """Keep a scoped admin's data for a DNI outside its territory for a national admin; no
     commit. The person's own admins see the event on the person's page."""
-    request = HeldUserRequest(
-        actor_user_id=actor.user_id,
-        user_id=user.id,
-        dni=data.dni,
-        data=asdict(data),
-        source=source,
-        batch=batch,
-        reason=actor.reason,
-    )
+    request = HeldUserRequest(**_held_values(data, user, actor, source, batch))
     db.session.add(request)
-    actor.record(
-        "user.change_held",
-        subject_user_id=user.id,
-        subject_dni=user.dni,
-        details={"via": source},
-    )
+    record_event(**_held_event(user, actor, source))
     return request

@@ -28,6 +28,7 @@ from flask import Response
 from flask import after_this_request
 from flask import current_app
 from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import select
 
 from passport import outbox
@@ -37,6 +38,7 @@ from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.accounts.notifications import send_link_mail
 from passport.audit.services import record_event
+from passport.database import utcnow
 from passport.extensions import db
 from passport.logs import carrying_request_id
 from passport.logs import current_request_id
@@ -61,30 +63,42 @@ MAILS = outbox.Outbox(
     name="queued mail",
     log=log,
 )
+# Mails per INSERT statement when an import queues its activation mails.
+QUEUE_CHUNK = 1000
 # What one pass over the queue did.
 QueueRun = outbox.Tally
 
 
 def enqueue_link_mails(
-    users: Iterable[User],
+    users: Iterable[User | int],
     purpose: LinkPurpose,
     *,
     batch: str | None = None,
     actor_user_id: int | None = None,
 ) -> int:
-    """Queue one link mail per user in the caller's transaction (no commit); how many."""
+    """Queue one link mail per user (or user id) in the caller's transaction (no commit), a
+    multi-row INSERT per QUEUE_CHUNK users; how many."""
     request_id = current_request_id()
+    now = utcnow()
     rows = [
-        OutgoingMail(
-            user_id=user.id,
-            kind=purpose.value,
-            batch=batch,
-            actor_user_id=actor_user_id,
-            request_id=request_id,
-        )
-        for user in users
+        {
+            "user_id": user_id,
+            "kind": purpose.value,
+            "batch": batch,
+            "actor_user_id": actor_user_id,
+            "request_id": request_id,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for user_id in (user if isinstance(user, int) else user.id for user in users)
     ]
-    db.session.add_all(rows)
+    for start in range(0, len(rows), QUEUE_CHUNK):
+        db.session.execute(
+            insert(OutgoingMail).execution_options(insertmanyvalues_page_size=QUEUE_CHUNK),
+            rows[start : start + QUEUE_CHUNK],
+        )
     return len(rows)
 
 
