@@ -57,7 +57,9 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from typing import Any
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -76,6 +78,7 @@ from passport.accounts.models import name_word_rows
 from passport.accounts.models import new_subject
 from passport.accounts.models import search_name_of
 from passport.accounts.notifications import send_activation_mail
+from passport.accounts.territory import Administered
 from passport.accounts.territory import scope_of
 from passport.accounts.validation import UserData
 from passport.accounts.validation import clean_user_data
@@ -86,6 +89,12 @@ from passport.audit.services import record_event
 from passport.database import utcnow
 from passport.extensions import db
 from passport.mail import MailDeliveryError
+from passport.twins import columns
+
+# The Core tables written in bulk.
+USERS = cast(Table, User.__table__)
+NAME_WORDS = cast(Table, UserNameWord.__table__)
+HELD = cast(Table, HeldUserRequest.__table__)
 
 REQUIRED_COLUMNS = ("dni", "email", "given_name", "family_name")
 ADDRESS_COLUMNS = ("street_address", "locality", "region", "postal_code", "country")
@@ -240,16 +249,35 @@ def _row(line: int, cells: dict[str, str], errors: list[RowError]) -> ImportRow 
     return ImportRow(line, data)
 
 
-def _existing_users(dnis: list[str]) -> dict[str, User]:
-    found: dict[str, User] = {}
+@dataclass(frozen=True)
+class StoredPerson:
+    """What an import reads of an existing user: a Core twin of ``User`` (passport.twins)."""
+
+    id: int
+    dni: str
+    email: str
+    given_name: str
+    family_name: str
+    phone_number: str | None
+    address: dict[str, Any] | None
+    dre: str | None
+    ugel: str | None
+    is_admin: bool
+
+
+STORED_COLUMNS = columns(StoredPerson, USERS)
+
+
+def _existing_users(dnis: list[str]) -> dict[str, StoredPerson]:
+    found: dict[str, StoredPerson] = {}
     for start in range(0, len(dnis), LOOKUP_CHUNK):
         chunk = dnis[start : start + LOOKUP_CHUNK]
-        for user in db.session.scalars(select(User).where(User.dni.in_(chunk))):
-            found[user.dni] = user
+        for row in db.session.execute(select(*STORED_COLUMNS).where(USERS.c.dni.in_(chunk))):
+            found[row.dni] = StoredPerson(**row._mapping)
     return found
 
 
-def changes_for(user: User, data: UserData) -> dict[str, Any]:
+def changes_for(user: StoredPerson | User, data: UserData) -> dict[str, Any]:
     """The attributes an import row changes on an existing user (empty cells keep values)."""
     wanted: dict[str, Any] = {
         "email": data.email,
@@ -264,7 +292,7 @@ def changes_for(user: User, data: UserData) -> dict[str, Any]:
 
 
 def _row_refusals(
-    rows: list[ImportRow], existing: dict[str, User], actor: User | None
+    rows: list[ImportRow], existing: dict[str, StoredPerson], actor: User | None
 ) -> tuple[list[ImportRow], dict[str, dict[str, Any]]]:
     """Check every row against the write rule; InvalidImportError lists the refused ones.
 
@@ -322,7 +350,7 @@ def import_users(
     held_dnis = {row.data.dni for row in held}
     report.held = sorted(held_dnis)
     new_rows: list[UserData] = []
-    updates: list[tuple[User, dict[str, Any]]] = []
+    updates: list[tuple[StoredPerson, dict[str, Any]]] = []
     for row in rows:
         data = row.data
         user = existing.get(data.dni)
@@ -372,17 +400,17 @@ def import_users(
     if send_email and mail_batch is None:
         for start in range(0, len(new_ids), LOOKUP_CHUNK):
             chunk = new_ids[start : start + LOOKUP_CHUNK]
-            for user in db.session.scalars(select(User).where(User.id.in_(chunk))):
+            for created in db.session.scalars(select(User).where(User.id.in_(chunk))):
                 try:
-                    send_activation_mail(user, actor_user_id=actor_user_id)
+                    send_activation_mail(created, actor_user_id=actor_user_id)
                     report.mails_sent += 1
                 except MailDeliveryError:
-                    report.mail_failures.append(user.dni)
+                    report.mail_failures.append(created.dni)
     return report
 
 
 def _apply_updates(
-    updates: list[tuple[User, dict[str, Any]]], actor: Actor
+    updates: list[tuple[StoredPerson, dict[str, Any]]], actor: Actor
 ) -> list[dict[str, Any]]:
     """Update the changed users, WRITE_CHUNK per statement, and their name words; their
     audit events (not yet written)."""
@@ -426,7 +454,7 @@ def _apply_updates(
 def _insert_name_words(rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), WORDS_CHUNK):
         db.session.execute(
-            insert(UserNameWord).execution_options(insertmanyvalues_page_size=WORDS_CHUNK),
+            insert(NAME_WORDS).execution_options(insertmanyvalues_page_size=WORDS_CHUNK),
             rows[start : start + WORDS_CHUNK],
         )
 
@@ -438,8 +466,8 @@ def _insert_users(new_rows: list[UserData], actor: Actor) -> tuple[list[int], li
     ids: list[int] = []
     events: list[dict[str, Any]] = []
     statement = (
-        insert(User)
-        .returning(User.id, User.dni)
+        insert(USERS)
+        .returning(USERS.c.id, USERS.c.dni)
         .execution_options(insertmanyvalues_page_size=WRITE_CHUNK)
     )
     for start in range(0, len(new_rows), WRITE_CHUNK):
@@ -490,7 +518,7 @@ def _new_user_values(data: UserData, now: datetime) -> dict[str, Any]:
 
 
 def _hold_rows(
-    held: list[ImportRow], existing: dict[str, User], actor: Actor, batch: str | None
+    held: list[ImportRow], existing: dict[str, StoredPerson], actor: Actor, batch: str | None
 ) -> list[dict[str, Any]]:
     """Keep the held rows for a national admin, WRITE_CHUNK per statement; their audit
     events (not yet written)."""
@@ -498,12 +526,12 @@ def _hold_rows(
         _held_values(row.data, existing[row.data.dni], actor, "import", batch) for row in held
     ]
     for start in range(0, len(values), WRITE_CHUNK):
-        db.session.execute(insert(HeldUserRequest), values[start : start + WRITE_CHUNK])
+        db.session.execute(insert(HELD), values[start : start + WRITE_CHUNK])
     return [_held_event(existing[row.data.dni], actor, "import") for row in held]
 
 
 def _held_values(
-    data: UserData, user: User, actor: Actor, source: str, batch: str | None
+    data: UserData, user: Administered, actor: Actor, source: str, batch: str | None
 ) -> dict[str, Any]:
     return {
         "actor_user_id": actor.user_id,
@@ -517,7 +545,7 @@ def _held_values(
     }
 
 
-def _held_event(user: User, actor: Actor, source: str) -> dict[str, Any]:
+def _held_event(user: StoredPerson | User, actor: Actor, source: str) -> dict[str, Any]:
     """The audit event of a held row: the person's own admins see it on the person's page."""
     return actor.values(
         "user.change_held",

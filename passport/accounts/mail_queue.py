@@ -27,6 +27,7 @@ from flask import Flask
 from flask import Response
 from flask import after_this_request
 from flask import current_app
+from sqlalchemy import Table
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -43,6 +44,9 @@ from passport.extensions import db
 from passport.logs import carrying_request_id
 from passport.logs import current_request_id
 from passport.mail import MailDeliveryError
+
+# The Core tables written in bulk.
+MAIL_TABLE = cast(Table, OutgoingMail.__table__)
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +100,7 @@ def enqueue_link_mails(
     ]
     for start in range(0, len(rows), QUEUE_CHUNK):
         db.session.execute(
-            insert(OutgoingMail).execution_options(insertmanyvalues_page_size=QUEUE_CHUNK),
+            insert(MAIL_TABLE).execution_options(insertmanyvalues_page_size=QUEUE_CHUNK),
             rows[start : start + QUEUE_CHUNK],
         )
     return len(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import secrets
 import unicodedata
 from datetime import datetime
@@ -133,6 +134,7 @@ class User(Base):
         return f"<User {self.id} {self.status.value}>"
 
 
+@functools.lru_cache(maxsize=4096)  # names repeat (a bulk import computes 50,000)
 def search_name_of(text: str) -> str:
     """Text as the name search compares it: accents dropped, case folded ("Ñuñez" → "nunez")."""
     decomposed = unicodedata.normalize("NFKD", text)

@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from typing import Any
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy import event
 from sqlalchemy import insert
 from sqlalchemy import inspect
@@ -49,6 +51,9 @@ from passport.audit.models import AuditArchiveSegment
 from passport.audit.models import AuditEvent
 from passport.audit.services import PENDING_KEY
 from passport.database import utcnow
+
+# The Core tables written in bulk.
+EVENTS = cast(Table, AuditEvent.__table__)
 
 # Any constant that no other part of Passport uses for an advisory lock.
 CHAIN_LOCK_KEY = 0x5A55_A0D1
@@ -170,7 +175,7 @@ def append_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
         # One statement per chunk (SQLAlchemy's "insertmanyvalues"); SQLite numbers the rows
         # in this order.
         session.execute(
-            insert(AuditEvent).execution_options(insertmanyvalues_page_size=APPEND_CHUNK),
+            insert(EVENTS).execution_options(insertmanyvalues_page_size=APPEND_CHUNK),
             rows[start : start + APPEND_CHUNK],
         )
 
