@@ -86,6 +86,8 @@ from passport.audit.chain import append_events
 from passport.audit.services import SYSTEM
 from passport.audit.services import Actor
 from passport.audit.services import record_event
+from passport.database import bulk_insert
+from passport.database import reserve_ids
 from passport.database import utcnow
 from passport.extensions import db
 from passport.mail import MailDeliveryError
@@ -104,8 +106,6 @@ MAX_ROWS = 200_000
 LOOKUP_CHUNK = 500
 # Rows written per INSERT/UPDATE statement (users, held rows; audit events and mails alike).
 WRITE_CHUNK = 1000
-# Name-word rows per INSERT (about five per person; four columns each).
-WORDS_CHUNK = 5000
 
 
 @dataclass
@@ -452,42 +452,45 @@ def _apply_updates(
 
 
 def _insert_name_words(rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), WORDS_CHUNK):
-        db.session.execute(
-            insert(NAME_WORDS).execution_options(insertmanyvalues_page_size=WORDS_CHUNK),
-            rows[start : start + WORDS_CHUNK],
-        )
+    bulk_insert(db.session(), NAME_WORDS, rows)
 
 
 def _insert_users(new_rows: list[UserData], actor: Actor) -> tuple[list[int], list[dict[str, Any]]]:
-    """Create the new users as pending, WRITE_CHUNK per statement, with their name words;
-    their ids in file order and their audit events (not yet written)."""
+    """Create the new users as pending, with their name words (``database.bulk_insert``;
+    on SQLite a multi-row INSERT per WRITE_CHUNK users, returning their ids); their ids in
+    file order and their audit events (not yet written)."""
     now = utcnow()
-    ids: list[int] = []
+    values = [_new_user_values(data, now) for data in new_rows]
+    reserved = reserve_ids(db.session(), USERS, len(values)) if values else None
+    if reserved is not None:
+        for row, user_id in zip(values, reserved, strict=True):
+            row["id"] = user_id
+        bulk_insert(db.session(), USERS, values)
+        ids = reserved
+    else:
+        statement = (
+            insert(USERS)
+            .returning(USERS.c.id, USERS.c.dni)
+            .execution_options(insertmanyvalues_page_size=WRITE_CHUNK)
+        )
+        ids_by_dni: dict[str, int] = {}
+        for start in range(0, len(values), WRITE_CHUNK):
+            result = db.session.execute(statement, values[start : start + WRITE_CHUNK])
+            ids_by_dni.update({dni: user_id for user_id, dni in result})
+        ids = [ids_by_dni[data.dni] for data in new_rows]
+    words: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    statement = (
-        insert(USERS)
-        .returning(USERS.c.id, USERS.c.dni)
-        .execution_options(insertmanyvalues_page_size=WRITE_CHUNK)
-    )
-    for start in range(0, len(new_rows), WRITE_CHUNK):
-        chunk = new_rows[start : start + WRITE_CHUNK]
-        result = db.session.execute(statement, [_new_user_values(data, now) for data in chunk])
-        ids_by_dni = {dni: user_id for user_id, dni in result}
-        words: list[dict[str, Any]] = []
-        for data in chunk:
-            user_id = ids_by_dni[data.dni]
-            ids.append(user_id)
-            words.extend(name_word_rows(user_id, data.given_name, data.family_name, data.dni))
-            events.append(
-                actor.values(
-                    "user.created",
-                    subject_user_id=user_id,
-                    subject_dni=data.dni,
-                    details={"status": UserStatus.PENDING.value, "via": "import"},
-                )
+    for data, user_id in zip(new_rows, ids, strict=True):
+        words.extend(name_word_rows(user_id, data.given_name, data.family_name, data.dni))
+        events.append(
+            actor.values(
+                "user.created",
+                subject_user_id=user_id,
+                subject_dni=data.dni,
+                details={"status": UserStatus.PENDING.value, "via": "import"},
             )
-        _insert_name_words(words)
+        )
+    _insert_name_words(words)
     return ids, events
 
 
@@ -525,8 +528,7 @@ def _hold_rows(
     values = [
         _held_values(row.data, existing[row.data.dni], actor, "import", batch) for row in held
     ]
-    for start in range(0, len(values), WRITE_CHUNK):
-        db.session.execute(insert(HELD), values[start : start + WRITE_CHUNK])
+    bulk_insert(db.session(), HELD, values)
     return [_held_event(existing[row.data.dni], actor, "import") for row in held]
 
 

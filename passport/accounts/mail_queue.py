@@ -29,7 +29,6 @@ from flask import after_this_request
 from flask import current_app
 from sqlalchemy import Table
 from sqlalchemy import func
-from sqlalchemy import insert
 from sqlalchemy import select
 
 from passport import outbox
@@ -39,6 +38,7 @@ from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.accounts.notifications import send_link_mail
 from passport.audit.services import record_event
+from passport.database import bulk_insert
 from passport.database import utcnow
 from passport.extensions import db
 from passport.logs import carrying_request_id
@@ -67,8 +67,6 @@ MAILS = outbox.Outbox(
     name="queued mail",
     log=log,
 )
-# Mails per INSERT statement when an import queues its activation mails.
-QUEUE_CHUNK = 1000
 # What one pass over the queue did.
 QueueRun = outbox.Tally
 
@@ -80,8 +78,8 @@ def enqueue_link_mails(
     batch: str | None = None,
     actor_user_id: int | None = None,
 ) -> int:
-    """Queue one link mail per user (or user id) in the caller's transaction (no commit), a
-    multi-row INSERT per QUEUE_CHUNK users; how many."""
+    """Queue one link mail per user (or user id) in the caller's transaction (no commit), in
+    bulk (``database.bulk_insert``); how many."""
     request_id = current_request_id()
     now = utcnow()
     rows = [
@@ -98,11 +96,7 @@ def enqueue_link_mails(
         }
         for user_id in (user if isinstance(user, int) else user.id for user in users)
     ]
-    for start in range(0, len(rows), QUEUE_CHUNK):
-        db.session.execute(
-            insert(MAIL_TABLE).execution_options(insertmanyvalues_page_size=QUEUE_CHUNK),
-            rows[start : start + QUEUE_CHUNK],
-        )
+    bulk_insert(db.session(), MAIL_TABLE, rows)
     return len(rows)
 
 

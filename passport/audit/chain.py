@@ -9,8 +9,8 @@ after it (the next writer then reads the committed hash); SQLite serialises writ
 The cost per committing transaction that carries events: the lock and one read of the newest
 hash through the primary key.
 
-Many events at once (a bulk import): ``append_events`` writes them with multi-row INSERTs in
-the caller's transaction, chained in the same way under the same lock. It first writes the
+Many events at once (a bulk import): ``append_events`` writes them in bulk in the caller's
+transaction (COPY on PostgreSQL), chained in the same way under the same lock. It first writes the
 events recorded earlier in the transaction (so the log keeps the order of recording), then takes
 the lock, reads the newest hash, and gives the new events ids in chain order (on PostgreSQL
 drawn from the sequence while holding the lock, so no other writer's event falls between them;
@@ -39,7 +39,6 @@ from typing import cast
 
 from sqlalchemy import Table
 from sqlalchemy import event
-from sqlalchemy import insert
 from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy import text
@@ -50,6 +49,8 @@ from sqlalchemy.orm import UOWTransaction
 from passport.audit.models import AuditArchiveSegment
 from passport.audit.models import AuditEvent
 from passport.audit.services import PENDING_KEY
+from passport.database import bulk_insert
+from passport.database import reserve_ids
 from passport.database import utcnow
 
 # The Core tables written in bulk.
@@ -58,8 +59,6 @@ EVENTS = cast(Table, AuditEvent.__table__)
 # Any constant that no other part of Passport uses for an advisory lock.
 CHAIN_LOCK_KEY = 0x5A55_A0D1
 VERIFY_BATCH = 1000
-# Events per INSERT statement of a bulk append (12 columns: far below both bound-parameter caps).
-APPEND_CHUNK = 1000
 # Why a link is broken: a stable code (the console words it) and the CLI's sentence.
 BREAKS = {
     "missing_hash": "the record has no hash",
@@ -135,8 +134,8 @@ def _chain_new_events(session: Session, flush_context: UOWTransaction, instances
 
 
 def append_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
-    """Write many events (``services.event_values``) chained, in the caller's transaction, a
-    multi-row INSERT per APPEND_CHUNK events; no commit.
+    """Write many events (``services.event_values``) chained, in the caller's transaction
+    (``database.bulk_insert``: COPY on PostgreSQL); no commit.
 
     The chain's lock is held from here until the caller commits: call it last.
     """
@@ -147,19 +146,8 @@ def append_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
     if not events:
         return
     prev = _lock_and_read_newest_hash(session)
-    connection = session.connection()
-    ids: list[int] | None = None
-    if connection.dialect.name == "postgresql":
-        # Drawn under the lock: every other writer's events get ids after the commit.
-        ids = sorted(
-            connection.scalars(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))"
-                    " FROM generate_series(1, :count)"
-                ),
-                {"count": len(events)},
-            )
-        )
+    # Drawn under the lock on PostgreSQL: every other writer's events get later ids.
+    ids = reserve_ids(session, EVENTS, len(events))
     now = utcnow()
     rows = []
     for index, values in enumerate(events):
@@ -171,13 +159,7 @@ def append_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
         if ids is not None:
             row["id"] = ids[index]
         rows.append(row)
-    for start in range(0, len(rows), APPEND_CHUNK):
-        # One statement per chunk (SQLAlchemy's "insertmanyvalues"); SQLite numbers the rows
-        # in this order.
-        session.execute(
-            insert(EVENTS).execution_options(insertmanyvalues_page_size=APPEND_CHUNK),
-            rows[start : start + APPEND_CHUNK],
-        )
+    bulk_insert(session, EVENTS, rows)  # SQLite numbers the rows in this order
 
 
 def _add_pending_events(session: Session) -> None:
