@@ -151,7 +151,7 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
 
 
 # Rows per statement of ``bulk_insert`` on SQLite (one executemany each).
-BULK_CHUNK = 1000
+BULK_CHUNK = 5000
 
 
 def bulk_insert(session: Any, table: Table, rows: Sequence[dict[str, Any]]) -> None:
