@@ -30,6 +30,8 @@ def init_app(app: Flask) -> None:
     # View modules of the console: one import line each (clients, keys, audit go here).
 
     app.register_blueprint(bp)
+    # The CSV upload's own body limit (IMPORT_MAX_BYTES).
+    app.request_class = imports.UploadLimitRequest
     app.jinja_env.globals["admin_endpoints"] = lambda: admin_endpoints(app)
     app.jinja_env.globals["now_utc"] = utcnow
     app.jinja_env.filters["event_label"] = event_label
