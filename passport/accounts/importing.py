@@ -434,7 +434,7 @@ def _apply_updates(
         if "given_name" in changes or "family_name" in changes:
             renamed.extend(name_word_rows(user.id, given, family, user.dni))
         events.append(
-            actor.values(
+            actor.audit_values(
                 "user.updated",
                 subject_user_id=user.id,
                 subject_dni=user.dni,
@@ -483,7 +483,7 @@ def _insert_users(new_rows: list[UserData], actor: Actor) -> tuple[list[int], li
     for data, user_id in zip(new_rows, ids, strict=True):
         words.extend(name_word_rows(user_id, data.given_name, data.family_name, data.dni))
         events.append(
-            actor.values(
+            actor.audit_values(
                 "user.created",
                 subject_user_id=user_id,
                 subject_dni=data.dni,
@@ -549,7 +549,7 @@ def _held_values(
 
 def _held_event(user: StoredPerson | User, actor: Actor, source: str) -> dict[str, Any]:
     """The audit event of a held row: the person's own admins see it on the person's page."""
-    return actor.values(
+    return actor.audit_values(
         "user.change_held",
         subject_user_id=user.id,
         subject_dni=user.dni,

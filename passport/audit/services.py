@@ -99,7 +99,7 @@ class Actor:
     reason: str | None = None
     request_id: str | None = None
 
-    def values(
+    def audit_values(
         self, event: str, *, details: dict[str, Any] | None = None, **fields: Any
     ) -> dict[str, Any]:
         """``event_values`` with this actor (``fields`` may name another ``client_id``, the
@@ -120,7 +120,7 @@ class Actor:
         self, event: str, *, details: dict[str, Any] | None = None, **fields: Any
     ) -> AuditEvent:
         """``record_event`` with this actor (``fields`` as in ``values``)."""
-        return record_event(**self.values(event, details=details, **fields))
+        return record_event(**self.audit_values(event, details=details, **fields))
 
 
 #: The system itself as the actor (the CLI on the server, dynamic registration, queued work).
