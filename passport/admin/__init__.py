@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     from passport.admin import clients  # noqa: F401
     from passport.admin import dashboard  # noqa: F401
     from passport.admin import guard  # noqa: F401  (installs the before-request check)
-    from passport.admin import imports  # noqa: F401
+    from passport.admin import imports
     from passport.admin import keys  # noqa: F401
     from passport.admin import registration_tokens  # noqa: F401
     from passport.admin import review  # noqa: F401
