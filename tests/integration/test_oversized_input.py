@@ -198,9 +198,7 @@ def test_a_body_over_the_global_limit_is_a_413_on_every_route_but_the_import(
     # Over the import's own limit, even the import route refuses, with the Spanish page.
     app.config["IMPORT_MAX_BYTES"] = 2 * 1024 * 1024
     try:
-        response = client.post(
-            "/admin/usuarios/importar", data={"x": "1" * (2 * 1024 * 1024 + 10)}
-        )
+        response = client.post("/admin/usuarios/importar", data={"x": "1" * (2 * 1024 * 1024 + 10)})
     finally:
         app.config["IMPORT_MAX_BYTES"] = 16 * 1024 * 1024
     assert response.status_code == 413
