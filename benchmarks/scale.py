@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/scale.py --server postgresql+psycopg://postgres@127.0.0.1:5432/postgres
         [--users 1000000] [--tokens-per-user 5] [--sessions-per-user 1] [--audit-per-user 10]
         [--baseline-users 10000] [--samples 200] [--import-rows 50000] [--skip-baseline] [--keep]
-        [--users-only | --import-only]
+        [--users-only | --import-only | --sign-in-only]
 
 For each size (the baseline first, then ``--users``) it creates a fresh database on the server
 (``passport_scale_<random>``), migrates it, fills it in bulk with ``INSERT ... SELECT
@@ -19,7 +19,8 @@ baseline at the end. ``--users-only`` fills only the users (and their name words
 only the user list and the console's searches (DNI, a common surname prefix, a rare name, an
 accented given name, surname and given name): a few minutes instead of the full fill.
 ``--import-only`` fills only the users and times only the CSV import (preview, confirmation,
-and the same file again, every row unchanged).
+and the same file again, every row unchanged); ``--sign-in-only`` fills only the users and times
+only password sign-ins (``--samples`` of them).
 
 The bulk-filled audit history is written without hashes, as events written before the hash
 chain existed (migration 0006): ``passport audit verify`` counts them as "older unchained"
@@ -267,6 +268,7 @@ def measure(
     timer: Timer,
     users_only: bool = False,
     import_only: bool = False,
+    sign_in_only: bool = False,
 ) -> dict[str, Any]:
     """Time every hot path and console page against the filled database (or only the user
     pages, with ``users_only``)."""
@@ -358,6 +360,12 @@ def measure(
         assert answer.status_code == 200, answer.get_json()
         return dict(answer.get_json())
 
+    if sign_in_only:
+        for round_number in range(samples + 5):
+            if round_number == 5:
+                timer.samples.clear()  # warm-up done
+            sign_in()
+        return {}
     skip_protocol = users_only or import_only
     refresh_token = "" if skip_protocol else code_flow("openid offline_access")["refresh_token"]
     for round_number in range(0 if skip_protocol else samples + 5):
@@ -516,7 +524,7 @@ def run_size(args: Any, users: int) -> dict[str, Any]:
         with app.app_context():
             upgrade()
             engine = db.engine
-            per_user = 0 if args.users_only or args.import_only else 1
+            per_user = 0 if args.users_only or args.import_only or args.sign_in_only else 1
             timings = fill(
                 engine,
                 users,
@@ -535,6 +543,7 @@ def run_size(args: Any, users: int) -> dict[str, Any]:
             timer,
             args.users_only,
             args.import_only,
+            args.sign_in_only,
         )
         result = {
             "users": users,
@@ -583,6 +592,11 @@ def main() -> None:
         "--import-only",
         action="store_true",
         help="fill only users and time only the CSV import (preview and confirmation)",
+    )
+    parser.add_argument(
+        "--sign-in-only",
+        action="store_true",
+        help="fill only users and time only password sign-ins",
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases (to inspect)")
     args = parser.parse_args()
