@@ -24,6 +24,12 @@ Beside the load: every 5 s the resident memory (VmRSS) of every gunicorn worker 
 number of PostgreSQL connections to the database (pg_stat_activity); every minute the row
 counts of the growing tables, then ``passport maintenance purge --json``. At the end: one JSON
 file and a PNG plot in ``--out`` and a summary on stdout.
+
+Before the load, ``--backlog`` rows (default 20,000) of each of authorization codes, tokens,
+SSO sessions and CAPTCHA challenges are added already expired, their expiry spread over the
+run's minutes (a slice turns purgeable each minute, the first one at the start): a run of a few
+minutes otherwise has nothing to purge (used codes and rotated tokens are kept a day to
+recognise a replay), and the report then shows what the purge removed beside the traffic.
 """
 
 from __future__ import annotations
@@ -372,6 +378,68 @@ def prepare(soak: Soak, dnis: list[str]) -> None:
     soak.dnis = dnis
 
 
+# The backlog (``--backlog``): rows already dead, or dying one slice per minute of the run,
+# so every purge during the load has something to remove. ``:k`` is the row's minute slice
+# (0: dead at the start); a row turns dead when its time passes the purge's threshold (a day
+# past expiry for codes, tokens and sessions, REUSE_WINDOW; at expiry for CAPTCHA challenges).
+BACKLOG = {
+    "authorization_codes": """
+        INSERT INTO oauth_authorization_codes (code_hash, client_pk, user_id, redirect_uri,
+            scope, auth_time, expires_at, used_at, created_at)
+        SELECT encode(sha256(('backlog-code' || i)::bytea), 'hex'), :client_pk, :user_id,
+            'https://rp.example/cb', 'openid', now() - interval '2 days', {dies}, NULL,
+            now() - interval '2 days'
+        FROM generate_series(1, :rows) AS i
+    """,
+    "tokens": """
+        INSERT INTO oauth_tokens (client_pk, user_id, access_token_hash, refresh_token_hash,
+            scope, family_id, is_offline, auth_time, access_expires_at, refresh_expires_at,
+            created_at)
+        SELECT :client_pk, :user_id, encode(sha256(('backlog-a' || i)::bytea), 'hex'),
+            encode(sha256(('backlog-r' || i)::bytea), 'hex'), 'openid', md5('backlog-f' || i),
+            false, now() - interval '3 days', {dies}, {dies}, now() - interval '3 days'
+        FROM generate_series(1, :rows) AS i
+    """,
+    "sso_sessions": """
+        INSERT INTO sso_sessions (sid, token_hash, user_id, auth_time, amr, created_at,
+            last_seen_at, expires_at)
+        SELECT md5('backlog-sid' || i), encode(sha256(('backlog-s' || i)::bytea), 'hex'),
+            :user_id, now() - interval '3 days', '["pwd"]', now() - interval '3 days',
+            now() - interval '3 days', {dies}
+        FROM generate_series(1, :rows) AS i
+    """,
+    "captcha_challenges": """
+        INSERT INTO captcha_challenges (id, answer_hash, created_at, expires_at)
+        SELECT 'backlog-' || i, encode(sha256(('backlog-c' || i)::bytea), 'hex'),
+            now() - interval '1 hour', {dies_now}
+        FROM generate_series(1, :rows) AS i
+    """,
+}
+# Expiry of slice k: dead k minutes into the run (k = 0: already dead at the start).
+SLICE = "(i % (:minutes + 1)) * interval '1 minute' - interval '30 seconds'"
+
+
+def add_backlog(soak: Soak, rows: int, minutes: int) -> dict[str, int]:
+    """``rows`` dead-or-dying rows of each kind in BACKLOG; how many of each."""
+    if rows <= 0:
+        return {}
+    with soak.engine.begin() as connection:
+        client_pk = connection.execute(
+            sa.text("SELECT id FROM oauth_clients WHERE client_id = :id"),
+            {"id": soak.refresher_id},
+        ).scalar_one()
+        user_id = connection.execute(sa.text("SELECT min(id) FROM users")).scalar_one()
+        for statement in BACKLOG.values():
+            sql = statement.format(
+                dies=f"now() - interval '1 day' + {SLICE}", dies_now=f"now() + {SLICE}"
+            )
+            connection.execute(
+                sa.text(sql),
+                {"client_pk": client_pk, "user_id": user_id, "rows": rows, "minutes": minutes},
+            )
+    return dict.fromkeys(BACKLOG, rows)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
@@ -540,6 +608,12 @@ def main() -> None:
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=20_000,
+        help="dead or dying rows of each purged kind added before the load (0: none)",
+    )
     args = parser.parse_args()
     dnis = [f"{41000001 + number}" for number in range(args.users)]
     names = ("Rosa", "Juan", "María", "Pedro", "Ñusta", "José", "Inés", "Túpac", "Elena", "Raúl")
@@ -562,6 +636,7 @@ def main() -> None:
         soak = Soak(topology, ayni, engine, sa.make_url(url).database or "")
         try:
             prepare(soak, dnis)
+            backlog = add_backlog(soak, args.backlog, args.minutes)
             soak.record = Record(started=time.monotonic())
             deadline = time.monotonic() + args.minutes * 60
             threads = [
@@ -578,6 +653,7 @@ def main() -> None:
                 "machine": f"{platform.machine()}, 2 vCPU shared (noisy: other agents running)",
                 "minutes": args.minutes,
                 "virtual_users": args.users,
+                "backlog_rows_per_kind": backlog,
                 "mix": dict(MIX),
                 "topology": "nginx (TLS) -> 2 passport instances x 2 workers x 4 threads; "
                 "AYNI_SERVIDOR 2 workers x 4 threads; PostgreSQL 15; Redis",

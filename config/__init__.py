@@ -49,7 +49,10 @@ class BaseConfig:
     SESSION_COOKIE_NAME: str = "passport_session"
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
-    MAX_CONTENT_LENGTH: int = 1024 * 1024  # 1 MiB: the largest legitimate body is a CSV upload
+    MAX_CONTENT_LENGTH: int = 1024 * 1024  # 1 MiB: every body but the console's CSV upload
+    # The console's CSV upload alone (passport/admin/imports.py): 16 MiB, about 200,000 rows of
+    # the usual columns (a 50,000-row roster is about 4 MB).
+    IMPORT_MAX_BYTES: int = 16 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT: int | None = None  # the CSRF token lives as long as the session
     BABEL_DEFAULT_LOCALE: str = "es"
     BABEL_DEFAULT_TIMEZONE: str = "America/Lima"

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import JSON
 from sqlalchemy import DateTime
 from sqlalchemy import Engine
 from sqlalchemy import MetaData
+from sqlalchemy import Table
 from sqlalchemy import event
 from sqlalchemy import insert
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import IntegrityError
@@ -158,3 +163,68 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+# Rows per statement of ``bulk_insert`` on SQLite (one executemany each).
+BULK_CHUNK = 5000
+
+
+def bulk_insert(session: Any, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows (each naming the same columns) in the session's transaction, fast.
+
+    PostgreSQL: one ``COPY ... FROM STDIN`` (psycopg), values converted by the columns' own
+    types as an INSERT would convert them. Elsewhere (SQLite): one ``executemany`` per
+    BULK_CHUNK rows. (SQLAlchemy's multi-row INSERT costs about 1 ms per row through psycopg's
+    pipelined ``executemany``; COPY about 20 µs.) A constraint violation raises
+    ``sqlalchemy.exc.IntegrityError`` either way; the caller rolls back.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        for start in range(0, len(rows), BULK_CHUNK):
+            session.execute(insert(table), rows[start : start + BULK_CHUNK])
+        return
+    names = list(rows[0])
+    processors = [
+        json.dumps if isinstance(table.c[name].type, JSON) else _processor(table, name, connection)
+        for name in names
+    ]
+    columns = ", ".join(f'"{table.c[name].name}"' for name in names)
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        value if process is None or value is None else process(value)
+                        for process, value in zip(
+                            processors, (row[name] for name in names), strict=True
+                        )
+                    ]
+                )
+    except connection.dialect.dbapi.IntegrityError as error:
+        raise IntegrityError(f"COPY {table.name}", None, error) from error
+    finally:
+        cursor.close()
+
+
+def _processor(table: Table, name: str, connection: Any) -> Any:
+    """The column type's conversion of a bound value (UTCDateTime, Enum...), or None."""
+    return table.c[name].type.bind_processor(connection.dialect)
+
+
+def reserve_ids(session: Any, table: Table, count: int) -> list[int] | None:
+    """On PostgreSQL, ``count`` new ids of ``table`` from its sequence, ascending (to insert
+    with ``bulk_insert``); None elsewhere (SQLite numbers inserted rows in order)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    return sorted(
+        connection.scalars(
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+            ),
+            {"table": table.name, "n": count},
+        )
+    )

@@ -55,9 +55,15 @@ import io
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
 from typing import Any
+from typing import cast
 
+from sqlalchemy import Table
+from sqlalchemy import delete
+from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from passport.accounts import territory
@@ -66,15 +72,31 @@ from passport.accounts.errors import InvalidUserDataError
 from passport.accounts.errors import RowError
 from passport.accounts.models import HeldUserRequest
 from passport.accounts.models import User
+from passport.accounts.models import UserNameWord
 from passport.accounts.models import UserStatus
+from passport.accounts.models import name_word_rows
+from passport.accounts.models import new_subject
+from passport.accounts.models import search_name_of
 from passport.accounts.notifications import send_activation_mail
+from passport.accounts.territory import Administered
 from passport.accounts.territory import scope_of
 from passport.accounts.validation import UserData
 from passport.accounts.validation import clean_user_data
+from passport.audit.chain import append_events
 from passport.audit.services import SYSTEM
 from passport.audit.services import Actor
+from passport.audit.services import record_event
+from passport.database import bulk_insert
+from passport.database import reserve_ids
+from passport.database import utcnow
 from passport.extensions import db
 from passport.mail import MailDeliveryError
+from passport.twins import columns
+
+# The Core tables written in bulk.
+USERS = cast(Table, User.__table__)
+NAME_WORDS = cast(Table, UserNameWord.__table__)
+HELD = cast(Table, HeldUserRequest.__table__)
 
 REQUIRED_COLUMNS = ("dni", "email", "given_name", "family_name")
 ADDRESS_COLUMNS = ("street_address", "locality", "region", "postal_code", "country")
@@ -82,6 +104,8 @@ OPTIONAL_COLUMNS = ("phone", "dre", "ugel", *ADDRESS_COLUMNS)
 MAX_ROWS = 200_000
 # Rows looked up per query (SQLite and PostgreSQL both take this many bound parameters).
 LOOKUP_CHUNK = 500
+# Rows written per INSERT/UPDATE statement (users, held rows; audit events and mails alike).
+WRITE_CHUNK = 1000
 
 
 @dataclass
@@ -225,16 +249,35 @@ def _row(line: int, cells: dict[str, str], errors: list[RowError]) -> ImportRow 
     return ImportRow(line, data)
 
 
-def _existing_users(dnis: list[str]) -> dict[str, User]:
-    found: dict[str, User] = {}
+@dataclass(frozen=True)
+class StoredPerson:
+    """What an import reads of an existing user: a Core twin of ``User`` (passport.twins)."""
+
+    id: int
+    dni: str
+    email: str
+    given_name: str
+    family_name: str
+    phone_number: str | None
+    address: dict[str, Any] | None
+    dre: str | None
+    ugel: str | None
+    is_admin: bool
+
+
+STORED_COLUMNS = columns(StoredPerson, USERS)
+
+
+def _existing_users(dnis: list[str]) -> dict[str, StoredPerson]:
+    found: dict[str, StoredPerson] = {}
     for start in range(0, len(dnis), LOOKUP_CHUNK):
         chunk = dnis[start : start + LOOKUP_CHUNK]
-        for user in db.session.scalars(select(User).where(User.dni.in_(chunk))):
-            found[user.dni] = user
+        for row in db.session.execute(select(*STORED_COLUMNS).where(USERS.c.dni.in_(chunk))):
+            found[row.dni] = StoredPerson(**row._mapping)
     return found
 
 
-def changes_for(user: User, data: UserData) -> dict[str, Any]:
+def changes_for(user: StoredPerson | User, data: UserData) -> dict[str, Any]:
     """The attributes an import row changes on an existing user (empty cells keep values)."""
     wanted: dict[str, Any] = {
         "email": data.email,
@@ -249,7 +292,7 @@ def changes_for(user: User, data: UserData) -> dict[str, Any]:
 
 
 def _row_refusals(
-    rows: list[ImportRow], existing: dict[str, User], actor: User | None
+    rows: list[ImportRow], existing: dict[str, StoredPerson], actor: User | None
 ) -> tuple[list[ImportRow], dict[str, dict[str, Any]]]:
     """Check every row against the write rule; InvalidImportError lists the refused ones.
 
@@ -306,65 +349,43 @@ def import_users(
     held, all_changes = _row_refusals(rows, existing, admin)
     held_dnis = {row.data.dni for row in held}
     report.held = sorted(held_dnis)
-    new_users: list[User] = []
+    new_rows: list[UserData] = []
+    updates: list[tuple[StoredPerson, dict[str, Any]]] = []
     for row in rows:
         data = row.data
         user = existing.get(data.dni)
         if data.dni in held_dnis:
             report.created.append(data.dni)
-            continue
-        if user is None:
+        elif user is None:
             report.created.append(data.dni)
-            new_users.append(
-                User(
-                    dni=data.dni,
-                    email=data.email,
-                    given_name=data.given_name,
-                    family_name=data.family_name,
-                    phone_number=data.phone_number,
-                    address=data.address,
-                    dre=data.dre,
-                    ugel=data.ugel,
-                    status=UserStatus.PENDING,
-                )
-            )
-            continue
-        changes = all_changes[data.dni]
-        if not changes:
+            new_rows.append(data)
+        elif not all_changes[data.dni]:
             report.unchanged.append(data.dni)
-            continue
-        report.updated.append(data.dni)
-        if not dry_run:
-            if "email" in changes:
-                changes["email_verified"] = False
-            for name, value in changes.items():
-                setattr(user, name, value)
-            actor.record(
-                "user.updated",
-                subject_user_id=user.id,
-                subject_dni=user.dni,
-                details={"via": "import", "fields": sorted(changes)},
-            )
+        else:
+            report.updated.append(data.dni)
+            updates.append((user, all_changes[data.dni]))
     if dry_run:
         db.session.rollback()
         return report
-    db.session.add_all(new_users)
     try:
-        db.session.flush()
+        events = _apply_updates(updates, actor)
+        events += _hold_rows(held, existing, actor, mail_batch)
+        new_ids, created_events = _insert_users(new_rows, actor)
+        events += created_events
+        if send_email and mail_batch is not None:  # held DNIs are no new users: no mail
+            from passport.accounts.links import LinkPurpose
+            from passport.accounts.mail_queue import enqueue_link_mails
+
+            enqueue_link_mails(
+                new_ids, LinkPurpose.ACTIVATION, batch=mail_batch, actor_user_id=actor_user_id
+            )
     except IntegrityError:
         db.session.rollback()
         raise InvalidImportError(
             [RowError(None, "dni", "a DNI of the file was created meanwhile; run it again")]
         ) from None
-    for row in held:
-        hold_request(row.data, existing[row.data.dni], actor, "import", mail_batch)
-    for user in new_users:
-        actor.record(
-            "user.created",
-            subject_user_id=user.id,
-            subject_dni=user.dni,
-            details={"status": user.status.value, "via": "import"},
-        )
+    # Last: the audit chain's lock is held from here to the commit.
+    append_events(db.session(), events)
     actor.record(
         "users.imported",
         details={
@@ -375,22 +396,165 @@ def import_users(
             **({"batch": mail_batch} if mail_batch else {}),
         },
     )
-    if send_email and mail_batch is not None:  # held DNIs are no new users: no mail
-        from passport.accounts.links import LinkPurpose
-        from passport.accounts.mail_queue import enqueue_link_mails
-
-        enqueue_link_mails(
-            new_users, LinkPurpose.ACTIVATION, batch=mail_batch, actor_user_id=actor_user_id
-        )
     db.session.commit()
     if send_email and mail_batch is None:
-        for user in new_users:
-            try:
-                send_activation_mail(user, actor_user_id=actor_user_id)
-                report.mails_sent += 1
-            except MailDeliveryError:
-                report.mail_failures.append(user.dni)
+        for start in range(0, len(new_ids), LOOKUP_CHUNK):
+            chunk = new_ids[start : start + LOOKUP_CHUNK]
+            for created in db.session.scalars(select(User).where(User.id.in_(chunk))):
+                try:
+                    send_activation_mail(created, actor_user_id=actor_user_id)
+                    report.mails_sent += 1
+                except MailDeliveryError:
+                    report.mail_failures.append(created.dni)
     return report
+
+
+def _apply_updates(
+    updates: list[tuple[StoredPerson, dict[str, Any]]], actor: Actor
+) -> list[dict[str, Any]]:
+    """Update the changed users, WRITE_CHUNK per statement, and their name words; their
+    audit events (not yet written)."""
+    now = utcnow()
+    params: list[dict[str, Any]] = []
+    renamed: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for user, changes in updates:
+        if "email" in changes:
+            changes["email_verified"] = False
+        given = changes.get("given_name", user.given_name)
+        family = changes.get("family_name", user.family_name)
+        params.append(
+            {
+                "id": user.id,
+                **changes,
+                "search_name": search_name_of(f"{given} {family}"),
+                "updated_at": now,
+            }
+        )
+        if "given_name" in changes or "family_name" in changes:
+            renamed.extend(name_word_rows(user.id, given, family, user.dni))
+        events.append(
+            actor.audit_values(
+                "user.updated",
+                subject_user_id=user.id,
+                subject_dni=user.dni,
+                details={"via": "import", "fields": sorted(changes)},
+            )
+        )
+    for start in range(0, len(params), WRITE_CHUNK):
+        db.session.execute(update(User), params[start : start + WRITE_CHUNK])
+    renamed_ids = sorted({row["user_id"] for row in renamed})
+    for start in range(0, len(renamed_ids), LOOKUP_CHUNK):
+        chunk = renamed_ids[start : start + LOOKUP_CHUNK]
+        db.session.execute(delete(UserNameWord).where(UserNameWord.user_id.in_(chunk)))
+    _insert_name_words(renamed)
+    return events
+
+
+def _insert_name_words(rows: list[dict[str, Any]]) -> None:
+    bulk_insert(db.session(), NAME_WORDS, rows)
+
+
+def _insert_users(new_rows: list[UserData], actor: Actor) -> tuple[list[int], list[dict[str, Any]]]:
+    """Create the new users as pending, with their name words (``database.bulk_insert``;
+    on SQLite a multi-row INSERT per WRITE_CHUNK users, returning their ids); their ids in
+    file order and their audit events (not yet written)."""
+    now = utcnow()
+    values = [_new_user_values(data, now) for data in new_rows]
+    reserved = reserve_ids(db.session(), USERS, len(values)) if values else None
+    if reserved is not None:
+        for row, user_id in zip(values, reserved, strict=True):
+            row["id"] = user_id
+        bulk_insert(db.session(), USERS, values)
+        ids = reserved
+    else:
+        statement = (
+            insert(USERS)
+            .returning(USERS.c.id, USERS.c.dni)
+            .execution_options(insertmanyvalues_page_size=WRITE_CHUNK)
+        )
+        ids_by_dni: dict[str, int] = {}
+        for start in range(0, len(values), WRITE_CHUNK):
+            result = db.session.execute(statement, values[start : start + WRITE_CHUNK])
+            ids_by_dni.update({dni: user_id for user_id, dni in result})
+        ids = [ids_by_dni[data.dni] for data in new_rows]
+    words: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for data, user_id in zip(new_rows, ids, strict=True):
+        words.extend(name_word_rows(user_id, data.given_name, data.family_name, data.dni))
+        events.append(
+            actor.audit_values(
+                "user.created",
+                subject_user_id=user_id,
+                subject_dni=data.dni,
+                details={"status": UserStatus.PENDING.value, "via": "import"},
+            )
+        )
+    _insert_name_words(words)
+    return ids, events
+
+
+def _new_user_values(data: UserData, now: datetime) -> dict[str, Any]:
+    """A new, pending user's columns (those an ORM insert would fill by default too)."""
+    return {
+        "sub": new_subject(),
+        "dni": data.dni,
+        "email": data.email,
+        "email_verified": False,
+        "given_name": data.given_name,
+        "family_name": data.family_name,
+        "phone_number": data.phone_number,
+        "phone_number_verified": False,
+        "address": data.address,
+        "locale": "es-PE",
+        "dre": data.dre,
+        "ugel": data.ugel,
+        "status": UserStatus.PENDING,
+        "is_admin": False,
+        "link_generation": 0,
+        "failed_logins": 0,
+        "lockouts": 0,
+        "created_at": now,
+        "updated_at": now,
+        "search_name": search_name_of(f"{data.given_name} {data.family_name}"),
+    }
+
+
+def _hold_rows(
+    held: list[ImportRow], existing: dict[str, StoredPerson], actor: Actor, batch: str | None
+) -> list[dict[str, Any]]:
+    """Keep the held rows for a national admin, WRITE_CHUNK per statement; their audit
+    events (not yet written)."""
+    values = [
+        _held_values(row.data, existing[row.data.dni], actor, "import", batch) for row in held
+    ]
+    bulk_insert(db.session(), HELD, values)
+    return [_held_event(existing[row.data.dni], actor, "import") for row in held]
+
+
+def _held_values(
+    data: UserData, user: Administered, actor: Actor, source: str, batch: str | None
+) -> dict[str, Any]:
+    return {
+        "actor_user_id": actor.user_id,
+        "user_id": user.id,
+        "dni": data.dni,
+        "data": asdict(data),
+        "source": source,
+        "batch": batch,
+        "reason": actor.reason,
+        "created_at": utcnow(),
+    }
+
+
+def _held_event(user: StoredPerson | User, actor: Actor, source: str) -> dict[str, Any]:
+    """The audit event of a held row: the person's own admins see it on the person's page."""
+    return actor.audit_values(
+        "user.change_held",
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        details={"via": source},
+    )
 
 
 def hold_request(
@@ -402,20 +566,7 @@ def hold_request(
 ) -> HeldUserRequest:
     """Keep a scoped admin's data for a DNI outside its territory for a national admin; no
     commit. The person's own admins see the event on the person's page."""
-    request = HeldUserRequest(
-        actor_user_id=actor.user_id,
-        user_id=user.id,
-        dni=data.dni,
-        data=asdict(data),
-        source=source,
-        batch=batch,
-        reason=actor.reason,
-    )
+    request = HeldUserRequest(**_held_values(data, user, actor, source, batch))
     db.session.add(request)
-    actor.record(
-        "user.change_held",
-        subject_user_id=user.id,
-        subject_dni=user.dni,
-        details={"via": source},
-    )
+    record_event(**_held_event(user, actor, source))
     return request

@@ -27,6 +27,7 @@ from flask import Flask
 from flask import Response
 from flask import after_this_request
 from flask import current_app
+from sqlalchemy import Table
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -37,10 +38,15 @@ from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.accounts.notifications import send_link_mail
 from passport.audit.services import record_event
+from passport.database import bulk_insert
+from passport.database import utcnow
 from passport.extensions import db
 from passport.logs import carrying_request_id
 from passport.logs import current_request_id
 from passport.mail import MailDeliveryError
+
+# The Core tables written in bulk.
+MAIL_TABLE = cast(Table, OutgoingMail.__table__)
 
 log = logging.getLogger(__name__)
 
@@ -66,25 +72,31 @@ QueueRun = outbox.Tally
 
 
 def enqueue_link_mails(
-    users: Iterable[User],
+    users: Iterable[User | int],
     purpose: LinkPurpose,
     *,
     batch: str | None = None,
     actor_user_id: int | None = None,
 ) -> int:
-    """Queue one link mail per user in the caller's transaction (no commit); how many."""
+    """Queue one link mail per user (or user id) in the caller's transaction (no commit), in
+    bulk (``database.bulk_insert``); how many."""
     request_id = current_request_id()
+    now = utcnow()
     rows = [
-        OutgoingMail(
-            user_id=user.id,
-            kind=purpose.value,
-            batch=batch,
-            actor_user_id=actor_user_id,
-            request_id=request_id,
-        )
-        for user in users
+        {
+            "user_id": user_id,
+            "kind": purpose.value,
+            "batch": batch,
+            "actor_user_id": actor_user_id,
+            "request_id": request_id,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for user_id in (user if isinstance(user, int) else user.id for user in users)
     ]
-    db.session.add_all(rows)
+    bulk_insert(db.session(), MAIL_TABLE, rows)
     return len(rows)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import secrets
 import unicodedata
 from datetime import datetime
@@ -133,6 +134,7 @@ class User(Base):
         return f"<User {self.id} {self.status.value}>"
 
 
+@functools.lru_cache(maxsize=4096)  # names repeat (a bulk import computes 50,000)
 def search_name_of(text: str) -> str:
     """Text as the name search compares it: accents dropped, case folded ("Ñuñez" → "nunez")."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -177,19 +179,21 @@ def name_words_of(given_name: str, family_name: str, dni: str) -> set[str]:
     return {word[:100] for word in words} | {dni}
 
 
+def name_word_rows(
+    user_id: int, given_name: str, family_name: str, dni: str
+) -> list[dict[str, Any]]:
+    """The ``user_name_words`` rows of a person (the listeners below; a bulk import)."""
+    return [
+        {"user_id": user_id, "word": word, "family_name": family_name, "given_name": given_name}
+        for word in sorted(name_words_of(given_name, family_name, dni))
+    ]
+
+
 def _write_name_words(connection: Any, user: User) -> None:
     connection.execute(delete(UserNameWord).where(UserNameWord.user_id == user.id))
     connection.execute(
         insert(UserNameWord),
-        [
-            {
-                "user_id": user.id,
-                "word": word,
-                "family_name": user.family_name,
-                "given_name": user.given_name,
-            }
-            for word in sorted(name_words_of(user.given_name, user.family_name, user.dni))
-        ],
+        name_word_rows(user.id, user.given_name, user.family_name, user.dni),
     )
 
 

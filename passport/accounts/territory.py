@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace
 from typing import Any
+from typing import Protocol
 from typing import TypeVar
 
 from sqlalchemy import Select
@@ -49,6 +50,20 @@ NATIONAL_REASON_REQUIRED = frozenset({"disable", "force_password_reset", "remove
 _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 
 
+class Administered(Protocol):
+    """What the rules below read of a person: a User, or a Core twin of one (the import's
+    ``StoredPerson``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def dre(self) -> str | None: ...
+    @property
+    def ugel(self) -> str | None: ...
+    @property
+    def is_admin(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Scope:
     """The territory an admin administers: national when both names are None."""
@@ -64,7 +79,7 @@ class Scope:
         """True when a person of this DRE and UGEL lives in this territory."""
         return (self.dre is None or dre == self.dre) and (self.ugel is None or ugel == self.ugel)
 
-    def includes(self, user: User) -> bool:
+    def includes(self, user: Administered) -> bool:
         """True when ``user`` lives in this territory."""
         return self.covers(user.dre, user.ugel)
 
@@ -143,7 +158,7 @@ class Refusal(enum.StrEnum):
 
 def change_refusal(
     actor: User | None,
-    user: User | None,
+    user: Administered | None,
     changes: Mapping[str, Any] | None = None,
     *,
     action: str = "edit",

@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     from passport.admin import clients  # noqa: F401
     from passport.admin import dashboard  # noqa: F401
     from passport.admin import guard  # noqa: F401  (installs the before-request check)
-    from passport.admin import imports  # noqa: F401
+    from passport.admin import imports
     from passport.admin import keys  # noqa: F401
     from passport.admin import registration_tokens  # noqa: F401
     from passport.admin import resources  # noqa: F401
@@ -31,6 +31,8 @@ def init_app(app: Flask) -> None:
     # View modules of the console: one import line each (clients, keys, audit go here).
 
     app.register_blueprint(bp)
+    # The CSV upload's own body limit (IMPORT_MAX_BYTES).
+    app.request_class = imports.UploadLimitRequest
     app.jinja_env.globals["admin_endpoints"] = lambda: admin_endpoints(app)
     app.jinja_env.globals["now_utc"] = utcnow
     app.jinja_env.filters["event_label"] = event_label

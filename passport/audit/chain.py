@@ -9,6 +9,14 @@ after it (the next writer then reads the committed hash); SQLite serialises writ
 The cost per committing transaction that carries events: the lock and one read of the newest
 hash through the primary key.
 
+Many events at once (a bulk import): ``append_events`` writes them in bulk in the caller's
+transaction (COPY on PostgreSQL), chained in the same way under the same lock. It first writes the
+events recorded earlier in the transaction (so the log keeps the order of recording), then takes
+the lock, reads the newest hash, and gives the new events ids in chain order (on PostgreSQL
+drawn from the sequence while holding the lock, so no other writer's event falls between them;
+SQLite numbers rows in insertion order and lets one writer in at a time). The lock is then held
+until the caller's commit: call it last, just before committing.
+
 Events written before the chain existed (migration 0006) have no hash: the chain starts at the
 first hashed event, whose ``prev_hash`` is empty. A chain cannot reveal events cut from its
 end; ``verify_chain`` reports the newest hash so an operator can keep it elsewhere.
@@ -22,11 +30,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from typing import Any
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy import event
 from sqlalchemy import inspect
 from sqlalchemy import select
@@ -38,7 +49,12 @@ from sqlalchemy.orm import UOWTransaction
 from passport.audit.models import AuditArchiveSegment
 from passport.audit.models import AuditEvent
 from passport.audit.services import PENDING_KEY
+from passport.database import bulk_insert
+from passport.database import reserve_ids
 from passport.database import utcnow
+
+# The Core tables written in bulk.
+EVENTS = cast(Table, AuditEvent.__table__)
 
 # Any constant that no other part of Passport uses for an advisory lock.
 CHAIN_LOCK_KEY = 0x5A55_A0D1
@@ -86,21 +102,26 @@ def row_hash(row: AuditEvent, prev_hash: str | None) -> str:
     return event_hash({name: getattr(row, name) for name in names}, prev_hash)
 
 
-def _chain_new_events(session: Session, flush_context: UOWTransaction, instances: Any) -> None:
-    """before_flush: give every new AuditEvent its prev_hash and hash, in insertion order."""
-    new = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.hash is None]
-    if not new:
-        return
+def _lock_and_read_newest_hash(session: Session) -> str | None:
+    """Serialise appends to the chain (PostgreSQL: until the commit); the newest hash."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
     with session.no_autoflush:
-        prev = session.scalar(
+        return session.scalar(
             select(AuditEvent.hash)
             .where(AuditEvent.hash.is_not(None))
             .order_by(AuditEvent.id.desc())
             .limit(1)
         )
+
+
+def _chain_new_events(session: Session, flush_context: UOWTransaction, instances: Any) -> None:
+    """before_flush: give every new AuditEvent its prev_hash and hash, in insertion order."""
+    new = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.hash is None]
+    if not new:
+        return
+    prev = _lock_and_read_newest_hash(session)
     # Rows of one mapper are inserted in the order they were added to the session.
     new.sort(key=lambda obj: inspect(obj).insert_order or 0)
     for row in new:
@@ -110,6 +131,35 @@ def _chain_new_events(session: Session, flush_context: UOWTransaction, instances
             row.outcome = "success"
         row.prev_hash = prev
         row.hash = prev = row_hash(row, prev)
+
+
+def append_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
+    """Write many events (``services.event_values``) chained, in the caller's transaction
+    (``database.bulk_insert``: COPY on PostgreSQL); no commit.
+
+    The chain's lock is held from here until the caller commits: call it last.
+    """
+    pending = session.info.pop(PENDING_KEY, None)
+    if pending:  # recorded earlier in this transaction: written first, in their order
+        session.add_all(pending)
+        session.flush()
+    if not events:
+        return
+    prev = _lock_and_read_newest_hash(session)
+    # Drawn under the lock on PostgreSQL: every other writer's events get later ids.
+    ids = reserve_ids(session, EVENTS, len(events))
+    now = utcnow()
+    rows = []
+    for index, values in enumerate(events):
+        row = {name: values.get(name) for name in (*HASHED_FIELDS, *OPTIONAL_HASHED_FIELDS)}
+        row["occurred_at"] = values.get("occurred_at") or now
+        row["outcome"] = values.get("outcome") or "success"
+        row["prev_hash"] = prev
+        row["hash"] = prev = event_hash(row, prev)
+        if ids is not None:
+            row["id"] = ids[index]
+        rows.append(row)
+    bulk_insert(session, EVENTS, rows)  # SQLite numbers the rows in this order
 
 
 def _add_pending_events(session: Session) -> None:

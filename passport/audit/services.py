@@ -12,6 +12,34 @@ from passport.logs import current_request_id
 PENDING_KEY = "passport.audit.pending"
 
 
+def event_values(
+    event: str,
+    *,
+    outcome: str = "success",
+    actor_user_id: int | None = None,
+    subject_user_id: int | None = None,
+    subject_dni: str | None = None,
+    client_id: str | None = None,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
+    details: dict[str, Any] | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """The column values of an audit event, cut to their columns' lengths (no hash yet)."""
+    return {
+        "event": event,
+        "outcome": outcome,
+        "actor_user_id": actor_user_id,
+        "subject_user_id": subject_user_id,
+        "subject_dni": (subject_dni or None) and subject_dni[:8],
+        "client_id": client_id,
+        "ip_address": (ip_address or None) and ip_address[:45],
+        "user_agent": (user_agent or None) and user_agent[:255],
+        "details": details,
+        "request_id": request_id or current_request_id(),
+    }
+
+
 def record_event(
     event: str,
     *,
@@ -29,20 +57,22 @@ def record_event(
 
     The event joins the session only at commit (passport/audit/chain.py), so the lock that
     orders the hash chain is held for the commit alone, never while the caller works (a
-    slow mail server, say). A rollback drops it with the rest of the transaction.
+    slow mail server, say). A rollback drops it with the rest of the transaction. (Many
+    events at once: ``event_values`` and ``chain.append_events``.)
     """
-    entry = AuditEvent(
-        event=event,
+    values = event_values(
+        event,
         outcome=outcome,
         actor_user_id=actor_user_id,
         subject_user_id=subject_user_id,
-        subject_dni=(subject_dni or None) and subject_dni[:8],
+        subject_dni=subject_dni,
         client_id=client_id,
-        ip_address=(ip_address or None) and ip_address[:45],
-        user_agent=(user_agent or None) and user_agent[:255],
+        ip_address=ip_address,
+        user_agent=user_agent,
         details=details,
-        request_id=request_id or current_request_id(),
+        request_id=request_id,
     )
+    entry = AuditEvent(**values)
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that its rollback or close can drop the event (no SQL yet)
@@ -69,14 +99,14 @@ class Actor:
     reason: str | None = None
     request_id: str | None = None
 
-    def record(
+    def audit_values(
         self, event: str, *, details: dict[str, Any] | None = None, **fields: Any
-    ) -> AuditEvent:
-        """``record_event`` with this actor (``fields`` may name another ``client_id``, the
-        client an event is about)."""
+    ) -> dict[str, Any]:
+        """``event_values`` with this actor (``fields`` may name another ``client_id``, the
+        client an event is about): one event of a bulk write (``chain.append_events``)."""
         merged = {**(details or {}), **({"reason": self.reason} if self.reason else {})}
         fields.setdefault("client_id", self.client_id)
-        return record_event(
+        return event_values(
             event,
             actor_user_id=self.user_id,
             ip_address=self.ip_address,
@@ -85,6 +115,12 @@ class Actor:
             request_id=self.request_id,
             **fields,
         )
+
+    def record(
+        self, event: str, *, details: dict[str, Any] | None = None, **fields: Any
+    ) -> AuditEvent:
+        """``record_event`` with this actor (``fields`` as in ``values``)."""
+        return record_event(**self.audit_values(event, details=details, **fields))
 
 
 #: The system itself as the actor (the CLI on the server, dynamic registration, queued work).

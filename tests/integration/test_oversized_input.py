@@ -183,3 +183,28 @@ def test_console_inputs_carry_their_fields_limit_as_maxlength(
     client_page = client.get("/admin/aplicaciones/nueva").get_data(as_text=True)
     assert re.search(r'<textarea[^>]*name="description"[^>]*maxlength="500"', client_page)
     assert re.search(r'name="name"[^>]*maxlength="120"', client_page)
+
+
+def test_a_body_over_the_global_limit_is_a_413_on_every_route_but_the_import(
+    app: Flask, client: FlaskClient
+) -> None:
+    """MAX_CONTENT_LENGTH (1 MiB) holds everywhere; the import route alone takes up to
+    IMPORT_MAX_BYTES (passport/admin/imports.py), checked before anything reads the body."""
+    body = {"username": "1" * (app.config["MAX_CONTENT_LENGTH"] + 10)}
+    before = audit_events()
+    for path in ("/ingresar", "/admin/usuarios/nuevo", "/token"):
+        response = client.post(path, data=body)
+        assert response.status_code == 413, path
+    # Over the import's own limit, even the import route refuses, with the Spanish page.
+    app.config["IMPORT_MAX_BYTES"] = 2 * 1024 * 1024
+    try:
+        response = client.post("/admin/usuarios/importar", data={"x": "1" * (2 * 1024 * 1024 + 10)})
+    finally:
+        app.config["IMPORT_MAX_BYTES"] = 16 * 1024 * 1024
+    assert response.status_code == 413
+    assert "supera el tamaño máximo de 2.0 MB" in response.get_data(as_text=True)
+    # Within it, the import route reads the body (and, signed out, the guard refuses: 400
+    # for the missing CSRF token or a redirect to sign in, never 413 or 500).
+    response = client.post("/admin/usuarios/importar", data=body)
+    assert response.status_code not in (413, 500)
+    assert audit_events() == before

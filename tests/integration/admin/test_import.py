@@ -103,19 +103,38 @@ def test_a_file_over_the_size_limit_gets_a_spanish_page(
     app: Flask, admin_client: FlaskClient
 ) -> None:
     token = csrf_token(admin_client, IMPORT)
-    app.config["MAX_CONTENT_LENGTH"] = 2000
+    app.config["IMPORT_MAX_BYTES"] = 3 * 1024 * 1024
     try:
         response = admin_client.post(
             IMPORT,
-            data={"csrf_token": token, "file": (io.BytesIO(b"x" * 5000), "grande.csv")},
+            data={"csrf_token": token, "file": (io.BytesIO(b"x" * 3_200_000), "grande.csv")},
             content_type="multipart/form-data",
         )
     finally:
-        app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+        app.config["IMPORT_MAX_BYTES"] = 16 * 1024 * 1024
     assert response.status_code == 413
     text = response.get_data(as_text=True)
-    assert "supera el tamaño máximo" in text
+    assert "supera el tamaño máximo de 3.0 MB" in text  # the import's limit, not the global one
     assert '<html lang="es">' in text
+    assert user_count() == 1  # the admin alone
+
+
+def test_the_upload_takes_files_over_the_global_body_limit(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    """A roster larger than MAX_CONTENT_LENGTH (1 MiB) but within IMPORT_MAX_BYTES is read."""
+    rows = "".join(
+        f"{43_000_000 + n},docente{n}@example.edu.pe,Rosa Elena,Quispe Huamán,UGEL 01\n"
+        for n in range(25_000)
+    )
+    content = "dni,email,given_name,family_name,ugel\n" + rows
+    assert len(content.encode()) > app.config["MAX_CONTENT_LENGTH"]
+    page = admin_client.get(IMPORT).get_data(as_text=True)
+    assert "como máximo 16.0 MB" in page
+    response = upload(admin_client, content)
+    assert response.status_code == 200
+    assert "25000" in response.get_data(as_text=True).replace(".", "").replace(",", "")
+    assert user_count() == 1  # a preview writes no user
 
 
 def test_the_import_is_all_or_nothing_at_confirmation(

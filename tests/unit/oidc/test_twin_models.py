@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from passport.accounts.importing import StoredPerson
 from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.login.models import SSOSession
@@ -23,6 +24,7 @@ from passport.oidc.server import RotatedToken
 # twin, its model, and fields read from another column: field -> (model, attribute)
 TWINS: list[tuple[type, type, dict[str, tuple[type, str]]]] = [
     (Subject, User, {}),
+    (StoredPerson, User, {}),
     (SessionFacts, SSOSession, {"user_sub": (User, "sub"), "user_status": (User, "status")}),
     (RedeemedCode, AuthorizationCode, {}),
     (RotatedToken, OAuthToken, {}),
