@@ -43,7 +43,7 @@ from oidc_requests import pkce_pair
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ENDPOINTS = ("authorize", "token", "userinfo", "refresh")
+ENDPOINTS = ("authorize", "token", "userinfo", "refresh", "discovery", "jwks", "introspect")
 
 
 def main() -> None:
@@ -196,6 +196,21 @@ def run(browser: Any, engine: Any, client_id: str, secret: str, args: Any) -> No
         assert info.status_code == 200, info.get_data(as_text=True)
         return dict(tokens)
 
+    jwks_path = urlsplit(
+        browser.get("/.well-known/openid-configuration").get_json()["jwks_uri"]
+    ).path
+
+    def documents(access_token: str) -> None:
+        """The cached JSON answers (discovery, JWKS) and one introspection."""
+        answer = timed("discovery", lambda: browser.get("/.well-known/openid-configuration"))
+        assert answer.status_code == 200
+        answer = timed("jwks", lambda: browser.get(jwks_path))
+        assert answer.status_code == 200
+        form = {"token": access_token}
+        answer = timed("introspect", lambda: browser.post("/introspect", data=form, headers=auth))
+        assert answer.status_code == 200, answer.get_json()
+        assert answer.get_json()["active"], answer.get_json()
+
     def rotate(refresh_token: str) -> str:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         headers = token_headers()
@@ -205,12 +220,12 @@ def run(browser: Any, engine: Any, client_id: str, secret: str, args: Any) -> No
 
     refresh_token = flow("openid offline_access")["refresh_token"]
     for _ in range(5):  # warm the key ring, client cache and statement caches
-        flow()
+        documents(flow()["access_token"])
         refresh_token = rotate(refresh_token)
     cpu.clear()
     statements.clear()
     for _ in range(args.flows):
-        flow()
+        documents(flow()["access_token"])
         refresh_token = rotate(refresh_token)
     for endpoint in ENDPOINTS:
         line = {

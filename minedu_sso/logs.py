@@ -175,6 +175,14 @@ def note_route(response: Response) -> Response:
     return response
 
 
+def note_route_of(environ: dict[str, Any], route: str, endpoint: str) -> None:
+    """The same as ``note_route``, for a response made without Flask's request context."""
+    fields: dict[str, Any] | None = environ.get(_FIELDS_KEY)
+    if fields is not None:
+        fields["route"] = route
+        fields["endpoint"] = endpoint
+
+
 def install_request_log(app: Flask, *, trust_incoming: bool, logger_name: str) -> None:
     """Wrap ``app`` with the request-id and access-line middleware."""
     app.wsgi_app = RequestLog(  # type: ignore[method-assign]

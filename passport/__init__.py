@@ -46,8 +46,10 @@ def create_app(
     from passport.extensions import db
     from passport.extensions import migrate
     from passport.json_input import JSONProvider
+    from passport.pipeline import CookieSessionInterface
+    from passport.pipeline import PassportFlask
 
-    app = Flask(
+    app = PassportFlask(
         __name__,
         # The checkout's templates/ (editable install) or the wheel's copy: one lookup.
         template_folder=resource_dir("passport.templates"),
@@ -55,6 +57,7 @@ def create_app(
         static_url_path="/static",
     )
     app.json = JSONProvider(app)
+    app.session_interface = CookieSessionInterface()
     app.config.update(config_from_env(base=config))
     if overrides:
         app.config.update(overrides)

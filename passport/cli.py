@@ -57,7 +57,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Run Passport under gunicorn (no debugger, no reloader, in every environment)."""
     from passport.serving import metrics_folder
     from passport.serving import run_gunicorn
+    from passport.serving import share_hashing_cpus
 
+    share_hashing_cpus(workers)
     with metrics_folder():
         build_app()  # unsafe or broken settings stop here, in one line, before any worker
         run_gunicorn(

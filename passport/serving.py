@@ -15,7 +15,21 @@ from collections.abc import Iterator
 
 from minedu_sso.serving import run_gunicorn
 
-__all__ = ["metrics_folder", "run_gunicorn"]
+__all__ = ["metrics_folder", "run_gunicorn", "share_hashing_cpus"]
+
+HASH_CONCURRENCY_VARIABLE = "PASSPORT_PASSWORD_HASH_CONCURRENCY"
+
+
+def share_hashing_cpus(workers: int) -> None:
+    """Split the CPUs among the workers' password hashes, unless the operator chose a number.
+
+    Each worker bounds its own concurrent hashes (passport/security/passwords.py); with the
+    default (its CPUs) every one of ``workers`` processes would run that many at once.
+    """
+    from passport.security.passwords import available_cpus
+
+    if not os.environ.get(HASH_CONCURRENCY_VARIABLE):
+        os.environ[HASH_CONCURRENCY_VARIABLE] = str(max(1, available_cpus() // workers))
 
 
 @contextlib.contextmanager

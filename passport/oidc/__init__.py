@@ -101,6 +101,7 @@ def init_app(app: Flask) -> None:
     """Register the blueprint, the Authlib server and the hooks other capabilities call."""
     from passport.extensions import csrf
     from passport.oidc.backchannel import deliver_after_request
+    from passport.oidc.documents import register_documents
     from passport.oidc.revocation import subscribe
     from passport.oidc.server import build_server
     from passport.oidc.views import bp
@@ -109,6 +110,7 @@ def init_app(app: Flask) -> None:
 
     init_outbound(app)
     app.register_blueprint(bp)
+    register_documents(app)  # discovery and JWKS answered before Flask's request machinery
     # Protocol endpoints are called by clients, not by our own forms (no CSRF token to send);
     # the logout confirmation checks its token itself.
     for view in CSRF_EXEMPT_VIEWS:

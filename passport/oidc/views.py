@@ -38,6 +38,8 @@ from passport.mfa.services import user_has_totp
 from passport.oidc import authorization as authz
 from passport.oidc.acr import acr_request
 from passport.oidc.discovery import provider_metadata_json
+from passport.oidc.documents import etag_of
+from passport.oidc.documents import matches
 from passport.oidc.errors import InvalidClientMetadata
 from passport.oidc.keys import key_ring
 from passport.oidc.registration import RegistrationDenied
@@ -123,12 +125,13 @@ def error_to_client(error: authz.AuthorizationError) -> WerkzeugResponse:
 @bp.get("/.well-known/oauth-authorization-server")
 def discovery() -> Response:
     """OIDC Discovery 1.0 §4 / RFC 8414 §3."""
-    response = Response(provider_metadata_json(current_app), mimetype="application/json")
+    body = provider_metadata_json(current_app)
+    response = Response(body, mimetype="application/json")
     response.headers["Cache-Control"] = (
         f"public, max-age={current_app.config['DISCOVERY_CACHE_SECONDS']}"
     )
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return conditional(response, body)
 
 
 @bp.get("/.well-known/webfinger")
@@ -151,12 +154,25 @@ def webfinger() -> Response:
 @bp.get("/jwks.json")
 def jwks() -> Response:
     """The published keys (next, active and still-needed retired ones)."""
-    response = Response(key_ring().jwks_json, mimetype="application/jwk-set+json")
+    body = key_ring().jwks_json
+    response = Response(body, mimetype="application/jwk-set+json")
     # Short enough that a "next" key is seen well before it signs (rotation delay >> this).
     response.headers["Cache-Control"] = (
         f"public, max-age={current_app.config['JWKS_CACHE_SECONDS']}"
     )
     response.headers["Access-Control-Allow-Origin"] = "*"
+    return conditional(response, body)
+
+
+def conditional(response: Response, body: bytes) -> Response:
+    """The same ETag as the precomputed answer (oidc/documents.py); 304 when it matches."""
+    etag = etag_of(body)
+    response.headers["ETag"] = etag
+    if matches(request.headers.get("If-None-Match"), etag):
+        response.status_code = 304
+        response.set_data(b"")
+        for name in ("Content-Type", "Content-Length"):
+            response.headers.pop(name, None)
     return response
 
 

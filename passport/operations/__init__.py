@@ -86,6 +86,10 @@ def init_app(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, prometheus.start_timer)
     # after_request hooks run in reverse order: registered early, this one runs last.
     app.after_request_funcs.setdefault(None, []).insert(0, prometheus.observe_request)
+    # Answers given before Flask's request machinery (passport/pipeline.py) are counted too.
+    observers = getattr(app, "answer_observers", None)
+    if observers is not None:
+        observers.append(prometheus.observe_answer)
     prometheus.instruments()  # every series is exposed (at 0) from the first scrape
     prometheus.install_audit_hooks()
     with app.app_context():

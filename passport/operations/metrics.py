@@ -168,6 +168,14 @@ def observe_request(response: Response) -> Response:
     return response
 
 
+def observe_answer(endpoint: str, method: str, status: int, seconds: float) -> None:
+    """Count an answer given without Flask's request context (passport/pipeline.py)."""
+    labels = (endpoint, method, str(status))
+    made = instruments()
+    made.http_requests.labels(*labels).inc()
+    made.http_latency.labels(*labels).observe(seconds)
+
+
 def count_token_error(response: Response) -> None:
     """Count an error answer of the token endpoint by its RFC 6749 ``error`` code."""
     body = response.get_json(silent=True) if response.is_json else None

@@ -81,6 +81,15 @@ def content_security_policy() -> str:
     return f"{BASE_POLICY}; form-action {sources}"
 
 
+def fixed_security_headers(*, secure: bool) -> tuple[tuple[str, str], ...]:
+    """What ``add_security_headers`` adds to a GET answer without forms (``form-action`` not
+    restricted), for responses precomputed outside Flask (passport/pipeline.py)."""
+    headers = [("Content-Security-Policy", BASE_POLICY), *SECURITY_HEADERS.items()]
+    if secure:
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
+    return tuple(headers)
+
+
 def add_security_headers(response: Response) -> Response:
     """After-request hook: security headers; ``no-store`` on pages and form answers."""
     headers = response.headers

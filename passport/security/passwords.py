@@ -1,9 +1,18 @@
-"""Argon2id password hashing with parameters from config, and transparent rehash."""
+"""Argon2id password hashing with parameters from config, and transparent rehash.
+
+At most ``PASSWORD_HASH_CONCURRENCY`` hashes run at once in a process (default: the CPUs
+available to it); the rest queue. Argon2 is CPU- and memory-bound: two hashes on one core take
+twice as long each, so without the bound 32 concurrent sign-ins all finish late instead of
+one after the other (issue 13).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 import unicodedata
+from collections.abc import Iterator
 
 from argon2 import PasswordHasher
 from argon2 import Type
@@ -35,6 +44,33 @@ def password_hasher() -> PasswordHasher:
     return hasher
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. under ``taskset``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def hashing_slots() -> threading.BoundedSemaphore:
+    """The app's bound on concurrent hashes (``PASSWORD_HASH_CONCURRENCY``, 0 = CPUs)."""
+    slots: threading.BoundedSemaphore | None = current_app.extensions.get("passport.hashing_slots")
+    if slots is None:
+        size = int(current_app.config.get("PASSWORD_HASH_CONCURRENCY") or 0) or available_cpus()
+        slots = current_app.extensions.setdefault(
+            "passport.hashing_slots", threading.BoundedSemaphore(size)
+        )
+    return slots
+
+
+@contextlib.contextmanager
+def hashing_slot() -> Iterator[None]:
+    """Hold one of the slots while hashing; wait for one when all are taken."""
+    slots = hashing_slots()
+    with slots:
+        yield
+
+
 def normalize(password: str) -> str:
     """NFC form: "ñ" typed as one code point or as n + combining tilde is the same password."""
     return unicodedata.normalize("NFC", password)
@@ -42,7 +78,9 @@ def normalize(password: str) -> str:
 
 def hash_password(password: str) -> str:
     """Hash ``password`` (NFC-normalised) with Argon2id."""
-    return password_hasher().hash(normalize(password))
+    hasher = password_hasher()
+    with hashing_slot():
+        return hasher.hash(normalize(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -51,13 +89,14 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash:
         dummy = current_app.extensions.get("passport.dummy_hash")
         if dummy is None:
-            dummy = hasher.hash(_DUMMY_PASSWORD)
+            dummy = hash_password(_DUMMY_PASSWORD)
             current_app.extensions["passport.dummy_hash"] = dummy
-        with contextlib.suppress(VerificationError):
+        with contextlib.suppress(VerificationError), hashing_slot():
             hasher.verify(dummy, password)
         return False
     try:
-        return hasher.verify(password_hash, normalize(password))
+        with hashing_slot():
+            return hasher.verify(password_hash, normalize(password))
     except (VerificationError, InvalidHashError):
         return False
 

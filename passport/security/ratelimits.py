@@ -131,3 +131,28 @@ def init_ratelimits(app: Flask) -> None:
         options.setdefault("socket_timeout", REDIS_TIMEOUT_SECONDS)
         options.setdefault("socket_connect_timeout", REDIS_TIMEOUT_SECONDS)
     limiter.init_app(app)
+    skip_unlimited_endpoints(app)
+
+
+def skip_unlimited_endpoints(app: Flask) -> None:
+    """Run Flask-Limiter's before-request check only where a limit can apply.
+
+    Its own request filter (above) is consulted deep inside the check, after the limit
+    lists, the exemption scopes and the per-request context were built (~0.1 ms a request);
+    this asks the same question first. Limits a view applies itself (``spend_anonymous_authorize``)
+    do not go through this hook and are counted as before.
+    """
+    hooks = app.before_request_funcs.setdefault(None, [])
+    check = limiter._check_request_limit
+    unlimited = app.extensions.setdefault("passport.unlimited_endpoints", set())
+
+    def check_request_limit() -> None:
+        if request.endpoint in unlimited:
+            return
+        check()
+
+    for index, hook in enumerate(hooks):
+        if hook == check:
+            hooks[index] = check_request_limit
+            return
+    raise RuntimeError("Flask-Limiter's before-request check was not found")

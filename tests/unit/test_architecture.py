@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
     ("second factor", frozenset({"mfa"})),
     ("domain", frozenset({"accounts"})),
     ("records", frozenset({"audit", "captcha", "mail"})),
-    ("web plumbing", frozenset({"errors", "serving"})),
+    ("web plumbing", frozenset({"errors", "pipeline", "serving"})),
     ("infrastructure", frozenset({"security", "signals", "outbox"})),
     ("base", frozenset({"extensions", "database", "logs", "json_input", "caches", "twins"})),
 ]
