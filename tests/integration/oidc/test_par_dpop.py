@@ -149,7 +149,7 @@ def test_a_replayed_proof_at_par_is_refused(client: FlaskClient, rp: RP) -> None
 
 def test_two_dpop_headers_at_par_are_refused(client: FlaskClient, rp: RP) -> None:
     key = DPoPKey()
-    verifier, challenge = pkce_pair()
+    _, challenge = pkce_pair()
     form = authorization_params(rp, code_challenge=challenge, code_challenge_method="S256")
     headers = [*rp.basic_auth().items(), ("DPoP", key.proof("POST", "/par"))]
     headers.append(("DPoP", key.proof("POST", "/par")))
