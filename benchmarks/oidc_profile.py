@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/oidc_profile.py [--database-url postgresql+psycopg://...]
                                                 [--flows 300] [--profile authorize|token|...]
-                                                [--dpop]
+                                                [--dpop | --fapi2]
 
 No HTTP server and no load generator: the Flask test client drives code flows (authorize with
 an SSO session -> token -> userinfo) and refresh rotations in this process, so the CPU time of
@@ -12,7 +12,11 @@ milliseconds per request and the SQL statements it ran; with --profile, a cProfi
 endpoint (cumulative time) follows. Use it to decide, then confirm with oidc_load.py.
 The database must be empty (default: SQLite in a temporary folder). With --dpop every /token,
 /userinfo and refresh carries an ES256 DPoP proof (RFC 9449; made before the clock starts: the
-client's cost is not the server's) and userinfo uses ``Authorization: DPoP``.
+client's cost is not the server's) and userinfo uses ``Authorization: DPoP``. With --fapi2
+the client is a FAPI 2.0 client (``fapi2_profile``): each flow pushes its request to /par with
+a private_key_jwt client assertion, /authorize gets only the request_uri, and /token (the
+assertion again) and /userinfo carry DPoP proofs; assertions and proofs are made before the
+clock starts. ``code_flow_cpu_ms`` then counts /par too.
 """
 
 from __future__ import annotations
@@ -36,14 +40,17 @@ from urllib.parse import urlsplit
 
 from oidc_requests import REDIRECT_URI
 from oidc_requests import authorize_query
+from oidc_requests import client_assertion
 from oidc_requests import code_form
 from oidc_requests import dpop_proof
 from oidc_requests import pkce_pair
 
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ENDPOINTS = ("authorize", "token", "userinfo", "refresh", "discovery", "jwks", "introspect")
+ENDPOINTS = ("par", "authorize", "token", "userinfo", "refresh", "discovery", "jwks", "introspect")
+FLOW_ENDPOINTS = ("par", "authorize", "token", "userinfo")
 
 
 def main() -> None:
@@ -52,6 +59,9 @@ def main() -> None:
     parser.add_argument("--flows", type=int, default=300)
     parser.add_argument("--profile", choices=ENDPOINTS, default=None)
     parser.add_argument("--dpop", action="store_true", help="DPoP proofs on token and userinfo")
+    parser.add_argument(
+        "--fapi2", action="store_true", help="FAPI 2.0 client: PAR, private_key_jwt and DPoP"
+    )
     parser.add_argument("--lines", type=int, default=40, help="profile lines to print")
     parser.add_argument(
         "--sort", choices=("cumulative", "tottime"), default="cumulative", help="profile order"
@@ -77,10 +87,14 @@ def main() -> None:
         },
     )
     logging.disable(logging.WARNING)
+    from joserfc import jwk
+
+    client_key = jwk.ECKey.generate_key("P-256", parameters={"kid": "bench-1"})
+    args.client_key = client_key
     try:
         with app.app_context():
             upgrade()
-            client_id, secret, cookie = prepare(app)
+            client_id, secret, cookie = prepare(app, client_key if args.fapi2 else None)
             engine = db.engine
         browser = app.test_client()
         browser.set_cookie(app.config["SSO_COOKIE_NAME"], cookie)
@@ -89,8 +103,9 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def prepare(app: Any) -> tuple[str, str, str]:
-    """A user, a first-party client and a signed-in SSO cookie."""
+def prepare(app: Any, client_key: Any = None) -> tuple[str, str | None, str]:
+    """A user, a first-party client and a signed-in SSO cookie; with ``client_key``, the
+    client is a FAPI 2.0 client (private_key_jwt with that key's public half)."""
     from flask import Response
 
     from passport.accounts.services import NewUser
@@ -119,6 +134,7 @@ def prepare(app: Any) -> tuple[str, str, str]:
                 "scopes": ["openid", "profile", "email", "offline_access"],
                 "grant_types": ["authorization_code", "refresh_token"],
                 "skip_consent": True,
+                **fapi2_metadata(client_key),
             }
         )
     )
@@ -133,15 +149,28 @@ def prepare(app: Any) -> tuple[str, str, str]:
         if c.startswith(name + "=")
     )
     db.session.remove()
-    assert secret is not None
+    assert (secret is None) == (client_key is not None)
     return client_id, secret, cookie
 
 
-def run(browser: Any, engine: Any, client_id: str, secret: str, args: Any) -> None:
+def fapi2_metadata(client_key: Any) -> dict[str, Any]:
+    """The registration of a FAPI 2.0 client with ``client_key``'s public half, or nothing."""
+    if client_key is None:
+        return {}
+    return {
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": {"keys": [client_key.as_dict(private=False)]},
+        "fapi2_profile": True,
+    }
+
+
+def run(browser: Any, engine: Any, client_id: str, secret: str | None, args: Any) -> None:
     """Warm up, then time ``args.flows`` code flows and refresh rotations; print the results."""
     from sqlalchemy import event
 
-    auth = {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    auth = {} if args.fapi2 else {"Authorization": "Basic " + basic}
+    dpop = args.dpop or args.fapi2
     cpu: collections.Counter[str] = collections.Counter()
     statements: collections.Counter[str] = collections.Counter()
     current = [""]
@@ -172,22 +201,40 @@ def run(browser: Any, engine: Any, client_id: str, secret: str, args: Any) -> No
     issuer = browser.application.config["ISSUER"]
 
     def token_headers() -> dict[str, str]:
-        if not args.dpop:
+        if not dpop:
             return auth
         return {**auth, "DPoP": dpop_proof(key, "POST", issuer + "/token")}
 
-    def flow(scope: str = "openid profile") -> dict[str, Any]:
+    def authenticated(form: dict[str, str]) -> dict[str, str]:
+        """The form with a client assertion (fapi2; Basic auth otherwise)."""
+        if not args.fapi2:
+            return form
+        assertion = client_assertion(args.client_key, client_id, issuer)
+        return {**form, "client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion}
+
+    def authorization(scope: str) -> tuple[str, Any]:
+        """The /authorize query (after /par with fapi2) and the PKCE verifier."""
         verifier, challenge = pkce_pair()
         query = authorize_query(client_id, scope, challenge)
+        if not args.fapi2:
+            return verifier, query
+        form = authenticated(query)
+        pushed = timed("par", lambda: browser.post("/par", data=form))
+        assert pushed.status_code == 201, pushed.get_json()
+        return verifier, {"client_id": client_id, "request_uri": pushed.get_json()["request_uri"]}
+
+    def flow(scope: str = "openid profile") -> dict[str, Any]:
+        verifier, query = authorization(scope)
         answer = timed("authorize", lambda: browser.get("/authorize", query_string=query))
         code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-        form = code_form(code, verifier)
+        form = authenticated(code_form(code, verifier))
         headers = token_headers()
         tokens = timed("token", lambda: browser.post("/token", data=form, headers=headers))
+        assert tokens.status_code == 200, tokens.get_json()
         tokens = tokens.get_json()
         access = tokens["access_token"]
         bearer = {"Authorization": "Bearer " + access}
-        if args.dpop:
+        if dpop:
             bearer = {
                 "Authorization": "DPoP " + access,
                 "DPoP": dpop_proof(key, "GET", issuer + "/userinfo", access),
@@ -206,13 +253,13 @@ def run(browser: Any, engine: Any, client_id: str, secret: str, args: Any) -> No
         assert answer.status_code == 200
         answer = timed("jwks", lambda: browser.get(jwks_path))
         assert answer.status_code == 200
-        form = {"token": access_token}
+        form = authenticated({"token": access_token})
         answer = timed("introspect", lambda: browser.post("/introspect", data=form, headers=auth))
         assert answer.status_code == 200, answer.get_json()
         assert answer.get_json()["active"], answer.get_json()
 
     def rotate(refresh_token: str) -> str:
-        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        form = authenticated({"grant_type": "refresh_token", "refresh_token": refresh_token})
         headers = token_headers()
         answer = timed("refresh", lambda: browser.post("/token", data=form, headers=headers))
         assert answer.status_code == 200, answer.get_json()
@@ -228,6 +275,8 @@ def run(browser: Any, engine: Any, client_id: str, secret: str, args: Any) -> No
         documents(flow()["access_token"])
         refresh_token = rotate(refresh_token)
     for endpoint in ENDPOINTS:
+        if endpoint == "par" and not args.fapi2:
+            continue
         line = {
             "endpoint": endpoint,
             "requests": args.flows,
@@ -235,7 +284,7 @@ def run(browser: Any, engine: Any, client_id: str, secret: str, args: Any) -> No
             "statements_per_request": round(statements[endpoint] / args.flows, 2),
         }
         print(json.dumps(line), flush=True)
-    flow_ms = sum(cpu[e] for e in ("authorize", "token", "userinfo")) / args.flows * 1000
+    flow_ms = sum(cpu[e] for e in FLOW_ENDPOINTS) / args.flows * 1000
     print(json.dumps({"code_flow_cpu_ms": round(flow_ms, 3)}), flush=True)
     if args.profile:
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.lines)

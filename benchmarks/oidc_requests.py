@@ -61,3 +61,19 @@ def dpop_proof(key: Any, method: str, url: str, access_token: str | None = None)
         claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}
     return str(jws.serialize_compact(header, json.dumps(claims).encode(), key))
+
+
+def client_assertion(key: Any, client_id: str, audience: str) -> str:
+    """A private_key_jwt client assertion (RFC 7523 §3) signed by ``key`` (ES256), 60 s."""
+    from joserfc import jwt
+
+    now = int(time.time())
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "jti": secrets.token_urlsafe(16),
+        "iat": now,
+        "exp": now + 60,
+    }
+    return str(jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key))

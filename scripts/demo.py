@@ -25,7 +25,7 @@ KEY_FILE = INSTANCE / "ayni-private-jwk.json"
 # How AYNI_SERVIDOR signs in: "basic" (client_secret_basic) or "fapi2" (FAPI 2.0: its own key
 # for private_key_jwt and DPoP, pushed authorization requests), which needs Passport's PAR
 # and DPoP (issue 14).
-AYNI_CLIENT_PROFILE = "basic"
+AYNI_CLIENT_PROFILE = "fapi2"
 
 # localhost, not 127.0.0.1: browsers refuse an IP address as a passkey's relying party, and
 # localhost is a secure context. Passport still listens on 127.0.0.1 only.
@@ -95,7 +95,7 @@ def ensure_ayni_client(env: dict[str, str]) -> dict[str, str | None]:
     if AYNI_CLIENT_PROFILE == "fapi2":
         # The public key by value: Passport needs no jwks_uri to fetch from a loopback port.
         jwks = run([str(BIN / "ayni"), "keys", "public"], env).strip()
-        authentication = ["--auth-method", "private_key_jwt", "--jwks-json", jwks,
+        authentication = ["--auth-method", "private_key_jwt", "--jwks-json", jwks, "--fapi2",
                           "--require-pushed-authorization-requests",
                           "--dpop-bound-access-tokens"]  # fmt: skip
     else:

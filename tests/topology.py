@@ -231,7 +231,7 @@ def start_topology(
         metadata, settings = fapi2_registration()
         authentication = (
             *("--auth-method", "private_key_jwt", "--jwks-json", json.dumps(metadata["jwks"])),
-            *("--require-pushed-authorization-requests", "--dpop-bound-access-tokens"),
+            *("--fapi2", "--require-pushed-authorization-requests", "--dpop-bound-access-tokens"),
         )
         profile_env = {"AYNI_" + name: value for name, value in settings.items()}
     client = json.loads(

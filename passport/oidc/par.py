@@ -7,6 +7,11 @@ as /authorize validates them (``authorization.parse_authorization_request``, a s
 ``request`` object included), and the validated request is stored under the hash of a random
 request_uri for PUSHED_AUTHORIZATION_REQUEST_TTL_SECONDS.
 
+A ``DPoP`` header at /par (RFC 9449 §10.1) is checked as at /token (``dpop.verify_proof``:
+signature, ``htu`` of /par, ``iat`` window, nonce, ``jti`` replay across instances) once the
+client is authenticated, and binds the pushed request: its ``dpop_jkt`` becomes the proof key's
+thumbprint, and a ``dpop_jkt`` that names another key is refused (``invalid_dpop_proof``).
+
 /authorize redeems the request_uri with one DELETE … RETURNING bound to the client: one of two
 racing browsers or instances gets it, the other ``invalid_request_uri``. The request then lives
 on in the pending authorization the login and consent pages already keep (never read again
@@ -34,9 +39,11 @@ from werkzeug.datastructures import MultiDict
 from passport.database import utcnow
 from passport.extensions import db
 from passport.oidc import authorization as authz
+from passport.oidc import dpop
 from passport.oidc.client_validation import AUTH_METHODS
 from passport.oidc.clients import RegisteredClient
 from passport.oidc.models import PushedAuthorization
+from passport.oidc.server import DPoPProofError
 from passport.oidc.tokens import hash_secret
 from passport.oidc.tokens import new_secret
 
@@ -122,6 +129,12 @@ class PushedAuthorizationEndpoint(Endpoint):  # type: ignore[misc]
         client: RegisteredClient = self.server.authenticate_client(
             request, self.CLIENT_AUTH_METHODS, self.ENDPOINT_NAME
         )
+        proof = None
+        if dpop.request_proofs():
+            try:
+                proof = dpop.verify_request_proof()
+            except dpop.DPoPError as refused:
+                raise DPoPProofError(refused.error, refused.description) from None
         form = request.form
         if any(len(values) > 1 for values in form.listvalues()):
             raise PushedRequestError("invalid_request", "A parameter is repeated.")
@@ -136,6 +149,11 @@ class PushedAuthorizationEndpoint(Endpoint):  # type: ignore[misc]
             raise PushedRequestError(code, PAGE_REASONS.get(error.reason, code)) from None
         except authz.AuthorizationError as error:
             raise PushedRequestError(error.error, error.description) from None
+        if proof is not None:
+            # RFC 9449 §10.1: the proof's key binds the code; a different dpop_jkt is refused.
+            if parsed.dpop_jkt is not None and parsed.dpop_jkt != proof.jkt:
+                raise DPoPProofError(dpop.INVALID_PROOF, "dpop_jkt is not the proof's key.")
+            parsed.dpop_jkt = proof.jkt
         return PushedRequest(request=request, client=client, authorization=parsed)
 
     def create_response(self, validated: PushedRequest) -> tuple[int, dict[str, Any], list[Any]]:

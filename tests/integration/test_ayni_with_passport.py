@@ -76,6 +76,7 @@ class Deployment:
     ayni: Flask
     passport_url: str
     ayni_url: str
+    profile: str = PASSPORT_AYNI_PROFILE
 
 
 @pytest.fixture
@@ -89,10 +90,26 @@ def deployment(
     yield from deploy(database_url, outbox_dir, ayni_database_url)
 
 
-def deploy(
-    database_url: str, outbox_dir: Path, ayni_database: str, host: str = "127.0.0.1"
+@pytest.fixture
+def basic_deployment(
+    _migrated_app: Flask,
+    database_url: str,
+    outbox_dir: Path,
+    ayni_database_url: str,  # noqa: F811 - the imported fixture
 ) -> Iterator[Deployment]:
-    """The ``deployment`` fixture's work, with both sites named ``host`` in their URLs."""
+    """As ``deployment``, with AYNI registered the plain way (client_secret_basic)."""
+    yield from deploy(database_url, outbox_dir, ayni_database_url, profile="basic")
+
+
+def deploy(
+    database_url: str,
+    outbox_dir: Path,
+    ayni_database: str,
+    host: str = "127.0.0.1",
+    profile: str = PASSPORT_AYNI_PROFILE,
+) -> Iterator[Deployment]:
+    """The ``deployment`` fixture's work, with both sites named ``host`` in their URLs and
+    AYNI registered with ``profile`` ("basic" or "fapi2")."""
     from flask_migrate import upgrade
 
     from passport.accounts.services import NewUser
@@ -131,7 +148,7 @@ def deploy(
             "skip_consent": True,
         }
         profile_settings: dict[str, Any] = {}
-        if PASSPORT_AYNI_PROFILE == "fapi2":
+        if profile == "fapi2":
             fapi2_metadata, profile_settings = fapi2_registration()
             registration.update(fapi2_metadata)
         client, secret = create_client(validate_metadata(registration))
@@ -150,7 +167,7 @@ def deploy(
     passport_late.app = passport
     ayni_late.app = ayni
     try:
-        yield Deployment(passport, ayni, passport_url, ayni_url)
+        yield Deployment(passport, ayni, passport_url, ayni_url, profile)
     finally:
         ayni_server.shutdown()
         passport_server.shutdown()
@@ -184,8 +201,13 @@ def sign_in(browser: requests.Session, site: Deployment, dni: str) -> requests.R
     assert "¡Bienvenidos! A la Plataforma de Servicios para el Servidor Público" in welcome.text
     login_page = browser.get(f"{site.ayni_url}/auth/login")
     assert login_page.url.startswith(site.passport_url), login_page.url
-    if PASSPORT_AYNI_PROFILE == "fapi2":  # pushed: the browser carries only the request_uri
-        assert "request_uri=" in login_page.history[0].headers["Location"]
+    pushed = login_page.history[0].headers["Location"]
+    if site.profile == "fapi2":  # pushed: the browser carries only the request_uri
+        assert "request_uri=" in pushed
+        assert "redirect_uri=" not in pushed
+    else:
+        assert "request_uri=" not in pushed
+        assert "redirect_uri=" in pushed
     assert 'name="username"' in login_page.text
     action = FORM.search(login_page.text)
     assert action is not None
@@ -301,6 +323,31 @@ def test_a_teacher_signs_in_reads_her_boletas_exports_them_and_logs_out(
     again = browser.get(f"{site.ayni_url}/auth/login")
     assert again.url.startswith(site.passport_url)
     assert 'name="password"' in again.text
+
+
+def test_the_basic_profile_still_signs_in_with_a_client_secret(
+    basic_deployment: Deployment,
+) -> None:
+    """AYNI_CLIENT_PROFILE=basic: client_secret_basic, a front-channel authorization request,
+    Bearer tokens; the boletas are read and the access token refreshed as in fapi2."""
+    from relying_party_demo.auth.models import LocalSession
+    from relying_party_demo.database import utcnow
+    from relying_party_demo.extensions import db
+
+    site = basic_deployment
+    browser = requests.Session()
+    inicio = sign_in(browser, site, "40000001")
+    assert inicio.url == f"{site.ayni_url}/inicio"
+    listing = browser.get(f"{site.ayni_url}/boletas", params={"anio": "2025", "mes": "12"})
+    assert "S/ 4,220.77" in listing.text
+    record = ayni_session_row(site, browser)
+    with site.ayni.app_context():
+        assert record.refresh_token
+        row = db.session.get(LocalSession, record.id)
+        row.access_token_expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    assert browser.get(f"{site.ayni_url}/inicio").status_code == 200
+    assert ayni_session_row(site, browser).access_token_expires_at > utcnow()
 
 
 def test_a_person_without_legajo_sees_only_the_message(deployment: Deployment) -> None:

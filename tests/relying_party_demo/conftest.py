@@ -36,7 +36,7 @@ BASE_URL = "http://127.0.0.1:5001"
 # How AYNI registers with a real Passport (tests/integration/test_ayni_with_passport.py,
 # tests/topology.py): "basic" (client_secret_basic) or "fapi2" (private_key_jwt, PAR, DPoP),
 # which needs Passport's PAR and DPoP (issue 14).
-PASSPORT_AYNI_PROFILE = "basic"
+PASSPORT_AYNI_PROFILE = "fapi2"
 
 
 def fapi2_registration() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -49,6 +49,7 @@ def fapi2_registration() -> tuple[dict[str, Any], dict[str, Any]]:
     metadata = {
         "token_endpoint_auth_method": "private_key_jwt",
         "jwks": public_jwks(key),
+        "fapi2_profile": True,
         "require_pushed_authorization_requests": True,
         "dpop_bound_access_tokens": True,
     }

@@ -8,9 +8,12 @@ import threading
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from flask import Flask
+from sqlalchemy import Table
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -28,6 +31,7 @@ from passport.cli import register_groups
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
+from passport.maintenance import purge as purge_module
 from passport.maintenance.purge import KINDS
 from passport.maintenance.purge import purge
 from passport.mfa.models import EnrolmentLink
@@ -339,6 +343,7 @@ def test_purge_beside_code_flows_and_refreshes(app: Flask) -> None:
     user_id = user.id
     failures: list[Any] = []
     issued: list[str] = []
+    progress = threading.Condition()
     stop = threading.Event()
 
     def traffic() -> None:
@@ -353,25 +358,55 @@ def test_purge_beside_code_flows_and_refreshes(app: Flask) -> None:
                         failures.append(response.get_json())
                         return
                     tokens = response.get_json()
-                    issued.append(tokens["access_token"])
+                    with progress:
+                        issued.append(tokens["access_token"])
+                        progress.notify_all()
                     tokens.update(
                         full_flow(app, browser, rp, person, scope="openid offline_access")
                     )
             except Exception as error:  # reported by the assertion below
                 failures.append(repr(error))
             finally:
+                with progress:
+                    stop.set()
+                    progress.notify_all()
                 db.session.remove()
 
+    # The overlap is made, not hoped for: in the middle of the purge (its second batch of
+    # tokens deleted, not yet committed) the purge waits until the traffic thread has
+    # refreshed twice more. A purge that blocked sign-ins or refreshes would never see them.
+    token_batches: list[Table] = []
+    during_purge: list[int] = []
+    batch_statement = purge_module.batch_statement
+
+    def counting_batches(table: Table, *args: Any) -> Any:
+        if table.name == OAuthToken.__tablename__:
+            token_batches.append(table)
+        return batch_statement(table, *args)
+
+    def await_traffic(session: Any) -> None:
+        if len(token_batches) != 2 or during_purge:
+            return
+        with progress:
+            target = len(issued) + 2
+            progress.wait_for(lambda: len(issued) >= target or stop.is_set(), timeout=300)
+            during_purge.append(len(issued) - target + 2)
+
+    purge_session = db.session()
     worker = threading.Thread(target=traffic)
     worker.start()
+    event.listen(purge_session, "before_commit", await_traffic)
     try:
-        counts = purge(batch_size=100)
+        with patch.object(purge_module, "batch_statement", counting_batches):
+            counts = purge(batch_size=100)
     finally:
+        event.remove(purge_session, "before_commit", await_traffic)
         stop.set()
         worker.join(timeout=60)
     assert not failures
     assert counts["tokens"] == 4000
-    assert issued, "the traffic thread made no request during the purge"
+    assert during_purge, "the purge never reached its second batch of tokens"
+    assert during_purge[0] >= 2, "the traffic thread made no request during the purge"
     browser = app.test_client()
     for access_token in issued[-3:]:
         response = browser.post(

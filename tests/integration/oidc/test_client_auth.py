@@ -238,6 +238,40 @@ def test_advertised_assertion_algorithms_are_all_accepted(app, client, user) -> 
         assert response.status_code == 200, (alg, response.get_json())
 
 
+@pytest.mark.parametrize("alg", ["PS256", "RS384", "ES384", "EdDSA"])
+def test_an_assertion_algorithm_not_advertised_is_refused(app, client, user, alg) -> None:
+    """Discovery's token_endpoint_auth_signing_alg_values_supported is the whole list."""
+    advertised = client.get("/.well-known/openid-configuration").get_json()[
+        "token_endpoint_auth_signing_alg_values_supported"
+    ]
+    assert alg not in advertised
+    if alg.startswith(("RS", "PS")):
+        key = jwk.RSAKey.generate_key(2048, parameters={"kid": "k"}, private=True)
+    elif alg == "EdDSA":
+        key = jwk.OKPKey.generate_key("Ed25519", parameters={"kid": "k"}, private=True)
+    else:
+        key = jwk.ECKey.generate_key("P-384", parameters={"kid": "k"}, private=True)
+    rp = register_client(
+        token_endpoint_auth_method="private_key_jwt",
+        jwks={"keys": [key.as_dict(private=False)]},
+        skip_consent=True,
+    )
+    sign_in(app, client, user)
+    now = int(time.time())
+    claims = {
+        "iss": rp.client_id,
+        "sub": rp.client_id,
+        "aud": ISSUER + "/token",
+        "iat": now,
+        "exp": now + 60,
+        "jti": f"alg-{alg}",
+    }
+    token = jwt.encode({"alg": alg, "kid": "k"}, claims, key, algorithms=[alg])
+    response = client.post("/token", data=private_key_form(rp, get_code(client, rp), token))
+    assert response.status_code == 401, (alg, response.get_json())
+    assert response.get_json()["error"] == "invalid_client"
+
+
 def assertion_form(signed: str, **extra: str) -> dict[str, str]:
     return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": signed, **extra}
 

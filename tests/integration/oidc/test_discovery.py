@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from tests.integration.oidc.conftest import ISSUER
 
 
@@ -84,3 +87,44 @@ def test_discovery_says_when_every_client_must_push_its_requests(app, client) ->
         assert provider_metadata(app)["require_pushed_authorization_requests"] is True
     finally:
         app.config["REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"] = False
+
+
+README = Path(__file__).resolve().parents[3] / "README.md"
+# Discovery's lists that the README's provider summary spells out, value by value.
+LISTED = (
+    "response_types_supported",
+    "response_modes_supported",
+    "grant_types_supported",
+    "prompt_values_supported",
+    "code_challenge_methods_supported",
+    "token_endpoint_auth_methods_supported",
+    "token_endpoint_auth_signing_alg_values_supported",
+    "id_token_signing_alg_values_supported",
+    "request_object_signing_alg_values_supported",
+    "dpop_signing_alg_values_supported",
+)
+# A setting (PASSPORT_REQUIRE_PUSHED_AUTHORIZATION_REQUESTS), named rather than valued.
+CONFIGURED = ("require_pushed_authorization_requests",)
+
+
+def provider_summary() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("Summary of the provider")
+    return text[start : text.index("**The `claims` parameter**", start)]
+
+
+def test_the_readme_summary_lists_what_discovery_advertises(client) -> None:
+    doc = client.get("/.well-known/openid-configuration").get_json()
+    summary = provider_summary()
+    for name in LISTED:
+        for value in doc[name]:
+            assert re.search(rf"(?<![\w-]){re.escape(value)}(?![\w-])", summary), (name, value)
+    flags = {name: value for name, value in doc.items() if isinstance(value, bool)}
+    assert flags, "discovery states no flag"
+    for name, value in flags.items():
+        if name in CONFIGURED:
+            assert f"`{name}`" in summary, name
+        else:
+            assert f"`{name}: {str(value).lower()}`" in summary, name
+    assert doc["pushed_authorization_request_endpoint"].endswith("/par")
+    assert "`POST /par`" in summary
