@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/oidc_profile.py [--database-url postgresql+psycopg://...]
                                                 [--flows 300] [--profile authorize|token|...]
-                                                [--dpop | --fapi2]
+                                                [--dpop | --fapi2] [--dump FILE]
 
 No HTTP server and no load generator: the Flask test client drives code flows (authorize with
 an SSO session -> token -> userinfo) and refresh rotations in this process, so the CPU time of
@@ -63,6 +63,7 @@ def main() -> None:
         "--fapi2", action="store_true", help="FAPI 2.0 client: PAR, private_key_jwt and DPoP"
     )
     parser.add_argument("--lines", type=int, default=40, help="profile lines to print")
+    parser.add_argument("--dump", default=None, help="also write the raw cProfile stats here")
     parser.add_argument(
         "--sort", choices=("cumulative", "tottime"), default="cumulative", help="profile order"
     )
@@ -288,6 +289,8 @@ def run(browser: Any, engine: Any, client_id: str, secret: str | None, args: Any
     print(json.dumps({"code_flow_cpu_ms": round(flow_ms, 3)}), flush=True)
     if args.profile:
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.lines)
+        if args.dump:
+            profiler.dump_stats(args.dump)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from sqlalchemy import JSON
 from sqlalchemy import DateTime
 from sqlalchemy import Engine
 from sqlalchemy import MetaData
+from sqlalchemy import Row
 from sqlalchemy import Table
 from sqlalchemy import event
 from sqlalchemy import insert
@@ -100,6 +101,31 @@ def insert_once(table: Any, values: dict[str, Any]) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def read_first(statement: Any, params: dict[str, Any]) -> Row[Any] | None:
+    """The first row of one read-only statement, in a transaction of its own.
+
+    On PostgreSQL, when the request has not begun a transaction, the statement runs in
+    autocommit and the session's transaction ends with it: one round trip instead of BEGIN,
+    SELECT, ROLLBACK (a single SELECT sees one snapshot either way). What the request does
+    afterwards begins a transaction as usual. Used by /userinfo and /introspect, whose only
+    statement this is (issue 13); elsewhere, or inside a transaction, a plain session read.
+    """
+    session = db.session()  # this request's session (the scoped proxy has no in_transaction)
+    if (
+        session.in_transaction()
+        or session.new
+        or session.dirty
+        or session.deleted
+        or session.get_bind().dialect.name != "postgresql"
+    ):
+        return session.execute(statement, params).first()
+    connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        return connection.execute(statement, params).first()
+    finally:
+        session.rollback()  # nothing to roll back: returns the connection, isolation reset
 
 
 def tune_engine(engine: Engine, ping_idle_seconds: float) -> None:

@@ -50,6 +50,7 @@ from passport.accounts.models import User
 from passport.accounts.models import UserStatus
 from passport.audit.services import record_event
 from passport.database import insert_once
+from passport.database import read_first
 from passport.database import utcnow
 from passport.extensions import db
 from passport.login.models import SSOSession
@@ -704,7 +705,7 @@ def find_token(value: str, hint: str | None) -> TokenRecord | None:
     if not isinstance(value, str) or not value or len(value) > 4096:
         return None
     digest = hash_secret(value)
-    found = db.session.execute(TOKEN_LOOKUP, {"digest": digest}).first()
+    found = read_first(TOKEN_LOOKUP, {"digest": digest})
     if found is None:
         return None
     kind = "access_token" if found.access_token_hash == digest else "refresh_token"

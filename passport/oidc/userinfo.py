@@ -21,8 +21,8 @@ from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import select
 
+from passport.database import read_first
 from passport.database import utcnow
-from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.logs import note
 from passport.oidc import dpop
@@ -163,7 +163,7 @@ def _grant_of(presented: PresentedToken) -> BearerGrant:
         raise BearerError(None, "Missing access token.")
     if len(token) > 4096:
         raise BearerError("invalid_token", "The access token is invalid.")
-    found = db.session.execute(BEARER_GRANT, {"digest": hash_secret(token)}).first()
+    found = read_first(BEARER_GRANT, {"digest": hash_secret(token)})
     if found is None:
         raise BearerError("invalid_token", "The access token is invalid.")
     (

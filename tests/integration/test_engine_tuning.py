@@ -74,3 +74,64 @@ def test_an_idle_connection_is_pinged_and_replaced_when_dead(pg_engine: Any) -> 
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT pg_backend_pid()")).scalar() != pid
     assert pings
+
+
+USER_BY_DNI = sa.text("SELECT dni FROM users WHERE dni = :dni")
+
+
+def test_read_first_answers_the_row_or_none(app: Flask) -> None:
+    from passport.database import read_first
+    from passport.extensions import db
+    from tests.factories import make_user
+
+    user = make_user()
+    db.session.commit()
+    found = read_first(USER_BY_DNI, {"dni": user.dni})
+    assert found is not None
+    assert found.dni == user.dni
+    assert read_first(USER_BY_DNI, {"dni": "00000000"}) is None
+
+
+def test_read_first_ends_its_own_transaction_on_postgresql(app: Flask) -> None:
+    from passport.database import read_first
+    from passport.extensions import db
+
+    if backend(app) != "postgresql":
+        pytest.skip("PostgreSQL only")
+    db.session.remove()
+    assert read_first(sa.text("SELECT 1 AS one"), {}) is not None
+    assert not db.session().in_transaction()
+
+
+RENAME = sa.text("UPDATE users SET given_name = 'Otra' WHERE dni = :dni")
+NAME_BY_DNI = sa.text("SELECT given_name FROM users WHERE dni = :dni")
+
+
+def test_writes_after_read_first_are_transactional_again(app: Flask) -> None:
+    """The autocommit of the read ends with it: a later write still rolls back."""
+    from passport.database import read_first
+    from passport.extensions import db
+    from tests.factories import make_user
+
+    dni = make_user().dni
+    db.session.remove()
+    assert read_first(USER_BY_DNI, {"dni": dni}) is not None
+    db.session.execute(RENAME, {"dni": dni})
+    db.session.rollback()
+    assert db.session.execute(NAME_BY_DNI, {"dni": dni}).scalar() == "Rosa Elena"
+
+
+def test_read_first_inside_a_transaction_sees_its_writes(app: Flask) -> None:
+    from passport.database import read_first
+    from passport.extensions import db
+    from tests.factories import make_user
+
+    dni = make_user().dni
+    db.session.execute(RENAME, {"dni": dni})  # written, not committed
+    found = read_first(NAME_BY_DNI, {"dni": dni})
+    assert found is not None
+    assert found.given_name == "Otra"
+    db.session.rollback()
+    found = read_first(NAME_BY_DNI, {"dni": dni})
+    assert found is not None
+    assert found.given_name == "Rosa Elena"
