@@ -111,6 +111,23 @@ SUBJECT_COLUMNS = columns(Subject, USERS)
 SUBJECT_BY_ID = select(*SUBJECT_COLUMNS).where(USERS.c.id == bindparam("user_id"))
 
 
+def subject_columns(user_id: Any) -> list[Any]:
+    """The Subject of ``user_id`` (a column of the statement's table) as correlated scalar
+    subqueries labelled ``subject_<field>``: for a RETURNING clause, so the statement that
+    claims a code or a refresh token also reads its user (one round trip less per grant)."""
+    return [
+        select(column).where(USERS.c.id == user_id).scalar_subquery().label(f"subject_{name}")
+        for name, column in zip(Subject.__dataclass_fields__, SUBJECT_COLUMNS, strict=True)
+    ]
+
+
+def subject_of(row: Any) -> Subject | None:
+    """The Subject read by ``subject_columns``, or None when the row has no user."""
+    mapping = row._mapping
+    values = {name: mapping[f"subject_{name}"] for name in Subject.__dataclass_fields__}
+    return Subject(**values) if values["id"] is not None else None
+
+
 def load_subject(user_id: int) -> Subject | None:
     """The user's claim fields, or None when the row is gone."""
     row = db.session.execute(SUBJECT_BY_ID, {"user_id": user_id}).first()

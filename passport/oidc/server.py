@@ -5,8 +5,9 @@ this module supplies storage (race-safe redemption, rotation with reuse detectio
 response bodies (passport.oidc.issuance).
 
 ``RedeemedCode`` and ``RotatedToken`` are what the consume-once UPDATE … RETURNING gives back
-(``ConsumeOnce``), their columns named by their fields (passport.twins): one statement, no ORM
-entity, on the two hottest grants (/token 3 statements, refresh 3, pinned by
+(``ConsumeOnce``), their columns named by their fields (passport.twins), with the user's claim
+fields read in the same statement (``claims.subject_columns``): one statement, no ORM entity, on
+the two hottest grants (/token 2 statements, refresh 2, pinned by
 tests/integration/oidc/test_statement_counts.py; a DPoP proof adds the INSERT of its jti).
 ``TokenRecord`` wraps the Core row of introspection and revocation (one join instead of three
 entity loads). ``DPoPTokenRequest`` binds a grant's tokens to the key of its DPoP proof.
@@ -59,7 +60,8 @@ from passport.login.sessions import live_conditions
 from passport.logs import note
 from passport.oidc import dpop
 from passport.oidc.claims import Subject
-from passport.oidc.claims import load_subject
+from passport.oidc.claims import subject_columns
+from passport.oidc.claims import subject_of
 from passport.oidc.client_keys import client_public_keys
 from passport.oidc.client_validation import AUTH_METHODS
 from passport.oidc.client_validation import OIDC_SCOPES
@@ -118,11 +120,8 @@ class PassportServer(AuthorizationServer):  # type: ignore[misc]
         return client
 
 
-def active_user(user_id: int | None) -> Subject | None:
+def active(user: Subject | None) -> Subject | None:
     """The user (claim fields) if the account is still active."""
-    if user_id is None:
-        return None
-    user = load_subject(user_id)
     return user if user is not None and user.is_active else None
 
 
@@ -246,7 +245,8 @@ REDEEM_CODE = (
         ),
     )
     .values(used_at=bindparam("now", type_=CODE_TABLE.c.used_at.type))
-    .returning(*REDEEMED_COLUMNS)
+    # The user's claim fields in the same round trip (authenticate_user needs them).
+    .returning(*REDEEMED_COLUMNS, *subject_columns(CODE_TABLE.c.user_id))
 )
 
 
@@ -269,16 +269,23 @@ CODES = ConsumeOnce(
 )
 
 
-def redeem_code(code: str, client: RegisteredClient) -> RedeemedCode | None:
-    """Mark a code used (one of N racing requests wins) and return it (Core: the hottest
-    statement of the code flow). A code presented again revokes everything issued from it."""
+def twin_of(twin: Any, row: Row[Any]) -> Any:
+    """The twin's fields of a row that also carries other columns."""
+    mapping = row._mapping
+    return twin(**{name: mapping[name] for name in twin.__dataclass_fields__})
+
+
+def redeem_code(code: str, client: RegisteredClient) -> tuple[RedeemedCode, Subject | None] | None:
+    """Mark a code used (one of N racing requests wins) and return it with its user (Core:
+    the hottest statement of the code flow). A code presented again revokes everything
+    issued from it."""
     if not isinstance(code, str) or len(code) > 200:
         return None
     now = utcnow()
     won = CODES.consume(
         hash_secret(code), client, {"now": now, "idle_cutoff": now - idle_timeout()}
     )
-    return RedeemedCode(**won._mapping) if won is not None else None
+    return (twin_of(RedeemedCode, won), subject_of(won)) if won is not None else None
 
 
 class DPoPProofError(OAuth2Error):  # type: ignore[misc]
@@ -346,19 +353,24 @@ class PassportCodeChallenge(CodeChallenge):  # type: ignore[misc]
 class AuthorizationCodeGrant(DPoPTokenRequest, grants.AuthorizationCodeGrant):  # type: ignore[misc]
     """grant_type=authorization_code: codes are issued by passport.oidc.authorization."""
 
+    subject: Subject | None = None  # the grant's user, read with its code or token
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
 
     def query_authorization_code(self, code: str, client: RegisteredClient) -> Any:
-        """Authlib: redeem (mark used) the code, race-safely."""
-        return redeem_code(code, client)
+        """Authlib: redeem (mark used) the code, race-safely; keep the user it was read with."""
+        redeemed = redeem_code(code, client)
+        if redeemed is None:
+            return None
+        authorization_code, self.subject = redeemed
+        return authorization_code
 
     def delete_authorization_code(self, authorization_code: Any) -> None:
         """Authlib: keep the used code for reuse detection."""
         return None  # kept (marked used) for reuse detection; pruned when expired
 
     def authenticate_user(self, authorization_code: RedeemedCode) -> Subject | None:
-        """Authlib: the still-active user of the grant."""
-        return active_user(authorization_code.user_id)
+        """Authlib: the still-active user of the grant (read with the code)."""
+        return active(self.subject)
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         """Issue the tokens and commit."""
@@ -450,7 +462,8 @@ ROTATE_REFRESH_TOKEN = (
         ),
     )
     .values(refresh_used_at=bindparam("now", type_=TOKEN_TABLE.c.refresh_used_at.type))
-    .returning(*ROTATED_COLUMNS)
+    # The user's claim fields in the same round trip (authenticate_user needs them).
+    .returning(*ROTATED_COLUMNS, *subject_columns(TOKEN_TABLE.c.user_id))
 )
 
 
@@ -477,6 +490,7 @@ REFRESH_TOKENS = ConsumeOnce(
 class RefreshTokenGrant(DPoPTokenRequest, grants.RefreshTokenGrant):  # type: ignore[misc]
     """grant_type=refresh_token with rotation and reuse detection (RFC 9700 §4.14.2)."""
 
+    subject: Subject | None = None  # the grant's user, read with its code or token
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
     INCLUDE_NEW_REFRESH_TOKEN = True
 
@@ -487,11 +501,13 @@ class RefreshTokenGrant(DPoPTokenRequest, grants.RefreshTokenGrant):  # type: ig
         won = REFRESH_TOKENS.consume(hash_secret(raw), client, {"now": utcnow()})
         if won is None:
             raise InvalidGrantError("Invalid refresh token.")
-        return RotatedToken(**won._mapping)
+        self.subject = subject_of(won)
+        rotated: RotatedToken = twin_of(RotatedToken, won)
+        return rotated
 
     def authenticate_user(self, refresh_token: RotatedToken) -> Subject | None:
-        """Authlib: the still-active user of the grant."""
-        return active_user(refresh_token.user_id)
+        """Authlib: the still-active user of the grant (read with the token)."""
+        return active(self.subject)
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         """Issue the tokens and commit."""

@@ -65,7 +65,7 @@ def statements_of(app: Flask, request: Any) -> tuple[Any, dict[str, list[str]]]:
 
 
 @pytest.mark.usefixtures("warm")
-def test_a_code_flow_costs_six_statements_on_three_connections(
+def test_a_code_flow_costs_five_statements_on_three_connections(
     app: Flask, client: FlaskClient, rp: RP
 ) -> None:
     verifier, challenge = pkce_pair()
@@ -83,8 +83,8 @@ def test_a_code_flow_costs_six_statements_on_three_connections(
 
     # SSO session (with its user) by cookie digest; INSERT the code.
     assert len(authorize["statements"]) == 2, authorize["statements"]
-    # UPDATE ... RETURNING redeems the code; the user; INSERT the token row.
-    assert len(token["statements"]) == 3, token["statements"]
+    # UPDATE ... RETURNING redeems the code and reads its user; INSERT the token row.
+    assert len(token["statements"]) == 2, token["statements"]
     # The token and its user in one SELECT.
     assert len(userinfo["statements"]) == 1, userinfo["statements"]
     for seen in (authorize, token, userinfo):
@@ -92,13 +92,13 @@ def test_a_code_flow_costs_six_statements_on_three_connections(
 
 
 @pytest.mark.usefixtures("warm")
-def test_a_refresh_costs_three_statements(app: Flask, client: FlaskClient, rp: RP) -> None:
+def test_a_refresh_costs_two_statements(app: Flask, client: FlaskClient, rp: RP) -> None:
     tokens = code_flow(client, rp, "openid offline_access")
     db.session.remove()
     response, seen = statements_of(app, lambda: refresh(client, rp, tokens["refresh_token"]))
     assert response.status_code == 200, response.get_json()
-    # UPDATE ... RETURNING rotates the token; the user; INSERT the new token row.
-    assert len(seen["statements"]) == 3, seen["statements"]
+    # UPDATE ... RETURNING rotates the token and reads its user; INSERT the new token row.
+    assert len(seen["statements"]) == 2, seen["statements"]
     assert len(seen["checkouts"]) == 1
 
 
@@ -180,12 +180,12 @@ def test_dpop_adds_one_insert_per_proof_on_its_own_connection(
     )
     assert response.status_code == 200, response.get_json()
 
-    # INSERT the proof's jti; then as without DPoP: redeem, the user, INSERT the token row.
-    assert len(token["statements"]) == 4, token["statements"]
+    # INSERT the proof's jti; then as without DPoP: redeem (with the user), INSERT the token.
+    assert len(token["statements"]) == 3, token["statements"]
     assert token["statements"][0].startswith("INSERT INTO oauth_dpop_proof_jtis")
     # The token and its user in one SELECT; INSERT the proof's jti.
     assert len(userinfo["statements"]) == 2, userinfo["statements"]
-    # INSERT the jti; rotate, the user, INSERT the new row.
-    assert len(rotated["statements"]) == 4, rotated["statements"]
+    # INSERT the jti; rotate (with the user), INSERT the new row.
+    assert len(rotated["statements"]) == 3, rotated["statements"]
     for seen in (token, userinfo, rotated):
         assert len(seen["checkouts"]) == 2  # the jti's own transaction, then the request's
