@@ -66,8 +66,11 @@ def _caller(presented: PresentedToken, needed_scope: str) -> ApiCaller:
     if client is None:  # disabled or deleted since the token was issued
         raise BearerError("invalid_token", "The access token is invalid.")
     check_binding(record.row.jkt, presented)
-    # The client's current scopes bound the token: withdrawing a scope takes effect at once.
-    scopes = frozenset(current_scopes(record.row.scope.split(), client.scopes)) & set(ADMIN_SCOPES)
+    # The access token's own scopes (a token narrowed to another resource has only that
+    # resource's, RFC 8707), bounded by the client's current scopes: withdrawing a scope
+    # takes effect at once.
+    granted = record.get_scope().split()
+    scopes = frozenset(current_scopes(granted, client.scopes)) & set(ADMIN_SCOPES)
     if needed_scope not in scopes:
         raise BearerError("insufficient_scope", f"The {needed_scope} scope is required.", 403)
     note(client_id=client.client_id)

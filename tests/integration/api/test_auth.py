@@ -194,3 +194,28 @@ def test_the_cli_refuses_admin_scopes_with_a_browser_grant(app) -> None:
     )
     assert result.exit_code == 1
     assert "client_credentials alone" in result.output
+
+
+def test_a_token_narrowed_to_another_resource_does_not_reach_the_api(client) -> None:
+    """RFC 8707: a token whose audience is another API carries only that API's scopes; the
+    API that receives it cannot replay it here with the admin scope the grant also held."""
+    from passport.oidc.resources import ResourceInput
+    from passport.oidc.resources import create_resource
+
+    boletas = "https://api.example.test/boletas/"
+    create_resource(ResourceInput(boletas, ["boletas:read"]))
+    rp = register_api_client(f"{READ_SCOPE} boletas:read")
+    response = client.post(
+        "/token",
+        data={
+            "grant_type": "client_credentials",
+            "scope": f"{READ_SCOPE} boletas:read",
+            "resource": boletas,
+        },
+        headers=rp.basic_auth(),
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["scope"] == "boletas:read"
+    user = make_user()
+    assert_refused(get_user(client, body["access_token"], user.dni), 403, "insufficient_scope")
