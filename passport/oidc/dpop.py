@@ -138,7 +138,9 @@ def current_nonce() -> str:
 
 def nonce_is_fresh(nonce: Any) -> bool:
     """A nonce of this window or the previous one, made with this deployment's secret."""
-    if not isinstance(nonce, str) or len(nonce) > 64:
+    # ASCII only: str.isdigit() also accepts "²" (int() refuses it) and other scripts'
+    # digits (compare_digest refuses non-ASCII text): either was a 500.
+    if not isinstance(nonce, str) or len(nonce) > 64 or not nonce.isascii():
         return False
     window, _, _ = nonce.partition(".")
     if not window.isdigit():

@@ -299,6 +299,30 @@ def test_a_stale_or_forged_nonce_is_refused(
     assert response.get_json()["error"] == "use_dpop_nonce"
 
 
+def non_ascii_digits(number: int) -> str:
+    """The number in Arabic-Indic digits: str.isdigit() is True and int() reads them."""
+    return "".join(chr(0x0660 + int(digit)) for digit in str(number))
+
+
+@pytest.mark.usefixtures("signed_in", "nonces_required")
+@pytest.mark.parametrize("case", ["superscript digit", "current window in non-ASCII digits"])
+def test_a_nonce_with_non_ascii_digits_is_refused_not_a_500(
+    app: Flask, client: FlaskClient, rp: RP, case: str
+) -> None:
+    window = int(time.time()) // dpop.NONCE_WINDOW_SECONDS
+    forged = dpop.nonce_for(window).partition(".")[2]
+    nonce = {
+        "superscript digit": "\u00b2.x",
+        "current window in non-ASCII digits": f"{non_ascii_digits(window)}.{forged}",
+    }[case]
+    code, verifier = new_code(client, rp)
+    response = redeem_with(
+        client, rp, code, verifier, DPoPKey().proof("POST", "/token", nonce=nonce)
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "use_dpop_nonce"
+
+
 @pytest.mark.usefixtures("signed_in", "nonces_required")
 def test_a_nonce_from_two_windows_ago_is_refused(app: Flask, client: FlaskClient, rp: RP) -> None:
     old = dpop.nonce_for(int(time.time()) // dpop.NONCE_WINDOW_SECONDS - 2)
