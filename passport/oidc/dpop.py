@@ -214,16 +214,22 @@ def verify_proof(
         raise _invalid("The proof's htu is not this endpoint's URL.")
     window = int(current_app.config["DPOP_PROOF_WINDOW_SECONDS"])
     now = time.time()
-    if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
+    if not isinstance(iat, int | float) or isinstance(iat, bool):
         raise _invalid("The proof needs an iat.")
-    if abs(now - iat) > window:
+    try:
+        issued = float(iat)  # a JSON integer of 400 digits is no float: OverflowError
+    except OverflowError:
+        raise _invalid("The proof's iat is too far from now.") from None
+    if not math.isfinite(issued):
+        raise _invalid("The proof needs an iat.")
+    if abs(now - issued) > window:
         raise _invalid("The proof's iat is too far from now.")
     if access_token is not None and claims.get("ath") != b64url_sha256(access_token):
         raise _invalid("The proof's ath does not match the access token.")
     if ("nonce" in claims or nonce_required()) and not nonce_is_fresh(claims.get("nonce")):
         raise DPoPError(USE_NONCE, "Use the DPoP-Nonce the server sent.")
     record = hashlib.sha256(f"{jkt}:{jti}".encode("utf-8", "surrogatepass")).hexdigest()
-    expires_at = datetime.fromtimestamp(float(iat) + window + 1, UTC)
+    expires_at = datetime.fromtimestamp(issued + window + 1, UTC)
     if not insert_once(JTI_TABLE, {"jti_hash": record, "expires_at": expires_at}):
         raise _invalid("This DPoP proof was used before.")
     return Proof(jkt=jkt)

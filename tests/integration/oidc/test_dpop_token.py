@@ -132,6 +132,7 @@ def hostile_proofs() -> dict[str, Any]:
         "iat too old": key.proof("POST", "/token", claims={"iat": now - 120}),
         "iat in the future": key.proof("POST", "/token", claims={"iat": now + 120}),
         "iat as a string": key.proof("POST", "/token", claims={"iat": str(now)}),
+        "iat beyond any float": key.proof("POST", "/token", claims={"iat": 10**400}),
         "iat missing": key.proof("POST", "/token", claims={"iat": None}),
         "jti missing": key.proof("POST", "/token", claims={"jti": None}),
         "jti not a string": key.proof("POST", "/token", claims={"jti": 12345}),
