@@ -391,7 +391,8 @@ def parse_authorization_request(
         raise fail("invalid_request", "prompt=none cannot be combined.")
     max_age = None
     if "max_age" in raw:
-        if not raw["max_age"].isdigit() or len(raw["max_age"]) > 9:
+        # ASCII: str.isdigit() also accepts "²", which int() refuses (a 500).
+        if not (raw["max_age"].isascii() and raw["max_age"].isdigit()) or len(raw["max_age"]) > 9:
             raise fail("invalid_request", "max_age must be a non-negative integer.")
         max_age = int(raw["max_age"])
     try:

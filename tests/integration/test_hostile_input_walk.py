@@ -89,6 +89,7 @@ HOSTILE_VALUES = (
     "\x00",
     "١٢٣٤٥٦٧٨",  # Arabic-Indic digits: str.isdigit() is True
     "１２３４５６７８",  # fullwidth digits
+    "²",  # superscript two: str.isdigit() is True, int() refuses it
     "99999999999999999999999",
     "9999-12-31",
     "0001-01-01",

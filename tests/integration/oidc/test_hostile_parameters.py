@@ -109,7 +109,9 @@ def test_authorization_endpoint(app: Flask, client: FlaskClient, user: Any) -> N
     for params in variants(baseline, HOSTILE_VALUES):
         check.send("GET", "/authorize", query_string=params)
         check.send("POST", "/authorize", data=params)
-    check.verdict(400)
+        # The same parameters pushed (RFC 9126), the client authenticated.
+        check.send("POST", "/par", data=params, headers=rp.basic_auth())
+    check.verdict(600)
 
 
 def test_token_endpoint(app: Flask, client: FlaskClient, user: Any) -> None:
