@@ -51,6 +51,7 @@ REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 MAX_REQUEST_URI_LENGTH = 200
 # Client authentication travels with the pushed parameters; it is not one of them.
 AUTHENTICATION_PARAMETERS = ("client_secret", "client_assertion", "client_assertion_type")
+REPEATABLE = ("resource",)
 PUSHED = cast(Table, PushedAuthorization.__table__)
 INSERT_PUSHED = insert(PUSHED)
 REDEEM_PUSHED = (
@@ -136,9 +137,12 @@ class PushedAuthorizationEndpoint(Endpoint):  # type: ignore[misc]
             except dpop.DPoPError as refused:
                 raise DPoPProofError(refused.error, refused.description) from None
         form = request.form
-        if any(len(values) > 1 for values in form.listvalues()):
+        # RFC 8707 §2: `resource` may repeat, as at /authorize; no other parameter may.
+        if any(len(values) > 1 for name, values in form.lists() if name not in REPEATABLE):
             raise PushedRequestError("invalid_request", "A parameter is repeated.")
-        params = MultiDict({k: v for k, v in form.items() if k not in AUTHENTICATION_PARAMETERS})
+        params = MultiDict(
+            [(k, v) for k, v in form.items(multi=True) if k not in AUTHENTICATION_PARAMETERS]
+        )
         if params.get("client_id", client.client_id) != client.client_id:
             raise PushedRequestError("invalid_request", "client_id is not the client's.")
         params["client_id"] = client.client_id

@@ -286,6 +286,33 @@ def test_resource_survives_the_login_page(
 
 
 @pytest.mark.usefixtures("servers", "signed_in")
+def test_a_pushed_request_may_name_several_resources(client: FlaskClient, api_rp: RP) -> None:
+    """RFC 9126 §2.1 takes every authorization parameter, and RFC 8707 §2 repeats
+    `resource`: a client that must push (FAPI 2.0) can still ask for two APIs."""
+    from tests.integration.oidc.pushed import pushed_with_pkce
+
+    request_uri, _verifier = pushed_with_pkce(
+        client, api_rp, scope=SCOPE, resource=[BOLETAS, LEGAJOS]
+    )
+    response = client.get(
+        "/authorize", query_string={"client_id": api_rp.client_id, "request_uri": request_uri}
+    )
+    assert "code" in query_of(response.headers["Location"]), response.headers["Location"]
+    assert db.session.query(AuthorizationCode).one().resources == [BOLETAS, LEGAJOS]
+
+
+@pytest.mark.usefixtures("servers", "signed_in")
+def test_a_pushed_request_still_refuses_other_repeated_parameters(
+    client: FlaskClient, api_rp: RP
+) -> None:
+    from tests.integration.oidc.pushed import push
+
+    response = push(client, api_rp, scope=[SCOPE, "openid"])
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"
+
+
+@pytest.mark.usefixtures("servers", "signed_in")
 def test_without_resource_nothing_changes(
     client: FlaskClient, api_rp: RP, servers: dict[str, RP]
 ) -> None:
