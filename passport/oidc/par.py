@@ -46,6 +46,7 @@ from passport.oidc.models import PushedAuthorization
 from passport.oidc.server import DPoPProofError
 from passport.oidc.tokens import hash_secret
 from passport.oidc.tokens import new_secret
+from passport.security.ratelimits import spend_anonymous_authorize
 
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 MAX_REQUEST_URI_LENGTH = 200
@@ -130,6 +131,10 @@ class PushedAuthorizationEndpoint(Endpoint):  # type: ignore[misc]
         client: RegisteredClient = self.server.authenticate_client(
             request, self.CLIENT_AUTH_METHODS, self.ENDPOINT_NAME
         )
+        if client.is_public:
+            # Its client_id is all it takes: anyone can make Passport store this request, as
+            # a pending one at /authorize, so it spends the same per-address budget (429).
+            spend_anonymous_authorize()
         proof = None
         if dpop.request_proofs():
             try:

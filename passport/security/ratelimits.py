@@ -12,7 +12,8 @@ bookkeeping there. An endpoint in that set must not be given a limit of its own.
 
 The authorization endpoint is one of them, with one exception the view applies itself: a
 request from a browser without a session stores a pending request, so those are counted
-(``AUTHORIZE_RATE_LIMIT``, ``spend_anonymous_authorize``).
+(``AUTHORIZE_RATE_LIMIT``, ``spend_anonymous_authorize``); so is a public client's push to
+/par (passport.oidc.par), which anyone knowing its client_id can make.
 
 Settings: ``LOGIN_RATE_LIMIT`` (POST /ingresar), ``ACCOUNT_RATE_LIMIT`` (POSTs of generar /
 olvidé contraseña, one shared budget), ``AUTHORIZE_RATE_LIMIT``, ``CAPTCHA_AUDIO_RATE_LIMIT`` and

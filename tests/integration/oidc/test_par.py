@@ -281,6 +281,40 @@ def test_a_public_client_must_send_pkce_to_par(client) -> None:
     assert request_uri.startswith(REQUEST_URI_PREFIX)
 
 
+def test_pushes_by_a_public_client_are_throttled_as_anonymous_authorize(
+    app, client, rp, monkeypatch
+) -> None:
+    """A public client authenticates with its client_id alone: anyone can make Passport store
+    a pushed request for it, as anyone can a pending one at /authorize, so pushes spend the
+    same per-address budget (AUTHORIZE_RATE_LIMIT). A confidential client's do not."""
+    from tests.integration.oidc.conftest import pkce_pair
+
+    monkeypatch.setitem(app.config, "AUTHORIZE_RATE_LIMIT", "2 per minute")
+    public = register_client(token_endpoint_auth_method="none", skip_consent=True)
+    _verifier, challenge = pkce_pair()
+    form = {
+        "client_id": public.client_id,
+        "response_type": "code",
+        "redirect_uri": public.redirect_uri,
+        "scope": "openid",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    statuses = [
+        client.post("/par", data=form, environ_base={"REMOTE_ADDR": "198.51.100.20"}).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [201, 201, 429]
+    assert len(db.session.scalars(select(PushedAuthorization.id)).all()) == 2
+    confidential = client.post(
+        "/par",
+        data={**form, "client_id": rp.client_id},
+        headers=rp.basic_auth(),
+        environ_base={"REMOTE_ADDR": "198.51.100.20"},
+    )
+    assert confidential.status_code == 201, confidential.get_json()
+
+
 def test_par_is_post_only(client, rp) -> None:
     assert client.get("/par").status_code == 405
 
