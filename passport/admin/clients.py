@@ -230,7 +230,10 @@ def clients_edit(client_id: str) -> ResponseReturnValue:
     form.token_endpoint_auth_method.data = row.token_endpoint_auth_method
     if form.validate_on_submit():
         try:
-            metadata = validate_metadata(raw_metadata(form, row.token_endpoint_auth_method))
+            raw = raw_metadata(form, row.token_endpoint_auth_method)
+            # No field for it here: an edit keeps the alg the CLI or registration pinned.
+            raw["request_object_signing_alg"] = row.request_object_signing_alg
+            metadata = validate_metadata(raw)
         except InvalidClientMetadata as error:
             attach_error(form, error)
         else:

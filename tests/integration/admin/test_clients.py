@@ -385,3 +385,13 @@ def test_the_console_sets_pushed_requests_and_the_fapi_profile(
     row = db.session.scalar(select(OAuthClient).where(OAuthClient.name == "Planillas"))
     assert row is not None
     assert (row.fapi2_profile, row.require_pushed_authorization_requests) == (True, True)
+
+
+def test_a_console_edit_keeps_the_request_object_alg(admin_client: FlaskClient) -> None:
+    """The console has no field for request_object_signing_alg (RFC 9101 §10.5, set by the
+    CLI or registration): saving the form must not widen the pinned alg to every alg."""
+    rp = register_client(scopes=["openid"], request_object_signing_alg="ES256")
+    page = f"/admin/aplicaciones/{rp.client_id}/editar"
+    form = {**FORM, "redirect_uris": rp.redirect_uri}
+    assert post(admin_client, page, page, **form).status_code == 302
+    assert get_client_row(rp.client_id).request_object_signing_alg == "ES256"
