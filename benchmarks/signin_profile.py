@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/signin_profile.py [--database-url postgresql+psycopg://...]
                                                   [--flows 100] [--stub-hash]
-                                                  [--profile authorize|form|post|resume]
+                                                  [--profile authorize|form|post|resume|all]
                                                   [--sort cumulative|tottime] [--dump FILE]
 
 Each flow is what ``../shared/perf`` does for W6 from a fresh browser (no cookies):
@@ -54,7 +54,10 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--flows", type=int, default=100)
     parser.add_argument("--stub-hash", action="store_true", help="replace the Argon2id verify")
-    parser.add_argument("--profile", choices=STEPS, default=None)
+    parser.add_argument(
+        "--argon2", default=None, metavar="M,T,P", help="other Argon2id memory KiB, time, lanes"
+    )
+    parser.add_argument("--profile", choices=(*STEPS, "all"), default=None)
     parser.add_argument("--lines", type=int, default=40, help="profile lines to print")
     parser.add_argument("--dump", default=None, help="also write the raw cProfile stats here")
     parser.add_argument(
@@ -70,9 +73,18 @@ def main() -> None:
     from passport import create_app
 
     folder = Path(tempfile.mkdtemp(prefix="passport-signin-"))
+    argon2: dict[str, int] = {}
+    if args.argon2:
+        memory, rounds, lanes = (int(part) for part in args.argon2.split(","))
+        argon2 = {
+            "ARGON2_MEMORY_COST_KIB": memory,
+            "ARGON2_TIME_COST": rounds,
+            "ARGON2_PARALLELISM": lanes,
+        }
     app = create_app(
         DevelopmentConfig,
         overrides={
+            **argon2,
             "SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{folder / 'p.db'}",
             "SECRET_KEY": secrets.token_urlsafe(32),
             "CAPTCHA_ENABLED": False,
@@ -153,9 +165,11 @@ def run(app: Any, client_id: str, verify_ms: float, args: Any) -> None:
 
     event.listen(engine, "before_cursor_execute", count)
 
+    measuring = [False]  # the warm-up flows are not profiled
+
     def timed(step: str, call: Callable[[], Any]) -> Any:
         current[0] = step
-        profiling = args.profile == step
+        profiling = args.profile in (step, "all") and measuring[0]
         if profiling:
             profiler.enable()
         started = time.process_time()
@@ -197,6 +211,7 @@ def run(app: Any, client_id: str, verify_ms: float, args: Any) -> None:
 
     for _ in range(5):
         flow()
+    measuring[0] = True
     cpu.clear()
     samples.clear()
     statements.clear()
