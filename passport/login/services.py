@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -59,13 +60,25 @@ def _refuse(user: User | None, dni: str, reason: str, info: Actor) -> InvalidCre
     return InvalidCredentials(reason)
 
 
-def authenticate(dni: str, password: str, info: Actor) -> User:
+@dataclass(frozen=True)
+class PasswordAccepted:
+    """The outcome of a right password: the user, and whether a TOTP code is still due."""
+
+    user: User
+    second_factor_due: bool
+
+
+def authenticate(dni: str, password: str, info: Actor) -> PasswordAccepted:
     """Check DNI and password; return the active user or raise ``InvalidCredentials``.
 
-    A user with TOTP on is not signed in yet: the caller opens the second step.
+    A user with TOTP on is not signed in yet (``second_factor_due``): the caller opens the
+    second step.
 
     Every refusal costs one Argon2 verification, so response times do not tell an unknown
-    DNI, a locked or pending account and a wrong password apart. Commits.
+    DNI, a locked or pending account and a wrong password apart. A refusal commits; an
+    acceptance does not: its audit event, the reset failure counts and a rehash are committed
+    with what the caller starts next (the SSO session or the second step, both commit), in one
+    transaction, so the account row (locked FOR UPDATE on PostgreSQL) is read once.
     """
     now = utcnow()
     user = None
@@ -109,8 +122,7 @@ def authenticate(dni: str, password: str, info: Actor) -> User:
         subject_dni=user.dni,
         details={"amr": ["pwd"]},
     )
-    db.session.commit()
-    return user
+    return PasswordAccepted(user, second_factor_due)
 
 
 def notify_lockout(user_id: int, locked_until: datetime) -> None:

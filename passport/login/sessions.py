@@ -244,13 +244,14 @@ def start_sso_session(user: User, amr: list[str], acr: str | None = None) -> SSO
         expires_at=now + timedelta(hours=config["SSO_ABSOLUTE_TIMEOUT_HOURS"]),
     )
     db.session.add(session)
+    sub = user.sub  # read before the commit expires it: no second SELECT of the user
     db.session.commit()
     if has_request_context():
         state = _state()
         state["session"] = session
         state["cookie"] = _serializer().dumps(secret)
         state.pop("touch", None)
-        note(sub=user.sub)
+        note(sub=sub)
     return session
 
 

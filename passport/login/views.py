@@ -50,7 +50,6 @@ from passport.mfa.errors import ChallengeExpired
 from passport.mfa.errors import InvalidCode
 from passport.mfa.forms import CodeForm
 from passport.mfa.services import user_has_passkey
-from passport.mfa.services import user_has_totp
 from passport.security.headers import allow_any_form_action
 from passport.security.headers import allow_form_action
 from passport.security.ratelimits import login_rate_limit
@@ -144,8 +143,9 @@ def sign_in() -> ResponseReturnValue:
             if is_captcha_enabled() and not check_captcha(request.form.get("captcha")):
                 record_captcha_failure(username, info)
             if form.validate_on_submit():
-                user = authenticate(form.username.data or "", form.password.data or "", info)
-                if user_has_totp(user.id):
+                accepted = authenticate(form.username.data or "", form.password.data or "", info)
+                user = accepted.user
+                if accepted.second_factor_due:
                     browser_session[CHALLENGE_KEY] = start_challenge(
                         user, authz_id if pending is not None else None, next_url, info.client_id
                     )

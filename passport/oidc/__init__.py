@@ -65,27 +65,27 @@ class PendingAuthorizationInfo:
 def lookup_pending_authorization(authz_id: str) -> PendingAuthorizationInfo | None:
     """interfaces.md: `passport.pending_authorization`, called by login for /ingresar?authz=."""
     from passport.oidc.authorization import DNI_PATTERN
-    from passport.oidc.authorization import load_pending
+    from passport.oidc.authorization import load_pending_params
     from passport.oidc.authorization import parse_ui_locales
     from passport.oidc.clients import find_client
 
-    pending = load_pending(authz_id)
-    if pending is None:
+    params = load_pending_params(authz_id)
+    if params is None:
         return None
-    client = find_client(pending.params.get("client_id"))
+    client = find_client(params.get("client_id"))
     if client is None:
         return None
-    hint = pending.params.get("login_hint")
+    hint = params.get("login_hint")
     return PendingAuthorizationInfo(
         client_name=client.name,
         login_hint=hint if hint and DNI_PATTERN.match(hint) else None,
-        ui_locales=parse_ui_locales(pending.params.get("ui_locales")),
+        ui_locales=parse_ui_locales(params.get("ui_locales")),
         resume_url=(
-            url_for("oidc.resume", authz=pending.authz_id)
+            url_for("oidc.resume", authz=authz_id)
             if has_request_context()
-            else f"/authorize/resume?authz={pending.authz_id}"
+            else f"/authorize/resume?authz={authz_id}"
         ),
-        redirect_uri=pending.params.get("redirect_uri"),
+        redirect_uri=params.get("redirect_uri"),
         client_id=client.client_id,
     )
 

@@ -30,6 +30,7 @@ from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlalchemy import Table
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -114,6 +115,12 @@ KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
 FAPI2_MAX_CODE_LIFETIME_SECONDS = 60
 # Built once; the values travel as parameters, so the compiled form is cached too.
 INSERT_CODE = insert(cast(Table, AuthorizationCode.__table__))
+PENDING = cast(Table, PendingAuthorization.__table__)
+# The sign-in page reads a pending request twice (form, post) without changing it: Core.
+PENDING_PARAMS = select(PENDING.c.params, PENDING.c.expires_at).where(
+    PENDING.c.authz_id == bindparam("authz_id")
+)
+MAX_AUTHZ_ID_LENGTH = 64
 
 
 class AuthorizationPageError(Exception):
@@ -578,7 +585,7 @@ def save_pending(request: AuthorizationRequest, requires_auth_after: datetime | 
 
 def load_pending(authz_id: str | None) -> PendingAuthorization | None:
     """A pending request that has not expired."""
-    if not authz_id or len(authz_id) > 64:
+    if not authz_id or len(authz_id) > MAX_AUTHZ_ID_LENGTH:
         return None
     pending = db.session.scalar(
         select(PendingAuthorization).where(PendingAuthorization.authz_id == authz_id)
@@ -586,6 +593,17 @@ def load_pending(authz_id: str | None) -> PendingAuthorization | None:
     if pending is None or pending.expires_at <= utcnow():
         return None
     return pending
+
+
+def load_pending_params(authz_id: str | None) -> dict[str, Any] | None:
+    """The parameters of a pending request that has not expired (``load_pending``'s rule),
+    read as plain columns: for the sign-in page, which only reads them."""
+    if not authz_id or len(authz_id) > MAX_AUTHZ_ID_LENGTH:
+        return None
+    row = db.session.execute(PENDING_PARAMS, {"authz_id": authz_id}).first()
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return cast(dict[str, Any], row.params)
 
 
 def discard_pending(pending: PendingAuthorization) -> None:

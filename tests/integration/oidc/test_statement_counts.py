@@ -18,7 +18,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from passport.extensions import db
+from tests.factories import DEFAULT_PASSWORD
 from tests.integration.oidc.conftest import RP
+from tests.integration.oidc.conftest import authorize
 from tests.integration.oidc.conftest import code_flow
 from tests.integration.oidc.conftest import get_code
 from tests.integration.oidc.conftest import pkce_pair
@@ -189,3 +191,51 @@ def test_dpop_adds_one_insert_per_proof_on_its_own_connection(
     assert len(rotated["statements"]) == 3, rotated["statements"]
     for seen in (token, userinfo, rotated):
         assert len(seen["checkouts"]) == 2  # the jti's own transaction, then the request's
+
+
+@pytest.mark.usefixtures("warm")
+def test_a_sign_in_that_resumes_an_authorization_costs_six_statements_in_one_transaction(
+    app: Flask, rp: RP, user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The password POST of the load generator's W6 flow (a fresh browser, CAPTCHA off as
+    the harness runs it): the accepted password's audit event and the SSO session are
+    written in one transaction."""
+    from sqlalchemy import func
+    from sqlalchemy import inspect
+    from sqlalchemy import select
+
+    from passport.accounts.models import User
+    from passport.audit.models import AuditEvent
+    from passport.captcha.providers import NullCaptchaProvider
+    from passport.login.models import SSOSession
+    from tests.helpers import csrf_token
+
+    monkeypatch.setitem(app.extensions, "passport.captcha", NullCaptchaProvider())
+    user_id = inspect(user).identity[0]  # detached by the warm-up: read what we need again
+    dni = db.session.get(User, user_id).dni
+    browser = app.test_client()
+    _, challenge = pkce_pair()
+    answer = authorize(browser, rp, code_challenge=challenge, code_challenge_method="S256")
+    assert answer.status_code == 302
+    login = answer.headers["Location"]
+    assert "/ingresar?authz=" in login
+    sessions_before = db.session.scalar(select(func.count()).select_from(SSOSession))
+    form = {"csrf_token": csrf_token(browser, login), "username": dni, "password": DEFAULT_PASSWORD}
+    db.session.remove()
+
+    response, seen = statements_of(app, lambda: browser.post(login, data=form))
+
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert "/authorize/resume?authz=" in response.headers["Location"]
+    # The pending authorization; the account (FOR UPDATE); TOTP on?; the audit chain's lock
+    # (PostgreSQL only: pg_advisory_xact_lock) and newest hash; INSERT the audit event; INSERT
+    # the SSO session.
+    chain_lock = 1 if db.engine.dialect.name == "postgresql" else 0
+    assert len(seen["statements"]) == 6 + chain_lock, seen["statements"]
+    assert len(seen["checkouts"]) == 1
+    accepted = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.event == "login_succeeded")
+    ).all()
+    assert [event.subject_user_id for event in accepted] == [user_id]
+    sessions = db.session.scalar(select(func.count()).select_from(SSOSession))
+    assert sessions == sessions_before + 1
