@@ -61,7 +61,7 @@ def search_users(
     query = scope.filter(select(User))
     words = (text or "").strip()[:SEARCH_MAX_LENGTH].split()
     offset, limit = (page - 1) * per_page, per_page + 1
-    if len(words) == 1 and words[0].isdigit():
+    if len(words) == 1 and words[0].isascii() and words[0].isdigit():
         # A long DNI prefix is a handful of words of user_name_words (the DNI is one).
         found = _by_word_in_list_order(words, scope, offset, limit)
         if found is not None:

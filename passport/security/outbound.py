@@ -359,7 +359,8 @@ def _connect(target: Target, deadline: float, watchdog: _Watchdog) -> HTTPConnec
 def _read_body(response: Any, max_bytes: int) -> bytes:
     """The body, refused beyond ``max_bytes`` (checked as it arrives, not only at the end)."""
     length = response.headers.get("Content-Length")
-    if length is not None and length.isdigit() and int(length) > max_bytes:
+    # ASCII only: str.isdigit() also accepts "²", which int() refuses (the fetch failed on it).
+    if length is not None and length.isascii() and length.isdigit() and int(length) > max_bytes:
         raise OutboundError("response too large")
     chunks: list[bytes] = []
     size = 0

@@ -100,7 +100,8 @@ class BoletaRecord:
 
 def mask_account(account: str) -> str:
     """``CTA- 04051234567`` → ``****4567`` (only the masked form is stored)."""
-    digits = "".join(ch for ch in account if ch.isdigit())
+    # ASCII only: str.isdigit() also accepts "²" and other scripts' digits.
+    digits = "".join(ch for ch in account if ch.isascii() and ch.isdigit())
     if len(digits) < 4:
         return "****"
     return "****" + digits[-4:]

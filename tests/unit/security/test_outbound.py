@@ -245,6 +245,28 @@ def test_a_body_over_the_cap_is_refused_with_or_without_content_length(serve) ->
         send("GET", unannounced.url, policy=OutboundPolicy(), deadline_seconds=2, max_bytes=65536)
 
 
+@pytest.mark.parametrize("length", ["\u00b2", "\u00b9\u00b2", "7\u00b3"])
+def test_a_content_length_of_non_ascii_digits_is_ignored_not_a_crash(serve, length) -> None:
+    """ "²" passes str.isdigit() but int() refuses it: the header is ignored, the cap holds."""
+
+    def odd_length(body: bytes) -> Callable[[BaseHTTPRequestHandler], None]:
+        def respond(handler: BaseHTTPRequestHandler) -> None:
+            handler.protocol_version = "HTTP/1.0"
+            handler.send_response(200)
+            handler.send_header("Content-Length", length)
+            handler.end_headers()
+            handler.wfile.write(body)
+
+        return respond
+
+    small = serve(odd_length(b'{"keys": []}'))
+    response = send("GET", small.url, policy=OutboundPolicy(), deadline_seconds=2, max_bytes=100)
+    assert response.body == b'{"keys": []}'
+    big = serve(odd_length(b"x" * 70_000))
+    with pytest.raises(OutboundError, match="too large"):
+        send("GET", big.url, policy=OutboundPolicy(), deadline_seconds=2, max_bytes=65536)
+
+
 def test_a_redirect_is_not_followed(serve) -> None:
     def redirect(handler: BaseHTTPRequestHandler) -> None:
         if handler.path == "/target":
