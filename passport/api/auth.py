@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from passport.logs import note
+from passport.oidc import dpop
 from passport.oidc.client_validation import ADMIN_SCOPES
 from passport.oidc.clients import find_client
 from passport.oidc.revocation import current_scopes
@@ -65,7 +66,7 @@ def _caller(presented: PresentedToken, needed_scope: str) -> ApiCaller:
     client = find_client(record.client_id)
     if client is None:  # disabled or deleted since the token was issued
         raise BearerError("invalid_token", "The access token is invalid.")
-    check_binding(record.row.jkt, presented)
+    check_binding(record.row.jkt, presented, dpop.client_algorithms(client))
     # The access token's own scopes (a token narrowed to another resource has only that
     # resource's, RFC 8707), bounded by the client's current scopes: withdrawing a scope
     # takes effect at once.

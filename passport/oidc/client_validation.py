@@ -5,9 +5,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from passport.oidc.errors import InvalidClientMetadata
@@ -22,6 +24,12 @@ ACCESS_TOKEN_FORMATS = ("opaque", "jwt")
 # Request objects (RFC 9101): asymmetric only (an HS* key would be a shared secret, and Passport
 # keeps only hashes of secrets); never "none".
 REQUEST_OBJECT_ALGS = ("PS256", "ES256", "RS256")
+# private_key_jwt client assertions (RFC 7523): asymmetric only, as request objects, and EdDSA
+# with Ed25519 (RFC 9864's fully specified "Ed25519" and the older "EdDSA").
+ASSERTION_ALGS = ("PS256", "ES256", "EdDSA", "Ed25519", "RS256")
+# FAPI 2.0 Security Profile §5.4.1: a FAPI 2.0 client signs with PS256, ES256 or EdDSA using
+# Ed25519 ("Ed25519" is RFC 9864's fully specified name for it); never RS256.
+FAPI2_SIGNING_ALGS = ("PS256", "ES256", "EdDSA", "Ed25519")
 MAX_URI_LENGTH = 2000
 MAX_URIS = 20
 NAME_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,120}$")
@@ -310,6 +318,23 @@ def validate_client_metadata(
     return metadata
 
 
+class FapiFlag(Protocol):
+    """A client as client_signing_algs sees it (a RegisteredClient, a client row)."""
+
+    @property
+    def fapi2_profile(self) -> bool: ...
+
+
+def client_signing_algs(client: FapiFlag, supported: Sequence[str]) -> list[str]:
+    """The algorithms ``client`` may sign its own JWTs with at an endpoint that supports
+    ``supported``: client assertions, request objects and DPoP proofs. The one place of the
+    rule: a FAPI 2.0 client is narrowed to FAPI2_SIGNING_ALGS (Security Profile §5.4.1).
+    """
+    if client.fapi2_profile:
+        return [alg for alg in supported if alg in FAPI2_SIGNING_ALGS]
+    return list(supported)
+
+
 def check_flag(field_name: str, value: Any) -> bool:
     """A boolean (absent is False); anything else is refused rather than guessed."""
     if value is None:
@@ -333,3 +358,9 @@ def fapi2_requirements(metadata: ClientMetadata) -> None:
     metadata.require_pushed_authorization_requests = True
     # §5.3.2.1: sender-constrained access tokens; Passport's means is DPoP (RFC 9449).
     metadata.dpop_bound_access_tokens = True
+    # §5.4.1: no RS256 request objects.
+    alg = metadata.request_object_signing_alg
+    if alg is not None and alg not in client_signing_algs(metadata, REQUEST_OBJECT_ALGS):
+        raise InvalidClientMetadata(
+            "request_object_signing_alg", "a FAPI 2.0 client must use PS256 or ES256"
+        )

@@ -19,6 +19,7 @@ from flask import Flask
 from passport.mfa.assurance import ACR_VALUES
 from passport.oidc.claims import ID_TOKEN_CLAIMS
 from passport.oidc.claims import USER_CLAIMS
+from passport.oidc.client_validation import ASSERTION_ALGS
 from passport.oidc.client_validation import AUTH_METHODS
 from passport.oidc.client_validation import GRANT_TYPES
 from passport.oidc.client_validation import ID_TOKEN_ALGS
@@ -39,7 +40,6 @@ PATHS = {
     "pushed_authorization_request_endpoint": "/par",
 }
 # What Authlib's private_key_jwt verification (joserfc defaults) accepts, no more.
-ASSERTION_ALGS = ["RS256", "ES256"]
 METADATA_EXTENSIONS = [
     rfc9207.AuthorizationServerMetadata,
     rfc9101.AuthorizationServerMetadata,
@@ -61,7 +61,7 @@ def provider_metadata(app: Flask) -> dict[str, Any]:
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": list(ID_TOKEN_ALGS),
             "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
-            "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+            "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
             "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
             "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS),
             "code_challenge_methods_supported": ["S256"],

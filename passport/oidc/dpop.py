@@ -31,6 +31,7 @@ import hmac
 import json
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -46,6 +47,8 @@ from joserfc.errors import JoseError
 from sqlalchemy import Table
 
 from passport.database import insert_once
+from passport.oidc.client_validation import FapiFlag
+from passport.oidc.client_validation import client_signing_algs
 from passport.oidc.models import DPoPProofJti
 
 # Asymmetric algorithms only (RFC 9449 §4.2: never none nor a MAC).
@@ -171,7 +174,12 @@ def _public_key(header: dict[str, Any]) -> Any:
         raise _invalid("The proof's jwk header is not a usable key.") from None
 
 
-def _verified(proof: str) -> tuple[dict[str, Any], str]:
+def client_algorithms(client: FapiFlag) -> list[str]:
+    """The proof algorithms ``client`` may use (a FAPI 2.0 client: §5.4.1's list)."""
+    return client_signing_algs(client, ALGORITHMS)
+
+
+def _verified(proof: str, algorithms: Sequence[str]) -> tuple[dict[str, Any], str]:
     """The claims of a well-formed, correctly signed proof and its key's thumbprint."""
     try:
         header = jws.extract_compact(proof.encode("ascii"), registry=REGISTRY).headers()
@@ -182,6 +190,8 @@ def _verified(proof: str) -> tuple[dict[str, Any], str]:
     alg = header.get("alg")
     if alg not in ALGORITHMS:
         raise _invalid("The proof's alg is not supported.")
+    if alg not in algorithms:
+        raise _invalid("The proof's alg is not allowed for this client.")
     key = _public_key(header)
     try:
         payload = jws.deserialize_compact(proof, key, registry=REGISTRY).payload
@@ -195,7 +205,12 @@ def _verified(proof: str) -> tuple[dict[str, Any], str]:
 
 
 def verify_proof(
-    proofs: list[str], *, method: str, url: str, access_token: str | None = None
+    proofs: list[str],
+    *,
+    method: str,
+    url: str,
+    access_token: str | None = None,
+    algorithms: Sequence[str] = ALGORITHMS,
 ) -> Proof:
     """Check the DPoP header values of a request (RFC 9449 §4.3); raise DPoPError."""
     if len(proofs) != 1:
@@ -203,7 +218,7 @@ def verify_proof(
     proof = proofs[0]
     if not proof or len(proof) > MAX_PROOF_LENGTH or not proof.isascii():
         raise _invalid("The DPoP proof is malformed.")
-    claims, jkt = _verified(proof)
+    claims, jkt = _verified(proof, algorithms)
     jti, iat = claims.get("jti"), claims.get("iat")
     if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI_LENGTH:
         raise _invalid("The proof needs a jti.")
@@ -240,8 +255,14 @@ def request_proofs() -> list[str]:
     return request.headers.getlist("DPoP")
 
 
-def verify_request_proof(access_token: str | None = None) -> Proof:
+def verify_request_proof(
+    access_token: str | None = None, algorithms: Sequence[str] = ALGORITHMS
+) -> Proof:
     """The current request's proof, checked against its method and endpoint URL."""
     return verify_proof(
-        request_proofs(), method=request.method, url=endpoint_url(), access_token=access_token
+        request_proofs(),
+        method=request.method,
+        url=endpoint_url(),
+        access_token=access_token,
+        algorithms=algorithms,
     )

@@ -138,7 +138,7 @@ class PushedAuthorizationEndpoint(Endpoint):  # type: ignore[misc]
         proof = None
         if dpop.request_proofs():
             try:
-                proof = dpop.verify_request_proof()
+                proof = dpop.verify_request_proof(algorithms=dpop.client_algorithms(client))
             except dpop.DPoPError as refused:
                 raise DPoPProofError(refused.error, refused.description) from None
         form = request.form

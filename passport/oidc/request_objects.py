@@ -31,6 +31,7 @@ from joserfc import jwt
 from passport.database import utcnow
 from passport.oidc.client_keys import client_public_keys
 from passport.oidc.client_validation import REQUEST_OBJECT_ALGS
+from passport.oidc.client_validation import client_signing_algs
 from passport.oidc.clients import RegisteredClient
 from passport.oidc.clients import find_client
 
@@ -75,10 +76,11 @@ class PassportRequestObjects(JWTAuthenticationRequest):  # type: ignore[misc]
         }
 
     def get_request_object_signing_algorithms(self, client: RegisteredClient) -> list[str]:
-        """The client's registered alg when it has one (RFC 9101 §10.5), else the list."""
+        """The client's registered alg when it has one (RFC 9101 §10.5), else the list;
+        either narrowed for a FAPI 2.0 client (client_validation.client_signing_algs)."""
         if client.request_object_signing_alg:
-            return [client.request_object_signing_alg]
-        return list(REQUEST_OBJECT_ALGS)
+            return client_signing_algs(client, [client.request_object_signing_alg])
+        return client_signing_algs(client, REQUEST_OBJECT_ALGS)
 
     def get_client_require_signed_request_object(self, client: RegisteredClient) -> bool:
         """Unsigned objects are never accepted."""

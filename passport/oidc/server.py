@@ -39,6 +39,8 @@ from flask import Flask
 from flask import current_app
 from flask import url_for
 from joserfc import jwk
+from joserfc import jwt
+from joserfc.errors import JoseError
 from sqlalchemy import Row
 from sqlalchemy import Table
 from sqlalchemy import bindparam
@@ -63,8 +65,10 @@ from passport.oidc.claims import Subject
 from passport.oidc.claims import subject_columns
 from passport.oidc.claims import subject_of
 from passport.oidc.client_keys import client_public_keys
+from passport.oidc.client_validation import ASSERTION_ALGS
 from passport.oidc.client_validation import AUTH_METHODS
 from passport.oidc.client_validation import OIDC_SCOPES
+from passport.oidc.client_validation import client_signing_algs
 from passport.oidc.clients import RegisteredClient
 from passport.oidc.clients import find_client
 from passport.oidc.issuance import Authentication
@@ -321,7 +325,7 @@ class DPoPTokenRequest:
         proof = None
         if dpop.request_proofs():
             try:
-                proof = dpop.verify_request_proof()
+                proof = dpop.verify_request_proof(algorithms=dpop.client_algorithms(client))
             except dpop.DPoPError as refused:
                 raise DPoPProofError(refused.error, refused.description) from None
         elif client.dpop_bound_access_tokens:
@@ -596,15 +600,34 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
             issuer + url_for("oidc.pushed_authorization"),
         ]
 
-    def resolve_client_public_key(self, client: RegisteredClient) -> jwk.KeySet:
-        """The client's registered public keys."""
-        return client_public_keys(client)
+    def resolve_client_public_key(self, client: RegisteredClient) -> AssertionKeys:
+        """The client's registered public keys and the algorithms it may sign with."""
+        return AssertionKeys(
+            client_public_keys(client), client_signing_algs(client, ASSERTION_ALGS)
+        )
+
+    def process_assertion_claims(self, assertion: str, key: AssertionKeys) -> dict[str, Any]:
+        """Authlib's, with the client's algorithms (joserfc's default list has no PS256)."""
+        try:
+            token = jwt.decode(assertion, key.keys, algorithms=key.algorithms)
+        except JoseError as error:
+            raise InvalidClientError(description=error.description) from None
+        self.verify_claims(token.claims)
+        return dict(token.claims)
 
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
         """Remember the assertion id durably; False when it was seen before (replay)."""
         if not isinstance(jti, str) or not jti or len(jti) > 255:
             return False
         return record_assertion_jti(claims["sub"], jti, assertion_expiry(claims))
+
+
+@dataclass(frozen=True)
+class AssertionKeys:
+    """What PrivateKeyJWT verifies an assertion with (Authlib passes it through untouched)."""
+
+    keys: jwk.KeySet
+    algorithms: list[str]
 
 
 # An assertion is made for one request: a longer one would outlive any sane replay window.

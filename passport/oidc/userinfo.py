@@ -13,7 +13,9 @@ code, and it reads token, client and user separately where one join serves (1 st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 from typing import cast
 
@@ -90,8 +92,11 @@ def presented_token(authorization: str | None, form_token: str | None = None) ->
     return PresentedToken("bearer", None)
 
 
-def check_binding(jkt: str | None, presented: PresentedToken) -> None:
-    """The DPoP rule of every resource endpoint, for a token bound to ``jkt`` (or None)."""
+def check_binding(
+    jkt: str | None, presented: PresentedToken, algorithms: Sequence[str] = dpop.ALGORITHMS
+) -> None:
+    """The DPoP rule of every resource endpoint, for a token bound to ``jkt`` (or None);
+    ``algorithms``: what the token's client may sign proofs with (dpop.client_algorithms)."""
     if not presented.is_dpop:
         if jkt is not None:
             # RFC 9449 §7.1: a DPoP-bound token is never accepted as a Bearer token.
@@ -100,7 +105,7 @@ def check_binding(jkt: str | None, presented: PresentedToken) -> None:
     if jkt is None:
         raise BearerError("invalid_token", "The access token is not DPoP-bound.", scheme="DPoP")
     try:
-        proof = dpop.verify_request_proof(access_token=presented.token)
+        proof = dpop.verify_request_proof(access_token=presented.token, algorithms=algorithms)
     except dpop.DPoPError as refused:
         raise BearerError(refused.error, refused.description, scheme="DPoP") from None
     if proof.jkt != jkt:
@@ -125,6 +130,7 @@ BEARER_COLUMNS = [
     TOKENS.c.jkt,
     CLIENTS.c.scopes.label("client_scopes"),
     CLIENTS.c.is_disabled.label("client_disabled"),
+    CLIENTS.c.fapi2_profile.label("client_fapi2_profile"),
     SESSIONS.c.ended_at.label("session_ended_at"),
     SESSIONS.c.expires_at.label("session_expires_at"),
 ]
@@ -177,6 +183,7 @@ def _grant_of(presented: PresentedToken) -> BearerGrant:
         jkt,
         client_scopes,
         client_disabled,
+        client_fapi2_profile,
         session_ended_at,
         session_expires_at,
     ) = found[: len(BEARER_COLUMNS)]
@@ -190,7 +197,9 @@ def _grant_of(presented: PresentedToken) -> BearerGrant:
         raise BearerError("invalid_token", "The access token is invalid.")
     if outlived_session(is_offline, sid, session_ended_at, session_expires_at, now):
         raise BearerError("invalid_token", "The access token is invalid.")
-    check_binding(jkt, presented)
+    check_binding(
+        jkt, presented, dpop.client_algorithms(SimpleNamespace(fapi2_profile=client_fapi2_profile))
+    )
     note(sub=user.sub)
     # A scope withdrawn from the client since the token was issued releases nothing more; a
     # token narrowed to resources (RFC 8707) has only their scopes (openid when the issuer

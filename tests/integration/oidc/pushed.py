@@ -20,15 +20,27 @@ PAR_URL = ISSUER + "/par"
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 
 
-def rsa_key(kid: str = "rp-1") -> jwk.RSAKey:
-    return jwk.RSAKey.generate_key(2048, parameters={"kid": kid}, private=True)
+def rsa_key(kid: str = "rp-1", alg: str | None = None) -> jwk.RSAKey:
+    """An RSA key; with ``alg`` (a JWK member), the helpers below sign with it, else RS256."""
+    parameters = {"kid": kid, **({"alg": alg} if alg else {})}
+    return jwk.RSAKey.generate_key(2048, parameters=parameters, private=True)
+
+
+def signing_alg(key: Any) -> str:
+    """The key's own ``alg`` member, else RS256."""
+    return str(getattr(key, "alg", None) or "RS256")
+
+
+def without_alg(public: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in public.items() if name != "alg"}
 
 
 def key_client(key: Any, **overrides: Any) -> RP:
     """A private_key_jwt client holding ``key``'s public half."""
     values: dict[str, Any] = {
         "token_endpoint_auth_method": "private_key_jwt",
-        "jwks": {"keys": [key.as_dict(private=False)]},
+        # Without the JWK's alg member: what the key may sign with is the server's rule.
+        "jwks": {"keys": [without_alg(key.as_dict(private=False))]},
         "skip_consent": True,
     }
     values.update(overrides)
@@ -46,7 +58,8 @@ def client_assertion(rp: RP, key: Any, audience: str = PAR_URL, **extra: Any) ->
         "jti": uuid.uuid4().hex,
     }
     claims.update(extra)
-    return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
+    alg = signing_alg(key)
+    return jwt.encode({"alg": alg, "kid": key.kid}, claims, key, algorithms=[alg])
 
 
 def assertion_auth(rp: RP, key: Any, audience: str = PAR_URL) -> dict[str, str]:
@@ -105,7 +118,7 @@ def request_object(
     rp: RP,
     key: Any,
     *,
-    alg: str = "RS256",
+    alg: str | None = None,
     header: dict[str, Any] | None = None,
     drop: tuple[str, ...] = (),
     **claims: Any,
@@ -129,6 +142,7 @@ def request_object(
     values.update(claims)
     for name in drop:
         values.pop(name, None)
+    alg = alg or signing_alg(key)
     protected = {"alg": alg, **({"kid": key.kid} if getattr(key, "kid", None) else {})}
     protected.update(header or {})
     return jwt.encode(protected, values, key, algorithms=[alg])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from joserfc import jwk
 from sqlalchemy import select
 
 from passport.extensions import db
@@ -18,6 +19,7 @@ from tests.integration.oidc.conftest import query_of
 from tests.integration.oidc.conftest import register_client
 from tests.integration.oidc.conftest import sign_in
 from tests.integration.oidc.pushed import assertion_auth
+from tests.integration.oidc.pushed import authorization_params
 from tests.integration.oidc.pushed import key_client
 from tests.integration.oidc.pushed import push
 from tests.integration.oidc.pushed import pushed_with_pkce
@@ -27,7 +29,8 @@ from tests.integration.oidc.pushed import rsa_key
 
 @pytest.fixture
 def key():
-    return rsa_key()
+    # FAPI 2.0 §5.4.1: PS256, not RS256 (the helpers sign with the key's alg).
+    return rsa_key(alg="PS256")
 
 
 @pytest.fixture
@@ -246,3 +249,113 @@ def test_the_profile_through_the_cli_and_registration(app, client, key) -> None:
     assert good.status_code == 201, good.get_json()
     assert good.get_json()["fapi2_profile"] is True
     assert good.get_json()["require_pushed_authorization_requests"] is True
+
+
+# FAPI 2.0 Security Profile §5.4.1: PS256, ES256 or EdDSA (Ed25519); RS256 is refused from a
+# FAPI 2.0 client wherever it signs: client assertions, request objects, DPoP proofs.
+
+
+def rs256(key):
+    """The same RSA key, made to sign with RS256."""
+    return jwk.RSAKey.import_key({**key.as_dict(private=True), "alg": "RS256"})
+
+
+def fapi_tokens(app, client, fapi_rp, key, user, dpop_key):
+    request_uri, verifier = pushed_with_pkce(client, fapi_rp, key)
+    sign_in(app, client, user)
+    code = query_of(authorize_with(client, fapi_rp, request_uri).headers["Location"])["code"]
+    proof = dpop_key.proof("POST", "/token")
+    response = token_request(client, fapi_rp, key, code, verifier, proof=proof)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+@pytest.mark.parametrize("path", ["/par", "/token", "/introspect", "/revoke"])
+def test_a_fapi_client_assertion_signed_rs256_is_refused(client, fapi_rp, key, path) -> None:
+    form = {"token": "no-such-token"} if path in ("/introspect", "/revoke") else {}
+    if path == "/par":
+        form = authorization_params(fapi_rp)
+    elif path == "/token":
+        form = {"grant_type": "client_credentials"}
+    audience = ISSUER + path if path in ("/par", "/token") else ISSUER
+    for signer, status in ((rs256(key), 401), (key, None)):
+        response = client.post(
+            path, data={**form, **assertion_auth(fapi_rp, signer, audience=audience)}
+        )
+        if status is not None:
+            assert response.status_code == status, (path, response.get_json())
+            assert response.get_json()["error"] == "invalid_client"
+        else:  # PS256, the same key: authenticated (whatever the request then gets)
+            assert response.status_code != 401, (path, response.get_json())
+
+
+def test_a_non_fapi_client_may_still_sign_its_assertions_rs256(client, key) -> None:
+    rp = key_client(rs256(key), grant_types=["client_credentials"], scopes=["openid"])
+    response = client.post(
+        "/introspect",
+        data={"token": "no-such-token", **assertion_auth(rp, rs256(key), ISSUER)},
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+def test_a_fapi_request_object_signed_rs256_is_refused(client, fapi_rp, key) -> None:
+    _, challenge = pkce_pair()
+    claims = {"code_challenge": challenge, "code_challenge_method": "S256"}
+    refused = push(client, fapi_rp, key, request=request_object(fapi_rp, rs256(key), **claims))
+    assert refused.status_code == 400, refused.get_json()
+    assert refused.get_json()["error"] == "invalid_request_object"
+    accepted = push(client, fapi_rp, key, request=request_object(fapi_rp, key, **claims))
+    assert accepted.status_code == 201, accepted.get_json()
+
+
+def test_a_fapi_client_cannot_pin_rs256_request_objects(app, key) -> None:
+    with pytest.raises(InvalidClientMetadata) as refused:
+        key_client(key, fapi2_profile=True, request_object_signing_alg="RS256")
+    assert refused.value.field == "request_object_signing_alg"
+
+
+def test_a_fapi_dpop_proof_signed_rs256_is_refused_at_par_and_token(
+    app, client, fapi_rp, key, user
+) -> None:
+    rsa = DPoPKey("RS256")
+    response = client.post(
+        "/par",
+        data={**authorization_params(fapi_rp), **assertion_auth(fapi_rp, key)},
+        headers={"DPoP": rsa.proof("POST", "/par")},
+    )
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"] == "invalid_dpop_proof"
+    request_uri, verifier = pushed_with_pkce(client, fapi_rp, key)
+    sign_in(app, client, user)
+    code = query_of(authorize_with(client, fapi_rp, request_uri).headers["Location"])["code"]
+    refused = token_request(client, fapi_rp, key, code, verifier, proof=rsa.proof("POST", "/token"))
+    assert refused.status_code == 400, refused.get_json()
+    assert refused.get_json()["error"] == "invalid_dpop_proof"
+    # The code is still good (the proof is checked before the code is redeemed): PS256 passes.
+    ps256 = DPoPKey("PS256")
+    accepted = token_request(
+        client, fapi_rp, key, code, verifier, proof=ps256.proof("POST", "/token")
+    )
+    assert accepted.status_code == 200, accepted.get_json()
+
+
+def test_a_fapi_dpop_proof_signed_rs256_is_refused_at_userinfo(
+    app, client, fapi_rp, key, user
+) -> None:
+    dpop_key = DPoPKey("PS256")
+    access_token = fapi_tokens(app, client, fapi_rp, key, user, dpop_key)["access_token"]
+    # The same RSA key (the token's binding), signing RS256 instead of PS256.
+    as_rs256 = DPoPKey("RS256")
+    as_rs256.key = dpop_key.key
+    headers = {"Authorization": f"DPoP {access_token}"}
+    refused = client.get(
+        "/userinfo",
+        headers={**headers, "DPoP": as_rs256.proof("GET", "/userinfo", access_token=access_token)},
+    )
+    assert refused.status_code == 401
+    assert "invalid_dpop_proof" in refused.headers["WWW-Authenticate"]
+    accepted = client.get(
+        "/userinfo",
+        headers={**headers, "DPoP": dpop_key.proof("GET", "/userinfo", access_token=access_token)},
+    )
+    assert accepted.status_code == 200, accepted.get_json()
