@@ -247,12 +247,13 @@ def _apply_metadata(row: OAuthClient, metadata: ClientMetadata, *, trusted: bool
     row.jwks = metadata.jwks
     row.jwks_uri = metadata.jwks_uri
     row.id_token_signed_response_alg = metadata.id_token_signed_response_alg
-    row.access_token_format = metadata.access_token_format
     row.require_pushed_authorization_requests = metadata.require_pushed_authorization_requests
     row.fapi2_profile = metadata.fapi2_profile
     row.request_object_signing_alg = metadata.request_object_signing_alg
     row.dpop_bound_access_tokens = metadata.dpop_bound_access_tokens
     if trusted:
+        # Admin-only settings: a client's own update (RFC 7592) leaves them as they are.
+        row.access_token_format = metadata.access_token_format
         row.description = metadata.description
         row.skip_consent = metadata.skip_consent
         row.is_resource_server = metadata.is_resource_server

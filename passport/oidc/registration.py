@@ -92,8 +92,21 @@ def consume_initial_access_token(token: str | None) -> None:
         raise RegistrationDenied()
 
 
-def metadata_from_request(body: Any) -> ClientMetadata:
-    """Map RFC 7591 field names onto the shared validator."""
+# Protections a client may switch on for itself and only an administrator may switch off.
+ONE_WAY_FLAGS = (
+    "fapi2_profile",
+    "require_pushed_authorization_requests",
+    "dpop_bound_access_tokens",
+)
+
+
+def metadata_from_request(body: Any, current: OAuthClient | None = None) -> ClientMetadata:
+    """Map RFC 7591 field names onto the shared validator.
+
+    ``current``: the client an RFC 7592 update replaces. Its protections (ONE_WAY_FLAGS) stay on
+    whatever the body says (switching them off is an admin's edit, console or CLI), and the
+    body is validated with them on (a FAPI 2.0 client's update is checked as one).
+    """
     if not isinstance(body, dict):
         raise InvalidClientMetadata("body", "must be a JSON object")
     response_types = body.get("response_types")
@@ -119,12 +132,25 @@ def metadata_from_request(body: Any) -> ClientMetadata:
         "fapi2_profile": body.get("fapi2_profile"),
         "request_object_signing_alg": body.get("request_object_signing_alg"),
         "dpop_bound_access_tokens": body.get("dpop_bound_access_tokens"),
+        **kept_protections(body, current),
         # Never from the outside: first-party trust and resource-server reach are admin choices.
         "skip_consent": False,
         "is_resource_server": False,
     }
     # Admin API scopes are an administrator's grant, never self-service (RFC 7591 §2).
     return validate_metadata(raw, allow_admin_scopes=False)
+
+
+def kept_protections(body: dict[str, Any], current: OAuthClient | None) -> dict[str, Any]:
+    """The ONE_WAY_FLAGS ``current`` has on, on, unless the body sends a non-boolean (which
+    the validator refuses)."""
+    if current is None:
+        return {}
+    return {
+        name: True
+        for name in ONE_WAY_FLAGS
+        if getattr(current, name) and (body.get(name) is None or isinstance(body.get(name), bool))
+    }
 
 
 def registration_response(
@@ -203,11 +229,12 @@ def read_client(client_id: str, token: str | None) -> dict[str, Any]:
 
 
 def replace_client(client_id: str, token: str | None, body: Any) -> dict[str, Any]:
-    """RFC 7592 §2.2: the body replaces the metadata; the auth method cannot change."""
+    """RFC 7592 §2.2: the body replaces the metadata; the auth method cannot change, nor the
+    admin-only settings (clients._apply_metadata), and protections stay on (ONE_WAY_FLAGS)."""
     row = managed_client(client_id, token)
     if isinstance(body, dict) and body.get("client_id") not in (None, client_id):
         raise InvalidClientMetadata("client_id", "does not match")
-    metadata = metadata_from_request(body)
+    metadata = metadata_from_request(body, current=row)
     if metadata.token_endpoint_auth_method != row.token_endpoint_auth_method:
         raise InvalidClientMetadata("token_endpoint_auth_method", "cannot be changed")
     metadata.scopes, pending = govern_scopes(metadata.scopes, list(row.scopes or ()))

@@ -395,3 +395,31 @@ def test_a_console_edit_keeps_the_request_object_alg(admin_client: FlaskClient) 
     form = {**FORM, "redirect_uris": rp.redirect_uri}
     assert post(admin_client, page, page, **form).status_code == 302
     assert get_client_row(rp.client_id).request_object_signing_alg == "ES256"
+
+
+def test_only_an_admin_edit_switches_the_fapi_profile_off(admin_client: FlaskClient) -> None:
+    """A client's own RFC 7592 update keeps FAPI 2.0, PAR and DPoP on; the console may not."""
+    key = jwk.ECKey.generate_key("P-256", parameters={"kid": "k"}, private=True)
+    jwks = {"keys": [key.as_dict(private=False)]}
+    rp = register_client(
+        scopes=["openid"],
+        token_endpoint_auth_method="private_key_jwt",
+        jwks=jwks,
+        fapi2_profile=True,
+    )
+    assert get_client_row(rp.client_id).fapi2_profile is True
+    page = f"/admin/aplicaciones/{rp.client_id}/editar"
+    form = {
+        **FORM,
+        "redirect_uris": rp.redirect_uri,
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": json.dumps(jwks),
+    }
+    assert post(admin_client, page, page, **form).status_code == 302
+    db.session.expire_all()
+    row = get_client_row(rp.client_id)
+    assert (
+        row.fapi2_profile,
+        row.require_pushed_authorization_requests,
+        row.dpop_bound_access_tokens,
+    ) == (False, False, False)

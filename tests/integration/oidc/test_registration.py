@@ -134,3 +134,124 @@ def test_registration_cannot_grant_itself_skip_consent(app, client, user, initia
     )
     assert row.skip_consent is False
     assert row.is_resource_server is False
+
+
+# RFC 7592 updates: a client replaces its own metadata, never an administrator's settings, and
+# may switch its protections (FAPI 2.0 profile, PAR, DPoP) on but never off.
+
+
+def client_row(client_id: str):
+    from passport.extensions import db
+    from passport.oidc.models import OAuthClient
+
+    db.session.expire_all()
+    return db.session.scalar(db.select(OAuthClient).where(OAuthClient.client_id == client_id))
+
+
+def put(client, created, body):
+    return client.put(
+        "/register/" + created["client_id"],
+        json={**body, "client_id": created["client_id"]},
+        headers={"Authorization": "Bearer " + created["registration_access_token"]},
+    )
+
+
+def key_metadata(**extra):
+    from joserfc import jwk
+
+    key = jwk.ECKey.generate_key("P-256", parameters={"kid": "k"}, private=True)
+    return {
+        **METADATA,
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": {"keys": [key.as_dict(private=False)]},
+        **extra,
+    }
+
+
+def test_a_client_update_keeps_the_admin_only_settings(client, initial_token) -> None:
+    from passport.extensions import db
+
+    created = register(client, initial_token).get_json()
+    row = client_row(created["client_id"])
+    # What only an administrator sets (console or CLI).
+    row.skip_consent = True
+    row.is_resource_server = True
+    row.access_token_format = "jwt"
+    row.access_token_ttl_seconds = 300
+    row.refresh_token_ttl_seconds = 3600
+    row.description = "Legajo del docente"
+    db.session.commit()
+    body = {
+        **METADATA,
+        "client_name": "Escalafón 2",
+        "skip_consent": False,
+        "is_resource_server": False,
+        "access_token_format": "opaque",
+        "access_token_ttl_seconds": 60,
+        "description": "otra",
+    }
+    response = put(client, created, body)
+    assert response.status_code == 200, response.get_json()
+    row = client_row(created["client_id"])
+    assert row.name == "Escalafón 2"
+    assert (row.skip_consent, row.is_resource_server) == (True, True)
+    assert row.access_token_format == "jwt"
+    assert (row.access_token_ttl_seconds, row.refresh_token_ttl_seconds) == (300, 3600)
+    assert row.description == "Legajo del docente"
+
+
+@pytest.mark.parametrize("dropped", [{}, {"fapi2_profile": False}])
+def test_a_fapi_client_update_cannot_drop_its_protections(client, initial_token, dropped) -> None:
+    body = key_metadata(fapi2_profile=True)
+    created = register(client, initial_token, body).get_json()
+    assert created["fapi2_profile"] is True
+    del body["fapi2_profile"]
+    off = {
+        **body,
+        **dropped,
+        "require_pushed_authorization_requests": False,
+        "dpop_bound_access_tokens": False,
+    }
+    response = put(client, created, off)
+    assert response.status_code == 200, response.get_json()
+    for name in ("fapi2_profile", "require_pushed_authorization_requests"):
+        assert response.get_json()[name] is True, name
+    row = client_row(created["client_id"])
+    assert (
+        row.fapi2_profile,
+        row.require_pushed_authorization_requests,
+        row.dpop_bound_access_tokens,
+    ) == (True, True, True)
+
+
+def test_a_client_update_cannot_drop_pushed_requests_or_dpop(client, initial_token) -> None:
+    body = {**METADATA, "require_pushed_authorization_requests": True}
+    created = register(client, initial_token, {**body, "dpop_bound_access_tokens": True}).get_json()
+    assert put(client, created, METADATA).status_code == 200
+    row = client_row(created["client_id"])
+    assert (row.require_pushed_authorization_requests, row.dpop_bound_access_tokens) == (True, True)
+
+
+def test_a_client_update_may_switch_the_fapi_profile_on(client, initial_token) -> None:
+    body = key_metadata()
+    created = register(client, initial_token, body).get_json()
+    assert created["fapi2_profile"] is False
+    response = put(client, created, {**body, "fapi2_profile": True})
+    assert response.status_code == 200, response.get_json()
+    row = client_row(created["client_id"])
+    assert (
+        row.fapi2_profile,
+        row.require_pushed_authorization_requests,
+        row.dpop_bound_access_tokens,
+    ) == (True, True, True)
+
+
+def test_a_fapi_client_update_is_validated_as_a_fapi_client(client, initial_token) -> None:
+    body = key_metadata(fapi2_profile=True)
+    created = register(client, initial_token, body).get_json()
+    del body["fapi2_profile"]
+    for change in ({"request_object_signing_alg": "RS256"}, {"fapi2_profile": "no"}):
+        response = put(client, created, {**body, **change})
+        assert response.status_code == 400, change
+        assert response.get_json()["error"] == "invalid_client_metadata"
+    assert client_row(created["client_id"]).fapi2_profile is True
