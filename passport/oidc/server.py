@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -491,8 +492,24 @@ REFRESH_TOKENS = ConsumeOnce(
 )
 
 
+# FAPI 2.0 §5.3.2.1 item 10: no rotation unless a retry with the previous refresh token would
+# succeed. A FAPI 2.0 client's refresh token is sender-constrained (private_key_jwt, DPoP), so it
+# is kept: the same UPDATE … RETURNING claims the row (its checks, its lock) but marks nothing.
+KEEP_REFRESH_TOKEN = ROTATE_REFRESH_TOKEN.values(refresh_used_at=TOKEN_TABLE.c.refresh_used_at)
+KEPT_REFRESH_TOKENS = replace(REFRESH_TOKENS, claim=KEEP_REFRESH_TOKEN)
+
+
+def rotates_refresh_tokens(client: RegisteredClient) -> bool:
+    """Whether a refresh replaces the client's refresh token (RFC 9700 §4.14.2: rotation with
+    reuse detection), or keeps it (a FAPI 2.0 client, FAPI 2.0 §5.3.2.1 item 10: the response
+    has no ``refresh_token`` and the client goes on using the one it has; the token still
+    dies with its family's life, its revocation, its session's end, and is purged)."""
+    return not client.fapi2_profile
+
+
 class RefreshTokenGrant(DPoPTokenRequest, grants.RefreshTokenGrant):  # type: ignore[misc]
-    """grant_type=refresh_token with rotation and reuse detection (RFC 9700 §4.14.2)."""
+    """grant_type=refresh_token with rotation and reuse detection (RFC 9700 §4.14.2), except
+    for FAPI 2.0 clients (``rotates_refresh_tokens``)."""
 
     subject: Subject | None = None  # the grant's user, read with its code or token
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
@@ -502,7 +519,8 @@ class RefreshTokenGrant(DPoPTokenRequest, grants.RefreshTokenGrant):  # type: ig
         raw = self.request.form.get("refresh_token")
         if not raw or len(raw) > 200:
             raise InvalidGrantError("Invalid refresh token.")
-        won = REFRESH_TOKENS.consume(hash_secret(raw), client, {"now": utcnow()})
+        claim = REFRESH_TOKENS if rotates_refresh_tokens(client) else KEPT_REFRESH_TOKENS
+        won = claim.consume(hash_secret(raw), client, {"now": utcnow()})
         if won is None:
             raise InvalidGrantError("Invalid refresh token.")
         self.subject = subject_of(won)
@@ -533,7 +551,7 @@ class RefreshTokenGrant(DPoPTokenRequest, grants.RefreshTokenGrant):  # type: ig
             user,
             scopes,
             authentication=Authentication(old.auth_time, None, None, old.sid),
-            include_refresh_token=True,
+            include_refresh_token=rotates_refresh_tokens(client),
             include_id_token="openid" in scopes,
             requested_claims=old.claims,
             family_id=old.family_id,

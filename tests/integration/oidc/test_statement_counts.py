@@ -239,3 +239,33 @@ def test_a_sign_in_that_resumes_an_authorization_costs_six_statements_in_one_tra
     assert [event.subject_user_id for event in accepted] == [user_id]
     sessions = db.session.scalar(select(func.count()).select_from(SSOSession))
     assert sessions == sessions_before + 1
+
+
+def test_a_fapi_refresh_keeps_the_token_at_the_same_cost(
+    app: Flask, client: FlaskClient, user: Any
+) -> None:
+    """A FAPI 2.0 client's refresh (no rotation, FAPI 2.0 §5.3.2.1): the same claim UPDATE,
+    marking nothing, and the INSERT of the access token's row; on top, as for any such client,
+    the INSERTs of the assertion's and the proof's jti, each on a connection of its own."""
+    from tests.dpop_proofs import DPoPKey
+    from tests.integration.oidc.pushed import key_client
+    from tests.integration.oidc.pushed import rsa_key
+    from tests.integration.oidc.test_fapi_profile import fapi_tokens
+    from tests.integration.oidc.test_fapi_refresh import refresh as fapi_refresh
+
+    key, dpop_key = rsa_key(alg="PS256"), DPoPKey()
+    rp = key_client(key, fapi2_profile=True)
+    tokens = fapi_tokens(app, client, rp, key, user, dpop_key)
+    assert fapi_refresh(client, rp, key, dpop_key, tokens["refresh_token"]).status_code == 200
+    db.session.remove()
+    response, seen = statements_of(
+        app, lambda: fapi_refresh(client, rp, key, dpop_key, tokens["refresh_token"])
+    )
+    assert response.status_code == 200, response.get_json()
+    assert "refresh_token" not in response.get_json()
+    assert len(seen["statements"]) == 4, seen["statements"]
+    assert seen["statements"][0].startswith("INSERT INTO oauth_client_assertion_jtis")
+    assert seen["statements"][1].startswith("INSERT INTO oauth_dpop_proof_jtis")
+    assert seen["statements"][2].startswith("UPDATE oauth_tokens")
+    assert seen["statements"][3].startswith("INSERT INTO oauth_tokens")
+    assert len(seen["checkouts"]) == 3
