@@ -44,6 +44,7 @@ from passport.oidc.client_validation import AUTH_METHODS
 from passport.oidc.clients import RegisteredClient
 from passport.oidc.models import PushedAuthorization
 from passport.oidc.server import DPoPProofError
+from passport.oidc.server import client_proof
 from passport.oidc.tokens import hash_secret
 from passport.oidc.tokens import new_secret
 from passport.security.ratelimits import spend_anonymous_authorize
@@ -135,12 +136,7 @@ class PushedAuthorizationEndpoint(Endpoint):  # type: ignore[misc]
             # Its client_id is all it takes: anyone can make Passport store this request, as
             # a pending one at /authorize, so it spends the same per-address budget (429).
             spend_anonymous_authorize()
-        proof = None
-        if dpop.request_proofs():
-            try:
-                proof = dpop.verify_request_proof(algorithms=dpop.client_algorithms(client))
-            except dpop.DPoPError as refused:
-                raise DPoPProofError(refused.error, refused.description) from None
+        proof = client_proof(client)
         form = request.form
         # RFC 8707 §2: `resource` may repeat, as at /authorize; no other parameter may.
         if any(len(values) > 1 for name, values in form.lists() if name not in REPEATABLE):

@@ -309,6 +309,17 @@ class DPoPProofError(OAuth2Error):  # type: ignore[misc]
         return headers
 
 
+def client_proof(client: RegisteredClient) -> dpop.Proof | None:
+    """The request's DPoP proof, checked for an authenticated client (/token and /par);
+    None when there is none. A refused proof is a DPoPProofError (400)."""
+    if not dpop.request_proofs():
+        return None
+    try:
+        return dpop.verify_request_proof(algorithms=dpop.client_algorithms(client))
+    except dpop.DPoPError as refused:
+        raise DPoPProofError(refused.error, refused.description) from None
+
+
 class DPoPTokenRequest:
     """Grant mixin, RFC 9449 §5: a token request's DPoP proof binds the tokens it gets.
 
@@ -323,13 +334,8 @@ class DPoPTokenRequest:
     def authenticate_token_endpoint_client(self) -> RegisteredClient:
         """Authlib's client authentication, then the request's DPoP proof."""
         client: RegisteredClient = super().authenticate_token_endpoint_client()  # type: ignore[misc]
-        proof = None
-        if dpop.request_proofs():
-            try:
-                proof = dpop.verify_request_proof(algorithms=dpop.client_algorithms(client))
-            except dpop.DPoPError as refused:
-                raise DPoPProofError(refused.error, refused.description) from None
-        elif client.dpop_bound_access_tokens:
+        proof = client_proof(client)
+        if proof is None and client.dpop_bound_access_tokens:
             raise DPoPProofError(dpop.INVALID_PROOF, "This client must present a DPoP proof.")
         self.request.dpop_jkt = proof.jkt if proof is not None else None
         return client
