@@ -7,13 +7,17 @@ class OIDCError(Exception):
     """Base for failures the oidc views and commands handle."""
 
 
-class InvalidClientMetadata(OIDCError):  # noqa: N818 - STYLE.md names errors by what happened
-    """Client metadata fails validation (CLI, dynamic registration, admin console)."""
+class InvalidField(OIDCError):  # noqa: N818 - STYLE.md names errors by what happened
+    """A field of something being registered fails validation; which field, and why."""
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class InvalidClientMetadata(InvalidField):
+    """Client metadata fails validation (CLI, dynamic registration, admin console)."""
 
 
 class UnknownClient(OIDCError):  # noqa: N818 - STYLE.md names errors by what happened
@@ -36,13 +40,8 @@ class ClientHasNoSecret(OIDCError):  # noqa: N818 - STYLE.md names errors by wha
         self.client_id = client_id
 
 
-class InvalidResource(OIDCError):  # noqa: N818 - STYLE.md names errors by what happened
+class InvalidResource(InvalidField):
     """A resource (RFC 8707) fails validation (CLI, admin console)."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 class UnknownResource(OIDCError):  # noqa: N818 - STYLE.md names errors by what happened
