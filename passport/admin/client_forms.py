@@ -48,6 +48,15 @@ def _one_char_line_breaks(value: Any) -> Any:
     return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
+def access_token_format_field() -> SelectField:
+    """The access token format choice of a client and of a resource (same labels, default)."""
+    return SelectField(
+        _l("Formato del token de acceso"),
+        choices=[SelectChoice(f) for f in ACCESS_TOKEN_FORMATS],
+        default="opaque",
+    )
+
+
 class CheckboxesField(SelectMultipleField):  # type: ignore[misc]
     """A list of checkboxes (no JavaScript, usable on a phone)."""
 
@@ -131,11 +140,7 @@ class ClientForm(LimitedForm):
         choices=[SelectChoice(a) for a in ID_TOKEN_ALGS],
         default="RS256",
     )
-    access_token_format = SelectField(
-        _l("Formato del token de acceso"),
-        choices=[SelectChoice(f) for f in ACCESS_TOKEN_FORMATS],
-        default="opaque",
-    )
+    access_token_format = access_token_format_field()
     jwks_uri = StringField(
         _l("URI del JWK Set del cliente (private_key_jwt, opcional)"),
         filters=[_strip],
@@ -208,11 +213,7 @@ class ResourceForm(LimitedForm):
         _l("Alcances que acepta"),
         validators=[DataRequired(message=_l("Elija al menos un alcance de la lista."))],
     )
-    access_token_format = SelectField(
-        _l("Formato del token de acceso"),
-        choices=[SelectChoice(f) for f in ACCESS_TOKEN_FORMATS],
-        default="opaque",
-    )
+    access_token_format = access_token_format_field()
     client_id = StringField(
         _l("Servidor de recursos que consulta sus tokens (client_id, opcional)"),
         filters=[_strip],
