@@ -7,8 +7,8 @@
 
 Each flow is what ``../shared/perf`` does for W6 from a fresh browser (no cookies):
 ``GET /authorize`` (no session: redirect to the sign-in page), ``GET`` the sign-in page, ``POST``
-the form with its CSRF token, DNI and password, then follow the redirects back to the client's
-``redirect_uri?code=...``. No HTTP server: the Flask test client drives the flows in this
+the form with its CSRF token, DNI and password, then follow the redirects (if any: the POST
+answers with the client's ``redirect_uri?code=...`` when no other page is needed). No HTTP server: the Flask test client drives the flows in this
 process with CAPTCHA off, so the CPU milliseconds per request are the server's own. The
 Argon2id parameters are the production ones (settings); with ``--stub-hash`` the verify is
 replaced by a constant-time stub, which isolates what a sign-in costs besides the hash. Prints
@@ -221,6 +221,8 @@ def run(app: Any, client_id: str, verify_ms: float, args: Any) -> None:
         flow()
         flows.append(sum(cpu.values()) - before)
     for step in STEPS:
+        if not samples[step]:  # e.g. no resume hop: the POST answered with the code
+            continue
         line = {
             "step": step,
             "cpu_ms_per_flow": round(cpu[step] / args.flows * 1000, 3),

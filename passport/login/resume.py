@@ -7,15 +7,19 @@ from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask import redirect
 from flask import request
 from flask import url_for
+from flask.typing import ResponseReturnValue
 
 
 class PendingAuthorization(Protocol):
     """An /authorize request waiting for the person to sign in.
 
     The oidc capability registers ``app.extensions["passport.pending_authorization"]``, a
-    callable ``lookup(authz_id) -> PendingAuthorization | None``. An implementation may also
+    callable ``lookup(authz_id) -> PendingAuthorization | None``, and
+    ``app.extensions["passport.complete_authorization"]``, a callable
+    ``complete(authz_id) -> Response | None`` (see ``finish_sign_in``). An implementation may also
     expose ``redirect_uri`` (the client's): the login page then allows that origin in its CSP
     ``form-action`` (see ``passport/security/headers.py``).
     """
@@ -107,3 +111,19 @@ def sign_in_destination(pending: PendingAuthorization | None, next_url: str | No
     if pending is not None and is_local_url(pending.resume_url):
         return pending.resume_url
     return local_next(next_url) or url_for("login.welcome")
+
+
+def finish_sign_in(
+    authz_id: str | None, pending: PendingAuthorization | None, next_url: str | None
+) -> ResponseReturnValue:
+    """The answer to a form that just started the SSO session.
+
+    When it resumes an authorization request that needs no other page, the client's own answer
+    (one redirect fewer on a slow link); otherwise a redirect to ``sign_in_destination``.
+    """
+    complete = current_app.extensions.get("passport.complete_authorization")
+    if pending is not None and authz_id and complete is not None:
+        answer: ResponseReturnValue | None = complete(authz_id)
+        if answer is not None:
+            return answer
+    return redirect(sign_in_destination(pending, next_url))

@@ -208,10 +208,15 @@ def current_session_facts() -> SessionFacts | None:
     """
     if not has_request_context():
         return None
-    secret = _cookie_secret()
+    # A session started earlier in this request (a sign-in that completes its authorization
+    # request at once) has no cookie yet: its hash is in the request state.
+    token_hash = _state().get("token_hash")
+    if token_hash is None:
+        secret = _cookie_secret()
+        token_hash = hash_token(secret) if secret is not None else None
     row = (
-        db.session.execute(_FACTS_BY_TOKEN_HASH, {"token_hash": hash_token(secret)}).first()
-        if secret is not None
+        db.session.execute(_FACTS_BY_TOKEN_HASH, {"token_hash": token_hash}).first()
+        if token_hash is not None
         else None
     )
     facts = SessionFacts(**row._mapping) if row is not None else None
@@ -230,9 +235,10 @@ def start_sso_session(user: User, amr: list[str], acr: str | None = None) -> SSO
         _end(previous, "replaced")
     now = utcnow()
     secret = secrets.token_urlsafe(32)
+    token_hash = hash_token(secret)
     config = current_app.config
     session = SSOSession(
-        token_hash=hash_token(secret),
+        token_hash=token_hash,
         user=user,
         auth_time=now,
         amr=list(amr),
@@ -249,6 +255,7 @@ def start_sso_session(user: User, amr: list[str], acr: str | None = None) -> SSO
     if has_request_context():
         state = _state()
         state["session"] = session
+        state["token_hash"] = token_hash
         state["cookie"] = _serializer().dumps(secret)
         state.pop("touch", None)
         note(sub=sub)

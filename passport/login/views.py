@@ -30,8 +30,8 @@ from passport.login.forms import LogoutForm
 from passport.login.forms import SignInForm
 from passport.login.resume import PendingAuthorization
 from passport.login.resume import find_pending_authorization
+from passport.login.resume import finish_sign_in
 from passport.login.resume import local_next
-from passport.login.resume import sign_in_destination
 from passport.login.services import authenticate
 from passport.login.services import notify_lockout
 from passport.login.services import record_captcha_failure
@@ -151,7 +151,7 @@ def sign_in() -> ResponseReturnValue:
                     )
                     return redirect(url_for("login.second_factor"))
                 start_sso_session(user, ["pwd"], acr=ACR_ONE_FACTOR)
-                return redirect(sign_in_destination(pending, next_url))
+                return finish_sign_in(authz_id, pending, next_url)
         except CaptchaFailed:
             captcha_error = _("El código de la imagen no es correcto. Escriba el nuevo código.")
         except InvalidCredentials as error:
@@ -208,7 +208,7 @@ def second_factor() -> ResponseReturnValue:
         else:
             browser_session.pop(CHALLENGE_KEY, None)
             start_sso_session(passed.user, ["pwd", "otp"], acr=ACR_MFA)
-            return redirect(sign_in_destination(pending, passed.next_url))
+            return finish_sign_in(authz_id, pending, passed.next_url)
         form.code.data = ""
     if expired:
         browser_session.pop(CHALLENGE_KEY, None)

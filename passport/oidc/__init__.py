@@ -105,6 +105,7 @@ def init_app(app: Flask) -> None:
     from passport.oidc.revocation import subscribe
     from passport.oidc.server import build_server
     from passport.oidc.views import bp
+    from passport.oidc.views import complete_after_sign_in
     from passport.security.outbound import init_outbound
     from passport.signals import database_upgraded
 
@@ -117,6 +118,7 @@ def init_app(app: Flask) -> None:
         csrf.exempt(f"passport.oidc.views.{view}")
     app.extensions["passport.oidc.server"] = build_server(app)
     app.extensions["passport.pending_authorization"] = lookup_pending_authorization
+    app.extensions["passport.complete_authorization"] = complete_after_sign_in
     subscribe(app)  # sessions ending, passwords reset, accounts disabled
     app.extensions.setdefault("passport.json_endpoints", set()).update(JSON_ENDPOINTS)
     app.extensions.setdefault("passport.unlimited_endpoints", set()).update(UNLIMITED_ENDPOINTS)

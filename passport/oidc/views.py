@@ -11,6 +11,7 @@ from flask import Blueprint
 from flask import Response
 from flask import current_app
 from flask import g
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -195,6 +196,30 @@ def resume() -> ResponseReturnValue:
     return process_authorization(MultiDict(pending.params), pending=pending)
 
 
+class PageNeededError(Exception):
+    """The request cannot finish without one of Passport's pages (consent, a second step...)."""
+
+
+def complete_after_sign_in(authz_id: str) -> WerkzeugResponse | None:
+    """The answer to a sign-in that resumes ``authz_id``, when no other page is needed.
+
+    interfaces.md: ``passport.complete_authorization``, called by login right after it starts
+    the SSO session. The answer goes straight to the client (its redirect with the code, or an
+    error it must see), which spares a teacher's phone the round trip through
+    ``/authorize/resume``. None when the request needs a page or is gone: login then redirects
+    to the resume URL, which decides as always. Nothing is written before that decision.
+    """
+    pending = authz.load_pending(authz_id)
+    if pending is None:
+        return None
+    try:
+        return make_response(
+            process_authorization(MultiDict(pending.params), pending=pending, pages=False)
+        )
+    except PageNeededError:
+        return None
+
+
 @bp.post("/par")
 def pushed_authorization() -> Response:
     """RFC 9126 §2: a pushed authorization request (passport.oidc.par)."""
@@ -205,14 +230,22 @@ def pushed_authorization() -> Response:
     return response
 
 
-def process_authorization(params: MultiDict[str, str], pending: Any | None) -> ResponseReturnValue:
-    """The decision shared by /authorize and its resumption after login."""
+def process_authorization(
+    params: MultiDict[str, str], pending: Any | None, *, pages: bool = True
+) -> ResponseReturnValue:
+    """The decision shared by /authorize and its resumption after login.
+
+    With ``pages=False`` only answers for the client are given: where a page of Passport's
+    would be shown, ``PageNeededError`` is raised before anything is written.
+    """
     key_ring()  # load keys before any write (id_token_hint needs them)
     try:
         req = authz.parse_authorization_request(
             params, source="front" if pending is None else "stored"
         )
     except authz.AuthorizationPageError as error:
+        if not pages:
+            raise PageNeededError from error
         return error_page(error.reason)
     except authz.AuthorizationError as error:
         return error_to_client(error)
@@ -229,18 +262,22 @@ def process_authorization(params: MultiDict[str, str], pending: Any | None) -> R
             # Resumed and signed in, yet still not acceptable (another person than the
             # id_token_hint names, or no fresh sign-in): answer rather than loop.
             return error_to_client(req.fail("login_required", "A new sign-in is required."))
+        if not pages:
+            raise PageNeededError
         requires_after = utcnow() if authz.forces_login(req) or session is not None else None
         authz_id = authz.save_pending(req, requires_after)
         target = f"{request.script_root}/ingresar?{urlencode({'authz': authz_id})}"
         return redirect(target, code=302)
     if session is None:  # unreachable: needs_login is True without a session
         return error_page("invalid_request")
-    step_up = second_factor_decision(req, session, pending)
+    step_up = second_factor_decision(req, session, pending, pages)
     if step_up is not None:
         return step_up
     if authz.needs_consent(session.user_id, req):
         if "none" in req.prompts:
             return error_to_client(req.fail("consent_required", "Consent is required."))
+        if not pages:
+            raise PageNeededError
         authz_id = pending.authz_id if pending is not None else authz.save_pending(req, None)
         return render_consent(req, authz_id)
     if pending is not None:
@@ -249,7 +286,7 @@ def process_authorization(params: MultiDict[str, str], pending: Any | None) -> R
 
 
 def second_factor_decision(
-    req: authz.AuthorizationRequest, session: SessionFacts, pending: Any | None
+    req: authz.AuthorizationRequest, session: SessionFacts, pending: Any | None, pages: bool
 ) -> ResponseReturnValue | None:
     """Send the person through the step-up when the request's acr asks for two steps.
 
@@ -261,7 +298,7 @@ def second_factor_decision(
         return None
     if wanted.prefers_phishing_resistant:
         if user_has_passkey(session.user_id):
-            return step_up_to(req, pending, "passkeys.step_up")
+            return step_up_to(req, pending, "passkeys.step_up", pages)
         if wanted.insists_on_phishing_resistant:
             return refuse_acr(req, pending)
     if session_has_second_factor(session):
@@ -271,18 +308,20 @@ def second_factor_decision(
     if not wanted.is_essential and not wanted.prefers_second_factor:
         return None
     if ACR_MFA in wanted.values and user_has_totp(session.user_id):
-        return step_up_to(req, pending, "mfa.step_up")
+        return step_up_to(req, pending, "mfa.step_up", pages)
     if wanted.is_essential:
         return refuse_acr(req, pending)
     return None
 
 
 def step_up_to(
-    req: authz.AuthorizationRequest, pending: Any | None, endpoint: str
+    req: authz.AuthorizationRequest, pending: Any | None, endpoint: str, pages: bool
 ) -> ResponseReturnValue:
     """Send the person to prove a factor at ``endpoint``, resuming this request after."""
     if "none" in req.prompts:
         return error_to_client(req.fail("interaction_required", "A second factor is needed."))
+    if not pages:
+        raise PageNeededError
     authz_id = pending.authz_id if pending is not None else authz.save_pending(req, None)
     resume_path = f"{request.script_root}/authorize/resume?{urlencode({'authz': authz_id})}"
     return redirect(url_for(endpoint, next=resume_path), code=302)

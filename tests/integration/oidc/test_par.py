@@ -84,7 +84,7 @@ def test_the_pushed_request_survives_the_sign_in_page(app, client, rp, user) -> 
     client.get(login_path)
     signed_in = sign_in_with_form(client, user, path=login_path)
     assert signed_in.status_code == 302
-    query = code_of(client.get(signed_in.headers["Location"]))
+    query = code_of(signed_in)
     assert query["state"] == "st-par"
     assert redeem(client, rp, query["code"], code_verifier=verifier).status_code == 200
     # Read once, at the first /authorize: the same request_uri is spent now.
