@@ -13,6 +13,10 @@ passport/oidc/backchannel.py) supplies only its payload columns and its send fun
   for good after ``max_attempts`` (``gave_up_at``); or cancelled (no longer needed).
 - **gauges**: depth, oldest waiting row and rows given up, read by
   passport/operations/metrics.py at scrape time.
+- **requeue_failed**: an operator puts rows given up back in the queue once what they
+  waited for is back (``passport mail requeue-failed``, ``passport clients requeue-logouts``):
+  one UPDATE of ``failed`` rows only, to ``pending``, due now, with a fresh retry schedule. A
+  row ``past_use`` (the rows ``passport maintenance purge`` deletes) is skipped and counted.
 
 Delivery is at least once: a crash between the hand-off and the commit repeats that one row.
 
@@ -59,6 +63,10 @@ FAILED = "failed"  # given up after every attempt
 CANCELLED = "cancelled"  # no longer needed (the sender decided)
 STATUSES = (PENDING, SENDING, SENT, FAILED, CANCELLED)
 WAITING = (PENDING, SENDING)
+SETTLED = (SENT, FAILED, CANCELLED)
+# How long a settled row of no lasting interest (a logout delivery, a self-service mail
+# request) is kept before the purge deletes it; a failed one may be requeued until then.
+SHORT_RETENTION = timedelta(days=1)
 # How long a claimed row stays reserved for its sender before another may take it.
 LEASE = timedelta(minutes=5)
 # How often a claim retries when other senders took every row it saw.
@@ -136,6 +144,30 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class Requeued:
+    """What one requeue did (rows back in the queue, failed rows left alone as past use),
+    and the filters it was given."""
+
+    requeued: int
+    skipped: int
+    ids: tuple[int, ...] | None = None
+    since: datetime | None = None
+    limit: int | None = None
+
+    def as_dict(self) -> dict[str, int]:
+        return {"requeued": self.requeued, "skipped": self.skipped}
+
+    def details(self) -> dict[str, Any]:
+        """The counts and the filters, for the audit event (nothing of any row's payload)."""
+        return {
+            **self.as_dict(),
+            "ids": list(self.ids) if self.ids is not None else None,
+            "since": self.since.isoformat() if self.since is not None else None,
+            "limit": self.limit,
+        }
+
+
+@dataclass(frozen=True)
 class Gauges:
     """An outbox's state for the metrics scrape."""
 
@@ -158,6 +190,8 @@ class Outbox(Generic[Row]):
     retry_seconds: Callable[[], float]
     name: str
     log: logging.Logger
+    # A settled row past its use at this time: the purge deletes it, a requeue skips it.
+    past_use: Callable[[datetime], ColumnElement[bool]]
 
     def _due(self, now: datetime) -> ColumnElement[bool]:
         model = self.model
@@ -257,6 +291,52 @@ class Outbox(Generic[Row]):
                         on_settled(row, outcome)
             db.session.commit()
         return tally
+
+    def requeue_failed(
+        self,
+        ids: Sequence[int] | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> Requeued:
+        """Put rows given up back in the queue, due now (the caller commits).
+
+        Only ``failed`` rows move, in one UPDATE: to ``pending`` with ``attempts`` 0 (the whole
+        retry schedule again), ``gave_up_at`` cleared; ``last_error`` is kept as the evidence
+        of the outage until the next attempt overwrites (or a delivery clears) it. ``ids`` and
+        ``since`` (given up at or after) narrow the rows; ``limit`` takes the oldest first. A
+        row ``past_use`` is not requeued but counted as skipped (not counted against
+        ``limit``): requeuing it would resend what nobody waits for any more.
+        """
+        model = self.model
+        now = utcnow()
+        chosen = model.status == FAILED
+        if ids is not None:
+            chosen &= model.id.in_(list(ids))
+        if since is not None:
+            chosen &= model.gave_up_at >= since
+        past_use = self.past_use(now)
+        skipped = db.session.scalar(select(func.count()).select_from(model).where(chosen, past_use))
+        targets = select(model.id).where(chosen, ~past_use).order_by(model.id)
+        if limit is not None:
+            targets = targets.limit(limit)
+        result = db.session.execute(
+            update(model)
+            # The status again: a row another requeue took meanwhile is not taken twice.
+            .where(model.status == FAILED, model.id.in_(targets.scalar_subquery()))
+            .values(status=PENDING, attempts=0, next_attempt_at=now, gave_up_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        done = Requeued(
+            requeued=result.rowcount,  # type: ignore[attr-defined]
+            skipped=skipped or 0,
+            ids=tuple(ids) if ids is not None else None,
+            since=since,
+            limit=limit,
+        )
+        self.log.info(
+            "%s: %d requeued, %d past use skipped", self.name, done.requeued, done.skipped
+        )
+        return done
 
     def gauges(self, connection: Any) -> Gauges:
         """Rows waiting, the oldest one's creation, rows given up (metrics scrape)."""

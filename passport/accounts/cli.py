@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from typing import NoReturn
@@ -17,6 +20,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from passport import json_input
+from passport import outbox
 from passport.accounts.errors import AccountsError
 from passport.accounts.errors import DuplicateDniError
 from passport.accounts.errors import InvalidImportError
@@ -309,3 +313,79 @@ def send_pending_command(limit: int | None, as_json: bool) -> None:
     )
     if total.failed:
         sys.exit(1)
+
+
+class IsoDateTime(click.ParamType[datetime, Any]):
+    """An ISO-8601 date, or date and time; one without an offset is UTC."""
+
+    name = "ISO-8601"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            parsed = value
+        else:
+            try:
+                parsed = datetime.fromisoformat(str(value))
+            except ValueError:
+                self.fail(
+                    f"{value!r} is not an ISO-8601 date and time (e.g. 2026-12-06T14:00Z)",
+                    param,
+                    ctx,
+                )
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def audited_requeue_command(
+    event: str, *, name: str, noun: str, box: Callable[[], outbox.Outbox[Any]]
+) -> click.Command:
+    """``name``: an operator puts an outbox's rows given up back in the queue
+    (``outbox.Outbox.requeue_failed``), audited as ``event`` in the same transaction."""
+
+    @click.command(name)
+    @click.option(
+        "--id",
+        "ids",
+        type=click.IntRange(1, 2**31 - 1),
+        multiple=True,
+        help="Only this row (repeat).",
+    )
+    @click.option(
+        "--since", type=IsoDateTime(), help="Only rows given up at or after this time (UTC)."
+    )
+    @click.option("--limit", type=click.IntRange(1, 1_000_000), default=None, help="At most N.")
+    @click.option("--reason", default=None, help="Kept in the audit event.")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    @with_appcontext
+    def command(
+        ids: tuple[int, ...],
+        since: datetime | None,
+        limit: int | None,
+        reason: str | None,
+        as_json: bool,
+    ) -> None:
+        from passport.extensions import db
+
+        done = box().requeue_failed(ids or None, since, limit)
+        Actor(reason=reason).record(event, details=done.details())
+        db.session.commit()
+        text = f"{done.requeued} {noun} requeued, {done.skipped} past use skipped"
+        emit(as_json, done.as_dict(), text)
+
+    command.help = (
+        f"Put the {noun} given up (failed) back in the queue, due now, with every retry again; "
+        "rows the purge would delete are skipped."
+    )
+    return command
+
+
+def _mails() -> outbox.Outbox[Any]:
+    from passport.accounts.mail_queue import MAILS
+
+    return MAILS
+
+
+mail_group.add_command(
+    audited_requeue_command("mail.requeued", name="requeue-failed", noun="mails", box=_mails)
+)

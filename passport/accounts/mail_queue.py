@@ -6,7 +6,8 @@ background thread started after the import's response, and by ``passport mail se
 (cron). Claiming (lease, SKIP LOCKED), retries and giving up are passport/outbox.py's: a
 failed send is retried after ``MAIL_QUEUE_RETRY_SECONDS``, doubling, up to
 ``MAIL_QUEUE_MAX_ATTEMPTS``; then the row is ``failed`` and the person can still use
-"Generar contraseña". Delivery is at least once: a crash between the SMTP hand-off and the
+"Generar contraseña", or an operator requeues it (``passport mail requeue-failed``, see
+``requeue_failed``). Delivery is at least once: a crash between the SMTP hand-off and the
 commit sends that one mail again (with a fresh link; the first link then no longer works).
 
 "Generar contraseña" and "¿Olvidaste la contraseña?" queue a ``self_service`` row naming only
@@ -21,14 +22,19 @@ import logging
 import threading
 from collections.abc import Iterable
 from collections.abc import Sequence
+from datetime import datetime
+from datetime import timedelta
 from typing import cast
 
 from flask import Flask
 from flask import Response
 from flask import after_this_request
 from flask import current_app
+from sqlalchemy import ColumnElement
 from sqlalchemy import Table
+from sqlalchemy import and_
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 
 from passport import outbox
@@ -60,12 +66,34 @@ STATUSES = outbox.STATUSES
 LEASE = outbox.LEASE
 # The kind of a self-service request: a typed DNI, resolved by the sender.
 SELF_SERVICE = "self_service"
+
+
+def past_use(now: datetime) -> ColumnElement[bool]:
+    """A settled mail that ``maintenance purge`` deletes and a requeue skips: any after
+    ``MAIL_RETENTION_DAYS``, a self-service request after ``outbox.SHORT_RETENTION``.
+
+    The mail itself never goes stale (it holds no link: a requeued mail carries a fresh one,
+    and the sender cancels it when the account left the state it was for). A self-service
+    request does: the person asked for a link at a moment, can ask again, and a reset mail
+    days after anyone remembers asking teaches people to trust unexpected reset mails.
+    """
+    days = int(current_app.config["MAIL_RETENTION_DAYS"])
+    return or_(
+        OutgoingMail.next_attempt_at < now - timedelta(days=days),
+        and_(
+            OutgoingMail.kind == SELF_SERVICE,
+            OutgoingMail.next_attempt_at < now - outbox.SHORT_RETENTION,
+        ),
+    )
+
+
 MAILS = outbox.Outbox(
     OutgoingMail,
     max_attempts=outbox.setting("MAIL_QUEUE_MAX_ATTEMPTS"),
     retry_seconds=outbox.setting("MAIL_QUEUE_RETRY_SECONDS"),
     name="queued mail",
     log=log,
+    past_use=past_use,
 )
 # What one pass over the queue did.
 QueueRun = outbox.Tally

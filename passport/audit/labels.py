@@ -28,6 +28,7 @@ EVENT_LABELS: dict[str, LazyString] = {
     "password_link.processed": _l("Solicitud de enlace de contraseña atendida"),
     "password_link.rejected": _l("Enlace de contraseña rechazado"),
     "mail.sent": _l("Correo enviado"),
+    "mail.requeued": _l("Correos fallidos puestos de nuevo en cola"),
     # Second factor
     "mfa.totp_enabled": _l("Verificación en dos pasos activada"),
     "mfa.totp_disabled": _l("Verificación en dos pasos desactivada"),
@@ -81,6 +82,9 @@ EVENT_LABELS: dict[str, LazyString] = {
     "refresh_token.reused": _l("Token de actualización reutilizado"),
     "signing_keys.rotated": _l("Claves de firma rotadas"),
     "signing_keys.pruned": _l("Claves de firma depuradas"),
+    "backchannel_logout.requeued": _l(
+        "Avisos de cierre de sesión fallidos puestos de nuevo en cola"
+    ),
     # The audit log itself
     "admin.audit_exported": _l("Auditoría exportada"),
     "admin.audit_verified": _l("Integridad de la auditoría verificada"),

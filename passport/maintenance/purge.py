@@ -12,7 +12,9 @@ What stays a while after expiry, and why:
 - SSO sessions: ``REUSE_WINDOW`` after their end (logged out or absolute expiry). A session
   only idle is kept until its absolute end: its refresh tokens still depend on it;
 - sent, failed or cancelled mails: ``MAIL_RETENTION_DAYS`` (the import's progress page reads
-  them); settled self-service requests (a typed DNI): ``REUSE_WINDOW``;
+  them); settled self-service requests (a typed DNI) and logout deliveries:
+  ``outbox.SHORT_RETENTION`` (a day). Each outbox's ``past_use`` says it, and a requeue of
+  failed rows skips what the purge would delete;
 - audit events: ``AUDIT_RETENTION_DAYS`` (0 keeps them forever). Only the oldest go, a prefix
   of the log in id order, leaving an ``AuditArchiveSegment`` with the hash of the last one
   removed, so ``passport audit verify`` still walks an unbroken chain.
@@ -36,10 +38,8 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import text
 
-from passport.accounts.mail_queue import CANCELLED
-from passport.accounts.mail_queue import FAILED
-from passport.accounts.mail_queue import SELF_SERVICE
-from passport.accounts.mail_queue import SENT
+from passport import outbox
+from passport.accounts.mail_queue import MAILS
 from passport.accounts.models import OutgoingMail
 from passport.admin.models import AdminActivity
 from passport.audit.models import AuditArchiveSegment
@@ -51,6 +51,7 @@ from passport.extensions import db
 from passport.login.models import SSOSession
 from passport.mfa.models import EnrolmentLink
 from passport.mfa.models import SecondFactorChallenge
+from passport.oidc.backchannel import DELIVERIES
 from passport.oidc.models import AuthorizationCode
 from passport.oidc.models import BackchannelDelivery
 from passport.oidc.models import ClientAssertionJti
@@ -64,7 +65,6 @@ BATCH_SIZE = 2000
 REUSE_WINDOW = timedelta(days=1)
 # A client assertion's jti is remembered a little past its expiry (clock skew allowed).
 JTI_SKEW = timedelta(minutes=5)
-SETTLED_MAIL = (SENT, FAILED, CANCELLED)
 # Serialises the audit archiving of two purges run at once (any key no other part uses).
 ARCHIVE_LOCK_KEY = 0x5A55_A0D2
 
@@ -94,19 +94,6 @@ def _dead_token(now: datetime) -> ColumnElement[bool]:
 def _dead_session(now: datetime) -> ColumnElement[bool]:
     old = now - REUSE_WINDOW
     return or_(SSOSession.expires_at < old, SSOSession.ended_at < old)
-
-
-def _settled_mail(now: datetime) -> ColumnElement[bool]:
-    days = int(current_app.config["MAIL_RETENTION_DAYS"])
-    settled = OutgoingMail.status.in_(SETTLED_MAIL)
-    return or_(
-        and_(settled, OutgoingMail.next_attempt_at < now - timedelta(days=days)),
-        and_(
-            settled,
-            OutgoingMail.kind == SELF_SERVICE,
-            OutgoingMail.next_attempt_at < now - REUSE_WINDOW,
-        ),
-    )
 
 
 # Kind name (the key of the JSON counts) → its table and what makes one of its rows dead.
@@ -148,16 +135,16 @@ KINDS: dict[str, tuple[Any, Condition]] = {
     "backchannel_deliveries": (
         BackchannelDelivery,
         # Settled (sent, given up) a while ago: the outbox's (status, next_attempt_at) index.
-        lambda now: and_(
-            BackchannelDelivery.status.in_(SETTLED_MAIL),
-            BackchannelDelivery.next_attempt_at < now - REUSE_WINDOW,
-        ),
+        lambda now: and_(BackchannelDelivery.status.in_(outbox.SETTLED), DELIVERIES.past_use(now)),
     ),
     "initial_access_tokens": (
         InitialAccessToken,
         lambda now: InitialAccessToken.expires_at < now,
     ),
-    "outgoing_mails": (OutgoingMail, _settled_mail),
+    "outgoing_mails": (
+        OutgoingMail,
+        lambda now: and_(OutgoingMail.status.in_(outbox.SETTLED), MAILS.past_use(now)),
+    ),
 }
 
 

@@ -8,7 +8,8 @@ no internal address in production, a total deadline, no redirect), so a logout w
 about one BACKCHANNEL_TIMEOUT_MS whatever the clients do. Deliveries are rows of
 passport/outbox.py (claimed under a lease, so two runs never POST one token): a failure is
 retried with exponential backoff on later logouts and by ``passport clients retry-logouts``
-(run it from cron every minute), at most BACKCHANNEL_MAX_ATTEMPTS times.
+(run it from cron every minute), at most BACKCHANNEL_MAX_ATTEMPTS times. Deliveries given up
+while a receiver was away are put back by ``passport clients requeue-logouts``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from flask import current_app
 from flask import g
 from flask import has_request_context
+from sqlalchemy import ColumnElement
 from sqlalchemy import select
 
 from passport import outbox
@@ -44,12 +47,22 @@ BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 RETRY_BASE_SECONDS = 30
 MAX_DELIVERIES_PER_RUN = 20
 MAX_PARALLEL_POSTS = 8
+
+
+def past_use(now: datetime) -> ColumnElement[bool]:
+    """A settled delivery that ``maintenance purge`` deletes and a requeue skips: one settled
+    more than ``outbox.SHORT_RETENTION`` ago. (A token is signed afresh at each attempt, so a
+    requeued delivery never carries an expired one.)"""
+    return BackchannelDelivery.next_attempt_at < now - outbox.SHORT_RETENTION
+
+
 DELIVERIES = outbox.Outbox(
     BackchannelDelivery,
     max_attempts=outbox.setting("BACKCHANNEL_MAX_ATTEMPTS"),
     retry_seconds=lambda: RETRY_BASE_SECONDS,
     name="back-channel logout",
     log=log,
+    past_use=past_use,
 )
 
 

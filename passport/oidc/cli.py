@@ -11,6 +11,8 @@ import click
 from flask.cli import with_appcontext
 
 from passport import json_input
+from passport import outbox
+from passport.accounts.cli import audited_requeue_command
 
 
 def fail(message: str) -> NoReturn:
@@ -320,6 +322,22 @@ def retry_logouts_command(as_json: bool) -> None:
         emit_json({"delivered": delivered, "failed": failed})
         return
     click.echo(f"delivered: {delivered}, failed: {failed}")
+
+
+def _deliveries() -> outbox.Outbox[Any]:
+    from passport.oidc.backchannel import DELIVERIES
+
+    return DELIVERIES
+
+
+clients_group.add_command(
+    audited_requeue_command(
+        "backchannel_logout.requeued",
+        name="requeue-logouts",
+        noun="logout deliveries",
+        box=_deliveries,
+    )
+)
 
 
 @click.group("keys")

@@ -67,15 +67,22 @@ def _fresh_caches(app: Flask) -> Iterator[None]:
 # --- The mail server refuses, or is down --------------------------------------------------
 
 
-def test_mails_stay_queued_while_smtp_is_down_or_refusing_and_all_go_out_once_when_it_returns(
-    make_app: Any, private_smtp: PrivateSmtp
-) -> None:
+def smtp_app(make_app: Any, private_smtp: PrivateSmtp, **settings: Any) -> Flask:
+    """An app that mails through the test's own SMTP server."""
     made: Flask = make_app(
         MAIL_BACKEND="smtp",
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=private_smtp.port,
         MAIL_SUPPRESS_SEND=False,  # Flask-Mail's default under TESTING
+        **settings,
     )
+    return made
+
+
+def test_mails_stay_queued_while_smtp_is_down_or_refusing_and_all_go_out_once_when_it_returns(
+    make_app: Any, private_smtp: PrivateSmtp
+) -> None:
+    made = smtp_app(make_app, private_smtp)
     with made.app_context():
         pending, active, imported = make_user(password=None), make_user(), make_user(password=None)
         # "Generar contraseña" (activation) and "¿Olvidaste la contraseña?" (reset), and an
@@ -121,6 +128,34 @@ def test_mails_stay_queued_while_smtp_is_down_or_refusing_and_all_go_out_once_wh
         text = scrape(browser)
         assert metric_value(text, "passport_mail_queue_depth") == 0
         assert metric_value(text, "passport_mail_queue_failed") == 0
+
+
+def test_mails_given_up_in_a_long_outage_go_out_once_requeued(
+    make_app: Any, private_smtp: PrivateSmtp
+) -> None:
+    from passport.accounts.cli import mail_group
+
+    # MAIL_QUEUE_MAX_ATTEMPTS 1: an outage longer than the whole retry schedule.
+    made = smtp_app(make_app, private_smtp, MAIL_QUEUE_MAX_ATTEMPTS=1)
+    with made.app_context():
+        pending, imported = make_user(password=None), make_user(password=None)
+        mail_queue.enqueue_self_service_request(pending.dni)
+        mail_queue.enqueue_link_mails([imported], LinkPurpose.ACTIVATION, batch="import-1")
+        db.session.commit()
+        browser = made.test_client()
+
+        assert mail_queue.send_pending().failed == 2  # down: given up
+        assert metric_value(scrape(browser), "passport_mail_queue_failed") == 2
+
+        private_smtp.start()  # back
+        result = made.test_cli_runner().invoke(mail_group, ["requeue-failed", "--json"])
+        assert result.output.strip() == '{"requeued": 2, "skipped": 0}'
+        assert mail_queue.send_pending().sent == 2
+        received = private_smtp.messages()
+        assert sorted(message["To"] for message in received) == sorted(
+            [pending.email, imported.email]
+        )
+        assert metric_value(scrape(browser), "passport_mail_queue_failed") == 0
 
 
 # --- A worker killed mid-request; a server draining on SIGTERM ----------------------------
