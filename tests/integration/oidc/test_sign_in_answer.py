@@ -28,6 +28,16 @@ def count(model: type) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
+def test_the_direct_answer_carries_the_sso_cookie(app, client, rp, user) -> None:
+    start = authorize(client, rp)
+    _, response = post_login(client, start.headers["Location"], user.dni)
+    assert "code" in query_of(response.headers["Location"])
+    assert "Set-Cookie" in response.headers
+    again = authorize(client, rp)  # signed in: straight to the client, no sign-in page
+    assert again.headers["Location"].startswith(rp.redirect_uri + "?")
+    assert "code" in query_of(again.headers["Location"])
+
+
 def test_a_client_that_asks_for_consent_gets_the_page_through_the_resume_url(
     app, client, user
 ) -> None:
