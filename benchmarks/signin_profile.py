@@ -8,8 +8,9 @@
 Each flow is what ``../shared/perf`` does for W6 from a fresh browser (no cookies):
 ``GET /authorize`` (no session: redirect to the sign-in page), ``GET`` the sign-in page, ``POST``
 the form with its CSRF token, DNI and password, then follow the redirects (if any: the POST
-answers with the client's ``redirect_uri?code=...`` when no other page is needed). No HTTP server: the Flask test client drives the flows in this
-process with CAPTCHA off, so the CPU milliseconds per request are the server's own. The
+answers with the client's ``redirect_uri?code=...`` when no other page is needed). No HTTP
+server: the Flask test client drives the flows in this process with CAPTCHA off, so the CPU
+milliseconds per request are the server's own. The
 Argon2id parameters are the production ones (settings); with ``--stub-hash`` the verify is
 replaced by a constant-time stub, which isolates what a sign-in costs besides the hash. Prints
 one JSON line per request kind, one with the CPU per flow and the Argon2id verify time alone
