@@ -247,13 +247,18 @@ def individually_requested(
     among those the client's registered scopes allow (the rest are never released), sorted.
 
     These need the person's consent like a scope (the consent page lists them)."""
-    names = {
-        name
-        for member in ("userinfo", "id_token")
-        for name in _member(requested, member)
-        if name in USER_CLAIMS
-    }
-    return sorted((names & allowed_claims(set(client_scopes))) - allowed_claims(set(scopes)))
+    names = {name for member in ("userinfo", "id_token") for name in _member(requested, member)}
+    return claims_beyond_scopes(names, scopes, client_scopes)
+
+
+def claims_beyond_scopes(
+    names: Iterable[str], scopes: Iterable[str], client_scopes: Iterable[str]
+) -> list[str]:
+    """The user claims among ``names`` that ``scopes`` do not release but the client's
+    registered scopes allow, sorted: what a consent holds one by one, and what Mi cuenta
+    shows of it now (a claim whose scope the client lost is released no more)."""
+    wanted = set(names) & set(USER_CLAIMS)
+    return sorted((wanted & allowed_claims(set(client_scopes))) - allowed_claims(set(scopes)))
 
 
 def requested_sub(requested: dict[str, Any] | None) -> Any:

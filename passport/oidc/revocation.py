@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +58,7 @@ from passport.login.sessions import end_sso_session
 from passport.login.sessions import end_user_sessions
 from passport.login.signals import session_ended
 from passport.oidc.backchannel import queue_backchannel_logouts
+from passport.oidc.claims import claims_beyond_scopes
 from passport.oidc.models import AuthorizationCode
 from passport.oidc.models import Consent
 from passport.oidc.models import OAuthClient
@@ -235,6 +237,9 @@ class LiveGrant:
     scopes: list[str]
     granted_at: datetime
     has_consent: bool
+    # User claims allowed one by one (the `claims` parameter, OIDC Core §5.5) beyond what
+    # ``scopes`` release, within the client's registration now (``claims_beyond_scopes``).
+    claims: list[str] = field(default_factory=list)
 
 
 def live_grants(user_id: int) -> list[LiveGrant]:
@@ -246,19 +251,26 @@ def live_grants(user_id: int) -> list[LiveGrant]:
     now = utcnow()
     found: dict[int, dict[str, Any]] = {}
     consents = db.session.execute(
-        select(Consent.client_pk, Consent.scopes, Consent.created_at).where(
+        select(Consent.client_pk, Consent.scopes, Consent.claims, Consent.created_at).where(
             Consent.user_id == user_id
         )
     )
-    for client_pk, scopes, created_at in consents:
-        found[client_pk] = {"scopes": list(scopes or ()), "at": created_at, "consent": True}
+    for client_pk, scopes, claims, created_at in consents:
+        found[client_pk] = {
+            "scopes": list(scopes or ()),
+            "claims": list(claims or ()),
+            "at": created_at,
+            "consent": True,
+        }
     tokens = db.session.execute(
         select(OAuthToken.client_pk, OAuthToken.scope, OAuthToken.created_at).where(
             OAuthToken.user_id == user_id, *_live_token_conditions(now)
         )
     )
     for client_pk, scope, created_at in tokens:
-        grant = found.setdefault(client_pk, {"scopes": [], "at": created_at, "consent": False})
+        grant = found.setdefault(
+            client_pk, {"scopes": [], "claims": [], "at": created_at, "consent": False}
+        )
         grant["scopes"] = [*grant["scopes"], *scope.split()]
         grant["at"] = min(grant["at"], created_at)
     if not found:
@@ -272,17 +284,20 @@ def live_grants(user_id: int) -> list[LiveGrant]:
             OAuthClient.scopes,
         ).where(OAuthClient.id.in_(found))
     )
-    grants = [
-        LiveGrant(
-            client_id=client_id,
-            name=name,
-            description=description,
-            scopes=current_scopes(found[pk]["scopes"], scopes or ()),
-            granted_at=found[pk]["at"],
-            has_consent=found[pk]["consent"],
+    grants = []
+    for pk, client_id, name, description, registered in clients:
+        granted = current_scopes(found[pk]["scopes"], registered or ())
+        grants.append(
+            LiveGrant(
+                client_id=client_id,
+                name=name,
+                description=description,
+                scopes=granted,
+                granted_at=found[pk]["at"],
+                has_consent=found[pk]["consent"],
+                claims=claims_beyond_scopes(found[pk]["claims"], granted, registered or ()),
+            )
         )
-        for pk, client_id, name, description, scopes in clients
-    ]
     return sorted(grants, key=lambda grant: (grant.name.casefold(), grant.client_id))
 
 

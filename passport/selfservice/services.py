@@ -26,8 +26,10 @@ from passport.security.passwords import verify_password
 from passport.selfservice.errors import UnknownConnectedApp
 from passport.selfservice.errors import WrongCurrentPassword
 
-# What "Actividad reciente" lists: sign-ins and refused attempts.
-ACTIVITY_EVENTS = ("login_succeeded", "login_failed", "account_locked")
+# What "Actividad reciente" lists: sign-ins and refused attempts, by password, code or passkey.
+# A refused passkey is recorded against the person only when it is theirs (the credential was
+# found and is theirs, or the session or password already named them): passkeys.services.
+ACTIVITY_EVENTS = ("login_succeeded", "login_failed", "account_locked", "passkey.failed")
 ACTIVITY_LIMIT = 10
 
 

@@ -23,6 +23,7 @@ from passport.login.models import SSOSession
 from passport.login.sessions import live_sessions
 from passport.mfa.recovery import remaining_recovery_codes
 from passport.mfa.services import user_has_totp
+from passport.oidc.scope_labels import describe_claims
 from passport.oidc.scope_labels import describe_scopes
 from passport.security.password_policy import checklist
 from passport.security.password_policy import configured_rules
@@ -56,7 +57,12 @@ def render_home(
         "checklist": checklist("", configured_rules()),
         "sessions": [(row, describe_device(row.user_agent)) for row in live_sessions(user.id)],
         "end_sessions_form": EndOtherSessionsForm(),
-        "apps": [(app, describe_scopes(app.scopes)) for app in services.connected_apps(user.id)],
+        # The consent page's words (passport.oidc.scope_labels), for scopes and for the
+        # claims allowed one by one (OIDC Core §5.5).
+        "apps": [
+            (app, describe_scopes(app.scopes), describe_claims(app.claims))
+            for app in services.connected_apps(user.id)
+        ],
         "revoke_form": RevokeAppForm(),
         "activity": services.recent_activity(user.id),
         "has_totp": has_totp,

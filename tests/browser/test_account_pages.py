@@ -3,7 +3,8 @@
 A teacher signs in (test-only CAPTCHA) and lands on Mi cuenta → enrols TOTP with the
 manual-entry secret → sees her recovery codes → signs out and in again: the second step
 refuses a wrong code (announced) and takes the right one → changes her password while the
-live checklist turns ✘ into ✔. Each screen is saved in ``test-artifacts/browser/account/``
+live checklist turns ✘ into ✔. Apart, her Mi cuenta lists the claims an app was allowed
+one by one and a refused passkey. Each screen is saved in ``test-artifacts/browser/account/``
 (1280 px and 320 px) and checked with axe-core (WCAG 2.1 A/AA) under the strict CSP.
 """
 
@@ -66,6 +67,16 @@ def sign_in(page: Any, url: str) -> None:
     page.locator('form[method="post"] button[type="submit"]').first.click()
 
 
+def open_mi_cuenta(chromium: Any, url: str, width: int, prefix: str) -> tuple[Any, Any, Screens]:
+    """A new browser context of ``width`` px, signed in as the teacher, on Mi cuenta."""
+    context = chromium.new_context(viewport={"width": width, "height": 900}, locale="es-PE")
+    page = context.new_page()
+    screens = Screens(page, prefix, folder=ARTIFACTS)
+    sign_in(page, url)
+    page.wait_for_url(f"{url}/mi-cuenta")
+    return context, page, screens
+
+
 def wrong_code(totp: pyotp.TOTP) -> str:
     """Six digits that no step the server might accept now (or soon) produces."""
     now = time.time()
@@ -82,12 +93,7 @@ def test_a_teacher_turns_on_two_step_verification_and_changes_her_password(
     from playwright.sync_api import expect
 
     url = passport_url
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="es-PE")
-    page = context.new_page()
-    screens = Screens(page, f"{width}px", folder=ARTIFACTS)
-
-    sign_in(page, url)
-    page.wait_for_url(f"{url}/mi-cuenta")
+    context, page, screens = open_mi_cuenta(browser, url, width, f"{width}px")
     expect(page.get_by_role("heading", level=1)).to_have_text("Mi cuenta")
     expect(page.get_by_text("Lucía Mamani Condori — DNI 40800001")).to_be_visible()
     if width < 640:
@@ -177,5 +183,77 @@ def test_a_teacher_turns_on_two_step_verification_and_changes_her_password(
     page.wait_for_url(f"{url}/mi-cuenta")
     expect(page.get_by_role("status")).to_contain_text("Su contraseña fue cambiada.")
     screens.capture("contrasena_cambiada")
+    assert screens.csp_violations == []
+    context.close()
+
+
+@pytest.fixture
+def teacher_with_history(passport_url: str, database_url: str, outbox_dir: Path) -> str:
+    """The teacher has allowed an app two claims one by one (OIDC Core §5.5), and a passkey
+    of hers was refused (the ceremonies themselves: tests/integration/passkeys)."""
+    from sqlalchemy import select
+
+    from passport.accounts.models import User
+    from passport.audit.services import record_event
+    from passport.extensions import db
+    from passport.oidc.clients import create_client
+    from passport.oidc.clients import validate_metadata
+    from passport.oidc.models import Consent
+
+    app = make_test_app(database_url, outbox_dir, ISSUER=passport_url)
+    with app.app_context():
+        teacher = db.session.scalars(select(User).where(User.dni == TEACHER_DNI)).one()
+        client, _secret = create_client(
+            validate_metadata(
+                {
+                    "name": "Escalafón",
+                    "redirect_uris": ["https://escalafon.example.gob.pe/callback"],
+                    "token_endpoint_auth_method": "client_secret_basic",
+                    "scopes": ["openid", "profile", "email", "phone"],
+                    "grant_types": ["authorization_code"],
+                }
+            )
+        )
+        db.session.add(
+            Consent(
+                user_id=teacher.id,
+                client_pk=client.id,
+                scopes=["openid"],
+                claims=["email", "phone_number"],
+            )
+        )
+        record_event(
+            "passkey.failed",
+            outcome="failure",
+            subject_user_id=teacher.id,
+            subject_dni=teacher.dni,
+            ip_address="203.0.113.7",
+            details={"reason": "signature"},
+        )
+        db.session.commit()
+        db.session.remove()
+    return passport_url
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_mi_cuenta_lists_the_claims_allowed_one_by_one_and_a_refused_passkey(
+    browser: Any,  # noqa: F811 - the imported fixture
+    teacher_with_history: str,
+    width: int,
+) -> None:
+    from playwright.sync_api import expect
+
+    url = teacher_with_history
+    context, page, screens = open_mi_cuenta(browser, url, width, f"{width}px_historial")
+    # The list is named by the sentence before it, as a screen reader announces it.
+    claims = page.get_by_role("list", name="Además, estos datos que permitió uno por uno:")
+    expect(claims.get_by_role("listitem")).to_have_text(
+        ["Su correo electrónico", "Su número de teléfono"]
+    )
+    expect(page.get_by_role("button", name="Revocar acceso de Escalafón")).to_be_visible()
+    expect(page.locator("#activity-title ~ table")).to_contain_text(
+        "Intento fallido con llave de acceso"
+    )
+    screens.capture("mi_cuenta_aplicaciones_y_actividad")
     assert screens.csp_violations == []
     context.close()

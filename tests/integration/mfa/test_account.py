@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -11,6 +13,7 @@ from passport.extensions import db
 from passport.login.devices import describe_device
 from passport.login.models import SSOSession
 from passport.oidc.models import Consent
+from passport.oidc.models import OAuthClient
 from passport.oidc.models import OAuthToken
 from passport.oidc.tokens import hash_secret
 from passport.security.passwords import verify_password
@@ -21,8 +24,12 @@ from tests.integration.mfa.conftest import enrol
 from tests.integration.mfa.conftest import password_step
 from tests.integration.oidc.conftest import authorize
 from tests.integration.oidc.conftest import code_flow
+from tests.integration.oidc.conftest import pkce_pair
 from tests.integration.oidc.conftest import register_client
 from tests.integration.oidc.conftest import sign_in
+from tests.integration.oidc.test_claims_parameter import claims
+from tests.integration.oidc.test_consent import answer
+from tests.integration.oidc.test_consent import consent_form
 
 NEW_PASSWORD = "Lluvia7Tarde9x"
 CHROME_WINDOWS = (
@@ -271,6 +278,71 @@ def test_an_app_that_skips_consent_is_listed_from_its_tokens_and_can_be_revoked(
         data={"csrf_token": csrf_token(client, "/mi-cuenta"), "client_id": first_party.client_id},
     )
     assert "Esa aplicación no tiene acceso a su cuenta." in again.get_data(as_text=True)
+
+
+def apps_section(client: FlaskClient, **headers: str) -> str:
+    body = client.get("/mi-cuenta", headers=headers).get_data(as_text=True)
+    return body.split('id="apps-title"', 1)[1].split("</section>", 1)[0]
+
+
+def claims_list(section: str) -> list[str]:
+    """The words listed under the app for the claims allowed one by one."""
+    if 'class="consent-list app-claims"' not in section:
+        return []
+    items = section.split('class="consent-list app-claims"', 1)[1].split("</ul>", 1)[0]
+    return [item.split("</li>", 1)[0] for item in items.split("<li>")[1:]]
+
+
+def test_claims_allowed_one_by_one_are_listed_under_the_app_until_revoked(
+    app: Flask, client: FlaskClient
+) -> None:
+    """OIDC Core §5.5: data consented through the `claims` parameter, in the consent page's
+    words, in Spanish and English; "Revocar acceso" takes them away with the app."""
+    rp = register_client(name="Escalafón", scopes=["openid", "profile", "email", "phone"])
+    user = make_user(phone_number="+51987654321")
+    sign_in(app, client, user)
+    _, challenge = pkce_pair()
+    requested = claims(userinfo={"email": None, "dni": None}, id_token={"phone_number": None})
+
+    def ask() -> Any:
+        pkce = {"code_challenge": challenge, "code_challenge_method": "S256"}
+        return authorize(client, rp, scope="openid", claims=requested, **pkce)
+
+    answer(client, consent_form(ask()), "allow")
+    assert db.session.scalars(select(Consent)).one().claims == ["email", "phone_number"]
+
+    section = apps_section(client)
+    assert "Escalafón" in section
+    assert "Además, estos datos que permitió uno por uno:" in section
+    # dni is not the client's: never asked, never released, never listed.
+    assert claims_list(section) == ["Su correo electrónico", "Su número de teléfono"]
+    # The list is named by the sentence before it (screen readers announce both).
+    assert 'id="app-claims-1"' in section
+    assert 'aria-labelledby="app-claims-1"' in section
+    english = apps_section(client, **{"Accept-Language": "en"})
+    assert "Also, these data you allowed one by one:" in english
+    assert "Your e-mail address" in claims_list(english)
+
+    # A claim whose scope the client lost is released no more, so it is not listed either.
+    row = db.session.scalars(select(OAuthClient).where(OAuthClient.client_id == rp.client_id)).one()
+    row.scopes = ["openid", "profile", "email"]
+    db.session.commit()
+    assert claims_list(apps_section(client)) == ["Su correo electrónico"]
+
+    revoked = client.post(
+        "/mi-cuenta/aplicaciones/revocar",
+        data={"csrf_token": csrf_token(client, "/mi-cuenta"), "client_id": rp.client_id},
+    )
+    assert revoked.status_code == 303
+    assert db.session.scalar(select(Consent.id)) is None
+    section = apps_section(client)
+    assert claims_list(section) == []
+    assert "Su correo electrónico" not in section
+    assert "Ninguna aplicación tiene acceso a sus datos." in section
+    # Asked again: the claims need a new consent.
+    again = ask()
+    assert "Su correo electrónico" in again.get_data(as_text=True)
+    consent_form(again)
 
 
 def test_revoking_an_unknown_app_is_a_clear_refusal(app: Flask, client: FlaskClient) -> None:
