@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import secrets
+from collections.abc import Callable
 from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
@@ -29,6 +30,7 @@ from flask.testing import FlaskClient
 from flask_babel import refresh as refresh_locale
 
 from minedu_sso.settings import TestingConfig
+from tests.served import CannedServer
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -70,6 +72,17 @@ def fresh_postgres_database(base: str, prefix: str) -> Iterator[str]:
             )
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture
+def canned() -> Iterator[Callable[..., CannedServer]]:
+    """Start canned-answer servers (``CannedServer``'s arguments); all stop after the test."""
+    with contextlib.ExitStack() as servers:
+
+        def start(*args: Any, **kwargs: Any) -> CannedServer:
+            return servers.enter_context(CannedServer(*args, **kwargs))
+
+        yield start
 
 
 @pytest.fixture(scope="session")

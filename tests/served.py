@@ -1,4 +1,9 @@
-"""Run a real ``passport serve`` / ``ayni serve`` (gunicorn) on a free loopback port."""
+"""Servers for the tests, each on a free loopback port and always stopped.
+
+A real ``passport serve`` / ``ayni serve`` (gunicorn) and nginx in front (``serve``,
+``nginx``); a throwaway HTTP server of canned answers for the outbound-fetch tests
+(``CannedServer``: jwks_uri, back-channel logout receivers, slow or hostile servers).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,22 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from pathlib import Path
+from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import requests
 
@@ -253,3 +267,161 @@ def nginx(site: str, folder: Path, https_port: int, http_port: int) -> Iterator[
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+# --- Canned answers: a throwaway HTTP server for the outbound-fetch tests -------------------
+
+
+@dataclass
+class Answer:
+    """What a canned server answers (HTTP/1.0: the connection closes after the answer).
+
+    Content-Length is the body's unless ``headers`` gives one (a malformed one, say) or
+    ``length`` is False. ``delay`` waits before answering; ``drip`` sends the body one byte
+    every ``drip`` seconds; ``raw`` is sent as it is (dripped too) instead of a status line,
+    headers and body. A test may change an answer's fields while it is served.
+    """
+
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    length: bool = True
+    delay: float = 0.0
+    drip: float = 0.0
+    raw: bytes | None = None
+
+    @classmethod
+    def json(cls, value: Any, status: int = 200) -> Answer:
+        return cls(json.dumps(value).encode(), status, {"Content-Type": "application/json"})
+
+    def send(self, handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(self.delay)
+        if self.raw is not None:
+            self._write(handler, self.raw)
+            return
+        handler.send_response(self.status)
+        headers = dict(self.headers)
+        if self.length and "content-length" not in {name.lower() for name in headers}:
+            headers["Content-Length"] = str(len(self.body))
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        self._write(handler, self.body)
+
+    def _write(self, handler: BaseHTTPRequestHandler, data: bytes) -> None:
+        if not self.drip:
+            handler.wfile.write(data)
+            return
+        for byte in data:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(self.drip)
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request a canned server received."""
+
+    method: str
+    path: str  # with its query
+    headers: dict[str, str]
+    body: bytes
+
+    def form(self) -> dict[str, list[str]]:
+        return parse_qs(self.body.decode())
+
+
+class CannedServer:
+    """An HTTP server on 127.0.0.1 answering GET and POST with canned answers.
+
+    ``routes`` maps a path (without its query) to its answer; any other path gets ``answer``
+    (404 without one). Every request is recorded in ``requests`` on arrival, before the
+    answer's delay. Serving starts on ``start()`` or entering the ``with``; a given ``port``
+    is bound only then (a receiver that "comes back"), otherwise a free one is bound at once.
+    ``close()`` (or leaving the ``with``) always shuts it down; the client hanging up early
+    (a deadline) is no error.
+    """
+
+    def __init__(
+        self,
+        answer: Answer | None = None,
+        routes: Mapping[str, Answer] | None = None,
+        *,
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        self.answer = answer or Answer(b"not found", 404)
+        self.routes = dict(routes or {})
+        self.requests: list[Received] = []
+        self.port = port
+        self._tls = tls
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        if not port:
+            self._bind()
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self._tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    def form_values(self, name: str) -> list[str]:
+        """Every value of the form field ``name`` in the bodies received, in order."""
+        return [value for request in self.requests for value in request.form().get(name, [])]
+
+    def _bind(self) -> ThreadingHTTPServer:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server._answer(self)
+
+            def do_POST(self) -> None:
+                server._answer(self)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self._tls is not None:
+            httpd.socket = self._tls.wrap_socket(httpd.socket, server_side=True)
+        self.port = int(httpd.server_address[1])
+        self._httpd = httpd
+        return httpd
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        size = int(handler.headers.get("Content-Length") or 0)
+        received = Received(
+            handler.command, handler.path, dict(handler.headers.items()), handler.rfile.read(size)
+        )
+        with self._lock:
+            self.requests.append(received)
+        answer = self.routes.get(urlsplit(handler.path).path, self.answer)
+        with contextlib.suppress(OSError):  # the client hung up (its deadline)
+            answer.send(handler)
+
+    def start(self) -> CannedServer:
+        httpd = self._httpd or self._bind()
+        if self._thread is None:
+            self._thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        if self._httpd is not None:
+            if self._thread is not None:
+                self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = self._thread = None
+
+    def __enter__(self) -> CannedServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -20,6 +20,8 @@ from joserfc import jwt
 
 from tests.factories import make_user
 from tests.helpers import start_session
+from tests.served import Answer
+from tests.served import CannedServer
 
 ISSUER = "http://127.0.0.1:5000"
 REDIRECT_URI = "https://ayni.example.gob.pe/auth/callback"
@@ -157,3 +159,13 @@ def code_flow(client: FlaskClient, rp: RP, scope: str = "openid", **params: Any)
     response = redeem(client, rp, code, code_verifier=verifier)
     assert response.status_code == 200, response.get_json()
     return dict(response.get_json())
+
+
+def logout_receiver(status: int = 200, delay: float = 0.0, port: int = 0) -> CannedServer:
+    """A loopback relying party's back-channel logout endpoint (at ``logout_uri``) answering
+    ``status``; the tokens it received: ``form_values("logout_token")``."""
+    return CannedServer(Answer(status=status, delay=delay), port=port)
+
+
+def logout_uri(receiver: CannedServer) -> str:
+    return receiver.url + "/auth/backchannel-logout"

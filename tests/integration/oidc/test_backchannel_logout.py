@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 
@@ -16,60 +12,34 @@ from tests.helpers import csrf_token
 from tests.integration.oidc.conftest import ISSUER
 from tests.integration.oidc.conftest import code_flow
 from tests.integration.oidc.conftest import full_flow
+from tests.integration.oidc.conftest import logout_receiver
+from tests.integration.oidc.conftest import logout_uri
 from tests.integration.oidc.conftest import register_client
 from tests.integration.oidc.conftest import sign_in
 from tests.integration.oidc.conftest import verify_jwt
+from tests.served import CannedServer
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 
-class Receiver:
-    """A loopback relying party endpoint that records logout tokens."""
-
-    def __init__(self, status: int = 200) -> None:
-        self.status = status
-        self.tokens: list[str] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                form = parse_qs(self.rfile.read(length).decode())
-                receiver.tokens.extend(form.get("logout_token", []))
-                self.send_response(receiver.status)
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.uri = f"http://127.0.0.1:{self.server.server_address[1]}/auth/backchannel-logout"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
+def receiver() -> Iterator[CannedServer]:
+    with logout_receiver() as server:
+        yield server
 
 
 def test_logout_token_is_posted_to_every_client_of_the_session(app, client, user, receiver) -> None:
-    ayni = register_client(skip_consent=True, backchannel_logout_uri=receiver.uri)
-    boleta = register_client(skip_consent=True, backchannel_logout_uri=receiver.uri)
+    ayni = register_client(skip_consent=True, backchannel_logout_uri=logout_uri(receiver))
+    boleta = register_client(skip_consent=True, backchannel_logout_uri=logout_uri(receiver))
     silent = register_client(skip_consent=True)
     sid = sign_in(app, client, user)
     for rp in (ayni, boleta, silent):
         code_flow(client, rp)
     response = client.post("/end-session", data={"logout": "yes", "csrf_token": csrf(client)})
     assert response.status_code == 200
-    assert len(receiver.tokens) == 2
+    assert len(receiver.form_values("logout_token")) == 2
     audiences = set()
-    for token in receiver.tokens:
+    for token in receiver.form_values("logout_token"):
         decoded = verify_jwt(client, token)
         claims = decoded.claims
         assert decoded.header["typ"] == "logout+jwt"
@@ -91,9 +61,8 @@ def csrf(client) -> str:
 def test_a_failing_client_does_not_block_logout_and_is_retried(app, client, user) -> None:
     from passport.oidc.backchannel import deliver_due_logouts
 
-    broken = Receiver(status=500)
-    try:
-        rp = register_client(skip_consent=True, backchannel_logout_uri=broken.uri)
+    with logout_receiver(status=500) as broken:
+        rp = register_client(skip_consent=True, backchannel_logout_uri=logout_uri(broken))
         full_flow(app, client, rp, user)
         response = client.post("/end-session", data={"logout": "yes", "csrf_token": csrf(client)})
         assert response.status_code == 200
@@ -103,13 +72,11 @@ def test_a_failing_client_does_not_block_logout_and_is_retried(app, client, user
         assert delivery.last_error == "HTTP 500"
         # Not due yet: nothing is attempted.
         assert deliver_due_logouts() == (0, 0)
-        broken.status = 200
+        broken.answer.status = 200
         delivery.next_attempt_at = delivery.created_at
         db.session.commit()
         assert deliver_due_logouts() == (1, 0)
-        assert len(broken.tokens) == 2
-    finally:
-        broken.close()
+        assert len(broken.form_values("logout_token")) == 2
 
 
 def test_an_unreachable_client_is_given_up_after_bounded_attempts(app, client, user) -> None:
@@ -129,27 +96,19 @@ def test_an_unreachable_client_is_given_up_after_bounded_attempts(app, client, u
 
 
 def test_a_client_that_hangs_times_out_and_the_logout_completes(app, client, user) -> None:
-    import time as clock
-
-    slow = Receiver()
-    original = slow.server.RequestHandlerClass.do_POST
-
-    def hang(handler) -> None:
-        clock.sleep(1.0)
-        original(handler)
-
-    slow.server.RequestHandlerClass.do_POST = hang
     previous = app.config["BACKCHANNEL_TIMEOUT_MS"]
     app.config["BACKCHANNEL_TIMEOUT_MS"] = 200
     try:
-        rp = register_client(skip_consent=True, backchannel_logout_uri=slow.uri)
-        full_flow(app, client, rp, user)
-        response = client.post("/end-session", data={"logout": "yes", "csrf_token": csrf(client)})
-        assert response.status_code == 200
-        delivery = db.session.scalars(db.select(BackchannelDelivery)).one()
-        assert delivery.delivered_at is None
-        assert delivery.last_error == "deadline exceeded"
-        assert delivery.next_attempt_at > delivery.created_at
+        with logout_receiver(delay=1.0) as slow:  # answers after 1 s
+            rp = register_client(skip_consent=True, backchannel_logout_uri=logout_uri(slow))
+            full_flow(app, client, rp, user)
+            response = client.post(
+                "/end-session", data={"logout": "yes", "csrf_token": csrf(client)}
+            )
+            assert response.status_code == 200
+            delivery = db.session.scalars(db.select(BackchannelDelivery)).one()
+            assert delivery.delivered_at is None
+            assert delivery.last_error == "deadline exceeded"
+            assert delivery.next_attempt_at > delivery.created_at
     finally:
         app.config["BACKCHANNEL_TIMEOUT_MS"] = previous
-        slow.close()

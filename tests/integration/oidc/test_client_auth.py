@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 
 import pytest
 from joserfc import jwk
@@ -16,6 +12,7 @@ from tests.integration.oidc.conftest import ISSUER
 from tests.integration.oidc.conftest import get_code
 from tests.integration.oidc.conftest import register_client
 from tests.integration.oidc.conftest import sign_in
+from tests.served import Answer
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -178,34 +175,16 @@ def test_private_key_jwt_signed_by_another_key_is_refused(app, client, user, rp_
     )
 
 
-def test_private_key_jwt_with_jwks_uri_on_loopback(app, client, user, rp_key) -> None:
-    body = json.dumps({"keys": [rp_key.as_dict(private=False)]}).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        uri = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
-        rp = register_client(
-            token_endpoint_auth_method="private_key_jwt", jwks_uri=uri, skip_consent=True
-        )
-        sign_in(app, client, user)
-        token = assertion(rp.client_id, rp_key, jti="via-uri")
-        response = client.post("/token", data=private_key_form(rp, get_code(client, rp), token))
-        assert response.status_code == 200, response.get_json()
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_private_key_jwt_with_jwks_uri_on_loopback(app, client, user, rp_key, canned) -> None:
+    server = canned(Answer.json({"keys": [rp_key.as_dict(private=False)]}))
+    uri = f"{server.url}/jwks.json"
+    rp = register_client(
+        token_endpoint_auth_method="private_key_jwt", jwks_uri=uri, skip_consent=True
+    )
+    sign_in(app, client, user)
+    token = assertion(rp.client_id, rp_key, jti="via-uri")
+    response = client.post("/token", data=private_key_form(rp, get_code(client, rp), token))
+    assert response.status_code == 200, response.get_json()
 
 
 def test_advertised_assertion_algorithms_are_all_accepted(app, client, user) -> None:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -27,6 +24,8 @@ from tests.integration.oidc.conftest import ISSUER
 from tests.integration.oidc.conftest import code_flow
 from tests.integration.oidc.conftest import register_client
 from tests.integration.oidc.conftest import sign_in
+from tests.served import Answer
+from tests.served import CannedServer
 
 PUBLIC_ISSUER = "https://passport.minedu.gob.pe"
 HOSTILE_HOSTS = [
@@ -55,38 +54,16 @@ def production(
         app.config["ENV"], app.config["ISSUER"], app.extensions["passport.outbound_allow"] = saved
 
 
-class KeyServer:
-    """A loopback jwks_uri: answers ``status`` with the key set after ``delay``; counts hits."""
+def key_server_for(key: jwk.RSAKey, status: int = 200, delay: float = 0.0) -> CannedServer:
+    """A loopback jwks_uri (``/jwks.json``, any path really) answering ``status`` with the
+    public key after ``delay``; ``server.answer.status`` may change, ``requests`` counts hits."""
+    answer = Answer.json({"keys": [key.as_dict(private=False)]}, status)
+    answer.delay = delay
+    return CannedServer(answer)
 
-    def __init__(self, keys: dict[str, Any], status: int = 200, delay: float = 0.0) -> None:
-        self.hits = 0
-        self.status = status
-        outer = self
-        body = json.dumps(keys).encode()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.hits += 1
-                time.sleep(delay)
-                self.send_response(outer.status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_POST(self) -> None:
-                self.do_GET()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.uri = f"http://127.0.0.1:{self.port}/jwks.json"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def jwks_uri(server: CannedServer) -> str:
+    return server.url + "/jwks.json"
 
 
 @pytest.fixture
@@ -95,10 +72,9 @@ def rp_key() -> jwk.RSAKey:
 
 
 @pytest.fixture
-def key_server(rp_key) -> Iterator[KeyServer]:
-    server = KeyServer({"keys": [rp_key.as_dict(private=False)]})
-    yield server
-    server.close()
+def key_server(rp_key) -> Iterator[CannedServer]:
+    with key_server_for(rp_key) as server:
+        yield server
 
 
 def fake_dns(monkeypatch: pytest.MonkeyPatch, name: str, address: str) -> None:
@@ -180,35 +156,38 @@ def test_a_jwks_uri_whose_name_now_resolves_to_loopback_is_not_fetched(
         response = client.post("/token", data=form)
     assert response.status_code == 401
     assert response.get_json()["error"] == "invalid_client"
-    assert key_server.hits == 0
+    assert len(key_server.requests) == 0
+
+
+def refused_times(registered: Any, times: int) -> None:
+    """Check the client's key ``times`` times; every check is refused (no keys fetched)."""
+    from passport.oidc.client_keys import client_public_keys
+
+    for _ in range(times):
+        with pytest.raises(InvalidClientError):
+            client_public_keys(registered)
 
 
 def test_a_failed_fetch_is_remembered_briefly(app, rp_key) -> None:
     from passport.oidc.client_keys import client_public_keys
     from passport.oidc.client_keys import fetched_keys
 
-    server = KeyServer({"keys": [rp_key.as_dict(private=False)]}, status=500)
-    try:
-        registered = jwks_client(server.uri)
-        for _ in range(3):
-            with pytest.raises(InvalidClientError):
-                client_public_keys(registered)
-        assert server.hits == 1
+    with key_server_for(rp_key, status=500) as server:
+        registered = jwks_client(jwks_uri(server))
+        refused_times(registered, 3)
+        assert len(server.requests) == 1
         # Once the failure's time is up, the next check asks again.
         fetched_keys().expire(after_seconds=app.config["JWKS_URI_FAILURE_CACHE_SECONDS"])
-        server.status = 200
+        server.answer.status = 200
         assert client_public_keys(registered).keys
-        assert server.hits == 2
-    finally:
-        server.close()
+        assert len(server.requests) == 2
 
 
 def test_concurrent_signature_checks_share_one_fetch(app, rp_key) -> None:
     from passport.oidc.client_keys import client_public_keys
 
-    server = KeyServer({"keys": [rp_key.as_dict(private=False)]}, delay=0.5)
-    try:
-        registered = jwks_client(server.uri)
+    with key_server_for(rp_key, delay=0.5) as server:
+        registered = jwks_client(jwks_uri(server))
         results: list[object] = []
 
         def check() -> None:
@@ -221,33 +200,25 @@ def test_concurrent_signature_checks_share_one_fetch(app, rp_key) -> None:
         for thread in threads:
             thread.join(10)
         assert len(results) == 8
-        assert server.hits == 1
-    finally:
-        server.close()
+        assert len(server.requests) == 1
 
 
 def test_remote_key_fetches_are_rate_limited_per_client(app, rp_key) -> None:
-    from passport.oidc.client_keys import client_public_keys
 
-    server = KeyServer({"keys": [rp_key.as_dict(private=False)]}, status=500)
     saved = app.config["JWKS_URI_FETCH_RATE_LIMIT"]
     app.config["JWKS_URI_FETCH_RATE_LIMIT"] = "2 per minute"
     app.config["JWKS_URI_FAILURE_CACHE_SECONDS"] = 0
     try:
-        registered = jwks_client(server.uri)
-        for _ in range(4):
-            with pytest.raises(InvalidClientError):
-                client_public_keys(registered)
-        assert server.hits == 2
-        # Another client has its own budget.
-        other = jwks_client(server.uri.replace("/jwks.json", "/other.json"))
-        with pytest.raises(InvalidClientError):
-            client_public_keys(other)
-        assert server.hits == 3
+        with key_server_for(rp_key, status=500) as server:
+            registered = jwks_client(jwks_uri(server))
+            refused_times(registered, 4)
+            assert len(server.requests) == 2
+            # Another client has its own budget.
+            refused_times(jwks_client(server.url + "/other.json"), 1)
+            assert len(server.requests) == 3
     finally:
         app.config["JWKS_URI_FETCH_RATE_LIMIT"] = saved
         app.config["JWKS_URI_FAILURE_CACHE_SECONDS"] = 30
-        server.close()
 
 
 def end_session(client) -> None:  # type: ignore[no-untyped-def]
@@ -272,17 +243,17 @@ def test_back_channel_logout_is_refused_an_internal_address_at_connect_time(
     delivery = db.session.scalars(db.select(BackchannelDelivery)).one()
     assert delivery.delivered_at is None
     assert delivery.last_error == "resolves to an internal address"
-    assert key_server.hits == 0
+    assert len(key_server.requests) == 0
 
 
 def test_a_loopback_production_deployment_still_delivers_on_loopback(
     app, client, user, key_server
 ) -> None:
-    rp = register_client(skip_consent=True, backchannel_logout_uri=key_server.uri)
+    rp = register_client(skip_consent=True, backchannel_logout_uri=jwks_uri(key_server))
     sign_in(app, client, user)
     code_flow(client, rp)
     with production(app, issuer=ISSUER):
         end_session(client)
     delivery = db.session.scalars(db.select(BackchannelDelivery)).one()
     assert delivery.delivered_at is not None
-    assert key_server.hits == 1
+    assert len(key_server.requests) == 1

@@ -30,12 +30,14 @@ from tests.integration.oidc.conftest import RP
 from tests.integration.oidc.conftest import code_flow
 from tests.integration.oidc.conftest import full_flow
 from tests.integration.oidc.conftest import get_code
+from tests.integration.oidc.conftest import logout_receiver
+from tests.integration.oidc.conftest import logout_uri
 from tests.integration.oidc.conftest import pkce_pair
 from tests.integration.oidc.conftest import redeem
 from tests.integration.oidc.conftest import refresh
 from tests.integration.oidc.conftest import register_client
 from tests.integration.oidc.conftest import sign_in
-from tests.integration.oidc.test_backchannel_logout import Receiver
+from tests.served import CannedServer
 
 
 def session_of(sid: str) -> SSOSession:
@@ -107,17 +109,14 @@ def test_a_code_of_an_ended_session_is_refused_even_if_it_was_not_voided(
 def test_a_code_whose_session_lapsed_is_refused_and_the_session_ends(
     app: Flask, client: FlaskClient, user: Any
 ) -> None:
-    receiver = Receiver()
-    try:
+    with logout_receiver() as receiver:
         lapsed_code_ends_the_session(app, client, user, receiver)
-    finally:
-        receiver.close()
 
 
 def lapsed_code_ends_the_session(
-    app: Flask, client: FlaskClient, user: Any, receiver: Receiver
+    app: Flask, client: FlaskClient, user: Any, receiver: CannedServer
 ) -> None:
-    rp = register_client(skip_consent=True, backchannel_logout_uri=receiver.uri)
+    rp = register_client(skip_consent=True, backchannel_logout_uri=logout_uri(receiver))
     sid = sign_in(app, client, user)
     verifier, challenge = pkce_pair()
     code = get_code(client, rp, code_challenge=challenge, code_challenge_method="S256")
@@ -131,7 +130,7 @@ def lapsed_code_ends_the_session(
     assert session.end_reason == "expired"
     # Ended as a logout is: the app hears of it on its back channel.
     assert db.session.scalar(select(BackchannelDelivery.sid)) == sid
-    assert len(receiver.tokens) == 1
+    assert len(receiver.form_values("logout_token")) == 1
 
 
 def test_a_refresh_token_outliving_its_session_is_refused(

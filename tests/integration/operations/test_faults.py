@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +38,8 @@ from tests.helpers import csrf_token
 from tests.integration.oidc.conftest import RP
 from tests.integration.oidc.conftest import full_flow
 from tests.integration.oidc.conftest import get_code
+from tests.integration.oidc.conftest import logout_receiver
+from tests.integration.oidc.conftest import logout_uri
 from tests.integration.oidc.conftest import pkce_pair
 from tests.integration.oidc.conftest import register_client
 from tests.integration.oidc.conftest import sign_in
@@ -48,6 +47,7 @@ from tests.integration.operations.conftest import PrivateSmtp
 from tests.integration.operations.conftest import free_port
 from tests.integration.operations.conftest import metric_value
 from tests.integration.operations.conftest import scrape
+from tests.served import CannedServer
 from tests.served import Served
 from tests.served import serve
 
@@ -352,51 +352,19 @@ def test_sigterm_drains_in_flight_requests_before_exit(
 # --- A back-channel logout receiver is down -------------------------------------------------
 
 
-class Receiver:
-    """A back-channel logout endpoint on a chosen port (started when it "comes back")."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.tokens: list[bytes] = []
-        self.server: ThreadingHTTPServer | None = None
-
-    @property
-    def uri(self) -> str:
-        return f"http://127.0.0.1:{self.port}/auth/backchannel-logout"
-
-    def start(self) -> None:
-        tokens = self.tokens
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                tokens.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver(free_port())
+def receiver() -> Iterator[CannedServer]:
+    """A back-channel logout endpoint on a chosen port, started when it "comes back"."""
+    server = logout_receiver(port=free_port())
     try:
         yield server
     finally:
-        server.stop()
+        server.close()
 
 
-def log_out_with_receiver_down(app: Flask, receiver: Receiver) -> tuple[FlaskClient, Any]:
+def log_out_with_receiver_down(app: Flask, receiver: CannedServer) -> tuple[FlaskClient, Any]:
 
-    rp = register_client(skip_consent=True, backchannel_logout_uri=receiver.uri)
+    rp = register_client(skip_consent=True, backchannel_logout_uri=logout_uri(receiver))
     browser = app.test_client()
     full_flow(app, browser, rp, make_user())
     token = csrf_token(browser, "/end-session")
@@ -414,7 +382,7 @@ def retry_logouts(app: Flask) -> None:
 
 
 def test_a_dead_receiver_is_retried_with_backoff_then_given_up_visibly(
-    app: Flask, receiver: Receiver
+    app: Flask, receiver: CannedServer
 ) -> None:
     metrics, delivery = log_out_with_receiver_down(app, receiver)
     first_attempt = utcnow()
@@ -445,11 +413,11 @@ def test_a_dead_receiver_is_retried_with_backoff_then_given_up_visibly(
     text = scrape(metrics)
     assert metric_value(text, "passport_backchannel_pending") == 0
     assert metric_value(text, "passport_backchannel_failed") == 1
-    assert receiver.tokens == []
+    assert receiver.requests == []
 
 
 def test_a_receiver_back_within_the_retry_window_gets_its_logout_token(
-    app: Flask, receiver: Receiver
+    app: Flask, receiver: CannedServer
 ) -> None:
     metrics, delivery = log_out_with_receiver_down(app, receiver)
     receiver.start()
@@ -458,7 +426,7 @@ def test_a_receiver_back_within_the_retry_window_gets_its_logout_token(
     db.session.refresh(delivery)
     assert delivery.delivered_at is not None
     assert delivery.attempts == 2
-    assert len(receiver.tokens) == 1
+    assert len(receiver.form_values("logout_token")) == 1
     text = scrape(metrics)
     assert metric_value(text, "passport_backchannel_pending") == 0
     assert metric_value(text, "passport_backchannel_failed") == 0

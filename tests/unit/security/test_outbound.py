@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import socket
-import threading
 import time
-from collections.abc import Callable
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 
 import pytest
 
@@ -18,6 +12,7 @@ from passport.security.outbound import OutboundError
 from passport.security.outbound import OutboundPolicy
 from passport.security.outbound import check_url
 from passport.security.outbound import send
+from tests.served import Answer
 
 PRODUCTION = OutboundPolicy(check_addresses=True, require_https=True)
 # Production with loopback allowed on purpose (PASSPORT_OUTBOUND_ALLOW=127.0.0.0/8), so the
@@ -47,58 +42,8 @@ HOSTILE_HOSTS = [
 ]
 
 
-class Server:
-    """A loopback HTTP server whose GET handler is ``respond(handler)``; counts requests."""
-
-    def __init__(self, respond: Callable[[BaseHTTPRequestHandler], None]) -> None:
-        self.paths: list[str] = []
-        self.hosts: list[str | None] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.paths.append(self.path)
-                server.hosts.append(self.headers.get("Host"))
-                with contextlib.suppress(OSError):  # the client hung up (the deadline)
-                    respond(self)
-
-            def do_POST(self) -> None:
-                self.do_GET()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Callable[[BaseHTTPRequestHandler], None]], Server]]:
-    servers: list[Server] = []
-
-    def start(respond: Callable[[BaseHTTPRequestHandler], None]) -> Server:
-        servers.append(Server(respond))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-def ok(body: bytes = b'{"keys": []}') -> Callable[[BaseHTTPRequestHandler], None]:
-    def respond(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-
-    return respond
+def ok(body: bytes = b'{"keys": []}') -> Answer:
+    return Answer(body)
 
 
 def fake_dns(monkeypatch: pytest.MonkeyPatch, names: dict[str, str]) -> list[str]:
@@ -176,18 +121,18 @@ def test_production_requires_https_and_development_resolves_nothing(monkeypatch)
     assert asked == []
 
 
-def test_dns_answer_is_checked_at_connect_time_and_nothing_is_sent(monkeypatch, serve) -> None:
-    server = serve(ok())
+def test_dns_answer_is_checked_at_connect_time_and_nothing_is_sent(monkeypatch, canned) -> None:
+    server = canned(ok())
     # Registered while the name was public; now it answers with loopback.
     fake_dns(monkeypatch, {"jwks.rp.example": "127.0.0.1"})
     url = f"https://jwks.rp.example:{server.port}/"
     with pytest.raises(OutboundError, match="internal address"):
         send("GET", url, policy=PRODUCTION, deadline_seconds=2)
-    assert server.paths == []
+    assert server.requests == []
 
 
-def test_the_checked_address_is_dialled_with_the_original_host(monkeypatch, serve) -> None:
-    server = serve(ok(b"hello"))
+def test_the_checked_address_is_dialled_with_the_original_host(monkeypatch, canned) -> None:
+    server = canned(ok(b"hello"))
     asked = fake_dns(monkeypatch, {"rp.example": "127.0.0.1"})
     response = send(
         "GET",
@@ -197,92 +142,61 @@ def test_the_checked_address_is_dialled_with_the_original_host(monkeypatch, serv
         max_bytes=100,
     )
     assert (response.status, response.body) == (200, b"hello")
-    assert server.hosts == [f"rp.example:{server.port}"]
+    assert [request.headers.get("Host") for request in server.requests] == [
+        f"rp.example:{server.port}"
+    ]
     # Resolved once, by the check: the connection used the checked address, not a new lookup.
     assert asked.count("rp.example") == 1
 
 
-def drip_body(handler: BaseHTTPRequestHandler) -> None:
-    handler.send_response(200)
-    handler.send_header("Content-Length", "30")
-    handler.end_headers()
-    for _ in range(30):
-        handler.wfile.write(b"x")
-        handler.wfile.flush()
-        time.sleep(1)
+# Headers at once, then the 30 bytes of the body one a second.
+DRIP_BODY = Answer(b"x" * 30, headers={"Content-Length": "30"}, drip=1)
+# A status line and a header that never end, a byte every 0.2 s.
+DRIP_HEADERS = Answer(raw=b"HTTP/1.1 200 OK\r\nX-Slow: " + b"y" * 30, drip=0.2)
 
 
-def drip_headers(handler: BaseHTTPRequestHandler) -> None:
-    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"y" * 30:
-        handler.wfile.write(bytes([byte]))
-        handler.wfile.flush()
-        time.sleep(0.2)
-
-
-@pytest.mark.parametrize("respond", [drip_body, drip_headers], ids=["body", "headers"])
-def test_a_server_sending_one_byte_at_a_time_is_cut_at_the_deadline(serve, respond) -> None:
-    server = serve(respond)
+@pytest.mark.parametrize("answer", [DRIP_BODY, DRIP_HEADERS], ids=["body", "headers"])
+def test_a_server_sending_one_byte_at_a_time_is_cut_at_the_deadline(canned, answer) -> None:
+    server = canned(answer)
     started = time.monotonic()
     with pytest.raises(OutboundError, match="deadline exceeded"):
         send("GET", server.url + "/", policy=OutboundPolicy(), deadline_seconds=1, max_bytes=100)
     assert time.monotonic() - started < 3  # the deadline is 1 s; the old fetch took 20 s
 
 
-def test_a_body_over_the_cap_is_refused_with_or_without_content_length(serve) -> None:
+def test_a_body_over_the_cap_is_refused_with_or_without_content_length(canned) -> None:
     big = b"x" * 70_000
-    server = serve(ok(big))
+    server = canned(ok(big))
     with pytest.raises(OutboundError, match="too large"):
         send("GET", server.url, policy=OutboundPolicy(), deadline_seconds=2, max_bytes=65536)
-
-    def no_length(handler: BaseHTTPRequestHandler) -> None:
-        handler.protocol_version = "HTTP/1.0"
-        handler.send_response(200)
-        handler.end_headers()
-        handler.wfile.write(big)
-
-    unannounced = serve(no_length)
+    unannounced = canned(Answer(big, length=False))  # HTTP/1.0: the body ends at the close
     with pytest.raises(OutboundError, match="too large"):
         send("GET", unannounced.url, policy=OutboundPolicy(), deadline_seconds=2, max_bytes=65536)
 
 
 @pytest.mark.parametrize("length", ["\u00b2", "\u00b9\u00b2", "7\u00b3"])
-def test_a_content_length_of_non_ascii_digits_is_ignored_not_a_crash(serve, length) -> None:
+def test_a_content_length_of_non_ascii_digits_is_ignored_not_a_crash(canned, length) -> None:
     """ "²" passes str.isdigit() but int() refuses it: the header is ignored, the cap holds."""
 
-    def odd_length(body: bytes) -> Callable[[BaseHTTPRequestHandler], None]:
-        def respond(handler: BaseHTTPRequestHandler) -> None:
-            handler.protocol_version = "HTTP/1.0"
-            handler.send_response(200)
-            handler.send_header("Content-Length", length)
-            handler.end_headers()
-            handler.wfile.write(body)
+    def odd_length(body: bytes) -> Answer:
+        return Answer(body, headers={"Content-Length": length})  # HTTP/1.0, ends at the close
 
-        return respond
-
-    small = serve(odd_length(b'{"keys": []}'))
+    small = canned(odd_length(b'{"keys": []}'))
     response = send("GET", small.url, policy=OutboundPolicy(), deadline_seconds=2, max_bytes=100)
     assert response.body == b'{"keys": []}'
-    big = serve(odd_length(b"x" * 70_000))
+    big = canned(odd_length(b"x" * 70_000))
     with pytest.raises(OutboundError, match="too large"):
         send("GET", big.url, policy=OutboundPolicy(), deadline_seconds=2, max_bytes=65536)
 
 
-def test_a_redirect_is_not_followed(serve) -> None:
-    def redirect(handler: BaseHTTPRequestHandler) -> None:
-        if handler.path == "/target":
-            ok()(handler)
-            return
-        handler.send_response(302)
-        handler.send_header("Location", "/target")
-        handler.send_header("Content-Length", "0")
-        handler.end_headers()
-
-    server = serve(redirect)
+def test_a_redirect_is_not_followed(canned) -> None:
+    redirect = Answer(status=302, headers={"Location": "/target"})
+    server = canned(redirect, routes={"/target": ok()})
     response = send(
         "GET", server.url + "/start", policy=OutboundPolicy(), deadline_seconds=2, max_bytes=100
     )
     assert response.status == 302
-    assert server.paths == ["/start"]
+    assert [request.path for request in server.requests] == ["/start"]
 
 
 def self_signed(tmp_path, name: str) -> tuple[str, str]:
@@ -324,15 +238,14 @@ def self_signed(tmp_path, name: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize("served_name", ["rp.example", "other.example"])
 def test_https_dials_the_checked_address_and_verifies_the_urls_host(
-    tmp_path, monkeypatch, serve, served_name
+    tmp_path, monkeypatch, canned, served_name
 ) -> None:
     import ssl
 
     cert_file, key_file = self_signed(tmp_path, served_name)
-    server = serve(ok(b"tls"))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
-    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    server = canned(ok(b"tls"), tls=context)
     monkeypatch.setenv("SSL_CERT_FILE", cert_file)  # the default trust store, for this test
     fake_dns(monkeypatch, {"rp.example": "127.0.0.1"})
     policy = OutboundPolicy(
