@@ -1,8 +1,9 @@
 """Servers for the tests, each on a free loopback port and always stopped.
 
 A real ``passport serve`` / ``ayni serve`` (gunicorn) and nginx in front (``serve``,
-``nginx``); a throwaway HTTP server of canned answers for the outbound-fetch tests
-(``CannedServer``: jwks_uri, back-channel logout receivers, slow or hostile servers).
+``nginx``); an app in this process on a threaded werkzeug server (``start_wsgi``); a
+throwaway HTTP server of canned answers for the outbound-fetch tests (``CannedServer``:
+jwks_uri, back-channel logout receivers, slow or hostile servers).
 """
 
 from __future__ import annotations
@@ -26,11 +27,17 @@ from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 from typing import Any
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import requests
+from werkzeug.serving import BaseWSGIServer
+from werkzeug.serving import make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 
 def free_port() -> int:
@@ -425,3 +432,11 @@ class CannedServer:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def start_wsgi(app: WSGIApplication) -> BaseWSGIServer:
+    """Serve ``app`` (a Passport or AYNI of this process, a stand-in) on 127.0.0.1 at a free
+    port, threaded, from a daemon thread; the caller stops it with ``shutdown()``."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer
-from werkzeug.serving import make_server
 
 from tests.conftest import make_test_app
 from tests.conftest import wipe_database
@@ -39,6 +37,7 @@ from tests.relying_party_demo.conftest import ayni_database_url  # noqa: F401 - 
 from tests.relying_party_demo.conftest import fapi2_registration
 from tests.relying_party_demo.conftest import make_ayni_app
 from tests.relying_party_demo.conftest import wipe_ayni_database
+from tests.served import start_wsgi
 
 PEOPLE = {
     "40000001": ("Rosa Elena", "Quispe Huamán", "Quipu-Sol-48"),
@@ -63,8 +62,7 @@ def serve(host: str = "127.0.0.1") -> tuple[BaseWSGIServer, LateApp, str]:
     """A threaded server on 127.0.0.1 with a free port, named ``host`` in its URL
     ("localhost" for passkeys: browsers refuse an IP address as the WebAuthn RP id)."""
     late = LateApp()
-    server = make_server("127.0.0.1", 0, late, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = start_wsgi(late)
     return server, late, f"http://{host}:{server.server_port}"
 
 

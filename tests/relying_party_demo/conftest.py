@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -25,11 +24,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
 from tests.conftest import fresh_postgres_database
+from tests.served import start_wsgi
 
 CLIENT_ID = "ayni-test-client"
 BASE_URL = "http://127.0.0.1:5001"
@@ -68,9 +67,8 @@ class StandInIssuer:
         self.token_requests: list[dict[str, str]] = []
         self.userinfo: dict[str, Any] = {}
         self.reset()
-        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
+        self.server = start_wsgi(self.wsgi)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def reset(self) -> None:
         """Forget what the last test queued, saw and changed."""
@@ -219,7 +217,6 @@ class StandInIssuer:
 def stand_in_issuer() -> Iterator[StandInIssuer]:
     """The stand-in issuer, running for the whole session."""
     issuer = StandInIssuer()
-    issuer.thread.start()
     yield issuer
     issuer.server.shutdown()
 
