@@ -132,7 +132,7 @@ def serve(
 
 
 def self_signed_certificate(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
-    """A throw-away certificate (and key) for the address ``host``, valid one day."""
+    """A throw-away certificate (and key) for ``host``, an address or a name, valid one day."""
     import datetime
     import ipaddress
 
@@ -142,6 +142,11 @@ def self_signed_certificate(folder: Path, host: str = "127.0.0.1") -> tuple[Path
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
+    alternative_name: x509.GeneralName
+    try:
+        alternative_name = x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        alternative_name = x509.DNSName(host)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     now = datetime.datetime.now(datetime.UTC)
@@ -153,10 +158,7 @@ def self_signed_certificate(folder: Path, host: str = "127.0.0.1") -> tuple[Path
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
-            critical=False,
-        )
+        .add_extension(x509.SubjectAlternativeName([alternative_name]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )

@@ -13,6 +13,7 @@ from passport.security.outbound import OutboundPolicy
 from passport.security.outbound import check_url
 from passport.security.outbound import send
 from tests.served import Answer
+from tests.served import self_signed_certificate
 
 PRODUCTION = OutboundPolicy(check_addresses=True, require_https=True)
 # Production with loopback allowed on purpose (PASSPORT_OUTBOUND_ALLOW=127.0.0.0/8), so the
@@ -199,50 +200,13 @@ def test_a_redirect_is_not_followed(canned) -> None:
     assert [request.path for request in server.requests] == ["/start"]
 
 
-def self_signed(tmp_path, name: str) -> tuple[str, str]:
-    """A certificate for ``name`` and its key, as PEM files."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(cert_file), str(key_file)
-
-
 @pytest.mark.parametrize("served_name", ["rp.example", "other.example"])
 def test_https_dials_the_checked_address_and_verifies_the_urls_host(
     tmp_path, monkeypatch, canned, served_name
 ) -> None:
     import ssl
 
-    cert_file, key_file = self_signed(tmp_path, served_name)
+    cert_file, key_file = map(str, self_signed_certificate(tmp_path, served_name))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     server = canned(ok(b"tls"), tls=context)
