@@ -17,12 +17,14 @@ ISSUER = "http://127.0.0.1:5000"
 class DPoPKey:
     """A client's DPoP key pair and the proofs it signs."""
 
-    def __init__(self, alg: str = "ES256") -> None:
+    def __init__(self, alg: str = "ES256", curve: str | None = None) -> None:
+        """``curve``: an OKP key's for EdDSA (Ed25519 unless told; Ed25519 and Ed448 name
+        their own)."""
         self.alg = alg
         if alg.startswith("ES"):
             self.key: Any = jwk.ECKey.generate_key("P-256")
-        elif alg in ("EdDSA", "Ed25519"):
-            self.key = jwk.OKPKey.generate_key("Ed25519")
+        elif alg in ("EdDSA", "Ed25519", "Ed448"):
+            self.key = jwk.OKPKey.generate_key(curve or ("Ed25519" if alg == "EdDSA" else alg))
         else:
             self.key = jwk.RSAKey.generate_key(2048)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from passport.logs import note
-from passport.oidc import dpop
 from passport.oidc.client_validation import ADMIN_SCOPES
 from passport.oidc.clients import find_client
 from passport.oidc.revocation import current_scopes
@@ -66,7 +65,7 @@ def _caller(presented: PresentedToken, needed_scope: str) -> ApiCaller:
     client = find_client(record.client_id)
     if client is None:  # disabled or deleted since the token was issued
         raise BearerError("invalid_token", "The access token is invalid.")
-    check_binding(record.row.jkt, presented, dpop.client_algorithms(client))
+    check_binding(record.row.jkt, presented, client)
     # The access token's own scopes (a token narrowed to another resource has only that
     # resource's, RFC 8707), bounded by the client's current scopes: withdrawing a scope
     # takes effect at once.

@@ -22,6 +22,7 @@ from passport import json_input
 from passport.caches import Cache
 from passport.caches import app_cache
 from passport.extensions import limiter
+from passport.oidc.client_validation import client_signing_key_allowed
 from passport.oidc.clients import RegisteredClient
 from passport.security import outbound
 
@@ -84,6 +85,15 @@ def _may_fetch(client_id: str) -> bool:
 
 
 def client_public_keys(client: RegisteredClient) -> jwk.KeySet:
+    """The keys the client may sign its assertions and request objects with: its key set
+    (jwks_uri cached for JWKS_URI_CACHE_SECONDS) without the keys its profile forbids
+    (client_validation.client_signing_key_allowed: a FAPI 2.0 client's Ed448 key)."""
+    keys = registered_keys(client)
+    allowed = [key for key in keys if client_signing_key_allowed(client, key.dict_value)]
+    return keys if len(allowed) == len(keys.keys) else jwk.KeySet(allowed)
+
+
+def registered_keys(client: RegisteredClient) -> jwk.KeySet:
     """The client's key set (jwks_uri cached for JWKS_URI_CACHE_SECONDS)."""
     if client.jwks:
         try:

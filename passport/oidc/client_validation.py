@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -30,6 +31,8 @@ ASSERTION_ALGS = ("PS256", "ES256", "EdDSA", "Ed25519", "RS256")
 # FAPI 2.0 Security Profile §5.4.1: a FAPI 2.0 client signs with PS256, ES256 or EdDSA using
 # Ed25519 ("Ed25519" is RFC 9864's fully specified name for it); never RS256.
 FAPI2_SIGNING_ALGS = ("PS256", "ES256", "EdDSA", "Ed25519")
+# ... and "EdDSA" names Ed448 too (RFC 8037): a FAPI 2.0 client's OKP key must be Ed25519.
+FAPI2_OKP_CURVES = ("Ed25519",)
 MAX_URI_LENGTH = 2000
 MAX_URIS = 20
 NAME_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,120}$")
@@ -333,6 +336,18 @@ def client_signing_algs(client: FapiFlag, supported: Sequence[str]) -> list[str]
     if client.fapi2_profile:
         return [alg for alg in supported if alg in FAPI2_SIGNING_ALGS]
     return list(supported)
+
+
+def client_signing_key_allowed(client: FapiFlag, key: Mapping[str, Any]) -> bool:
+    """Whether ``client`` may sign its own JWTs with ``key`` (its JWK members), the other half
+    of client_signing_algs: an alg name says nothing of the curve ("EdDSA" is Ed25519 or
+    Ed448), so a FAPI 2.0 client's OKP key must be Ed25519 (Security Profile §5.4.1).
+    Applied to the key that verifies: client_keys.client_public_keys (client assertions and
+    request objects) and the DPoP proof's jwk (passport.oidc.dpop).
+    """
+    if client.fapi2_profile and key.get("kty") == "OKP":
+        return key.get("crv") in FAPI2_OKP_CURVES
+    return True
 
 
 def check_flag(field_name: str, value: Any) -> bool:

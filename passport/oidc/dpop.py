@@ -6,7 +6,9 @@ endpoint (passport.oidc.server) and by every resource endpoint (passport.oidc.us
 ``check_binding``: /userinfo and the admin API):
 
 - ``typ`` is ``dpop+jwt``; ``alg`` one of ``ALGORITHMS`` (asymmetric: never ``none``/HS*);
-  ``jwk`` a public key (no private member) that verifies the signature;
+  ``jwk`` a public key (no private member) that verifies the signature; for a client's proof,
+  alg and key as its profile allows (client_validation: client_signing_algs and
+  client_signing_key_allowed, the rules of its assertions and request objects too);
 - ``htm`` is the request method and ``htu`` the endpoint's URL as the issuer publishes it
   (``ISSUER`` + the path: behind a reverse proxy the app's own view of the host is not what
   the client called), both without query and fragment, scheme and host compared without case
@@ -31,7 +33,6 @@ import hmac
 import json
 import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -49,6 +50,7 @@ from sqlalchemy import Table
 from passport.database import insert_once
 from passport.oidc.client_validation import FapiFlag
 from passport.oidc.client_validation import client_signing_algs
+from passport.oidc.client_validation import client_signing_key_allowed
 from passport.oidc.models import DPoPProofJti
 
 # Asymmetric algorithms only (RFC 9449 §4.2: never none nor a MAC).
@@ -179,8 +181,9 @@ def client_algorithms(client: FapiFlag) -> list[str]:
     return client_signing_algs(client, ALGORITHMS)
 
 
-def _verified(proof: str, algorithms: Sequence[str]) -> tuple[dict[str, Any], str]:
-    """The claims of a well-formed, correctly signed proof and its key's thumbprint."""
+def _verified(proof: str, client: FapiFlag | None) -> tuple[dict[str, Any], str]:
+    """The claims of a well-formed, correctly signed proof and its key's thumbprint; alg and
+    key as ``client`` may use them (None: any of ``ALGORITHMS``)."""
     try:
         header = jws.extract_compact(proof.encode("ascii"), registry=REGISTRY).headers()
     except (JoseError, ValueError, TypeError, UnicodeError):
@@ -190,9 +193,11 @@ def _verified(proof: str, algorithms: Sequence[str]) -> tuple[dict[str, Any], st
     alg = header.get("alg")
     if alg not in ALGORITHMS:
         raise _invalid("The proof's alg is not supported.")
-    if alg not in algorithms:
+    if client is not None and alg not in client_algorithms(client):
         raise _invalid("The proof's alg is not allowed for this client.")
     key = _public_key(header)
+    if client is not None and not client_signing_key_allowed(client, header["jwk"]):
+        raise _invalid("The proof's key is not allowed for this client.")
     try:
         payload = jws.deserialize_compact(proof, key, registry=REGISTRY).payload
         claims = json.loads(payload)
@@ -210,15 +215,18 @@ def verify_proof(
     method: str,
     url: str,
     access_token: str | None = None,
-    algorithms: Sequence[str] = ALGORITHMS,
+    client: FapiFlag | None = None,
 ) -> Proof:
-    """Check the DPoP header values of a request (RFC 9449 §4.3); raise DPoPError."""
+    """Check the DPoP header values of a request (RFC 9449 §4.3); raise DPoPError.
+
+    ``client``: the client whose proof this is (at a resource, the token's), whose profile
+    may narrow the algorithms and keys (a FAPI 2.0 client's)."""
     if len(proofs) != 1:
         raise _invalid("Exactly one DPoP header is required.")
     proof = proofs[0]
     if not proof or len(proof) > MAX_PROOF_LENGTH or not proof.isascii():
         raise _invalid("The DPoP proof is malformed.")
-    claims, jkt = _verified(proof, algorithms)
+    claims, jkt = _verified(proof, client)
     jti, iat = claims.get("jti"), claims.get("iat")
     if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI_LENGTH:
         raise _invalid("The proof needs a jti.")
@@ -255,14 +263,12 @@ def request_proofs() -> list[str]:
     return request.headers.getlist("DPoP")
 
 
-def verify_request_proof(
-    access_token: str | None = None, algorithms: Sequence[str] = ALGORITHMS
-) -> Proof:
+def verify_request_proof(access_token: str | None = None, client: FapiFlag | None = None) -> Proof:
     """The current request's proof, checked against its method and endpoint URL."""
     return verify_proof(
         request_proofs(),
         method=request.method,
         url=endpoint_url(),
         access_token=access_token,
-        algorithms=algorithms,
+        client=client,
     )

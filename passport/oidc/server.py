@@ -315,7 +315,7 @@ def client_proof(client: RegisteredClient) -> dpop.Proof | None:
     if not dpop.request_proofs():
         return None
     try:
-        return dpop.verify_request_proof(algorithms=dpop.client_algorithms(client))
+        return dpop.verify_request_proof(client=client)
     except dpop.DPoPError as refused:
         raise DPoPProofError(refused.error, refused.description) from None
 

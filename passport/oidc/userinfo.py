@@ -13,7 +13,6 @@ code, and it reads token, client and user separately where one join serves (1 st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -32,6 +31,7 @@ from passport.oidc.claims import SUBJECT_COLUMNS
 from passport.oidc.claims import USERS
 from passport.oidc.claims import Subject
 from passport.oidc.claims import userinfo_claims
+from passport.oidc.client_validation import FapiFlag
 from passport.oidc.models import OAuthClient
 from passport.oidc.models import OAuthToken
 from passport.oidc.revocation import current_scopes
@@ -92,11 +92,9 @@ def presented_token(authorization: str | None, form_token: str | None = None) ->
     return PresentedToken("bearer", None)
 
 
-def check_binding(
-    jkt: str | None, presented: PresentedToken, algorithms: Sequence[str] = dpop.ALGORITHMS
-) -> None:
+def check_binding(jkt: str | None, presented: PresentedToken, client: FapiFlag | None) -> None:
     """The DPoP rule of every resource endpoint, for a token bound to ``jkt`` (or None);
-    ``algorithms``: what the token's client may sign proofs with (dpop.client_algorithms)."""
+    ``client``: the token's client, whose profile says what its proofs may be signed with."""
     if not presented.is_dpop:
         if jkt is not None:
             # RFC 9449 §7.1: a DPoP-bound token is never accepted as a Bearer token.
@@ -105,7 +103,7 @@ def check_binding(
     if jkt is None:
         raise BearerError("invalid_token", "The access token is not DPoP-bound.", scheme="DPoP")
     try:
-        proof = dpop.verify_request_proof(access_token=presented.token, algorithms=algorithms)
+        proof = dpop.verify_request_proof(access_token=presented.token, client=client)
     except dpop.DPoPError as refused:
         raise BearerError(refused.error, refused.description, scheme="DPoP") from None
     if proof.jkt != jkt:
@@ -197,9 +195,7 @@ def _grant_of(presented: PresentedToken) -> BearerGrant:
         raise BearerError("invalid_token", "The access token is invalid.")
     if outlived_session(is_offline, sid, session_ended_at, session_expires_at, now):
         raise BearerError("invalid_token", "The access token is invalid.")
-    check_binding(
-        jkt, presented, dpop.client_algorithms(SimpleNamespace(fapi2_profile=client_fapi2_profile))
-    )
+    check_binding(jkt, presented, SimpleNamespace(fapi2_profile=client_fapi2_profile))
     note(sub=user.sub)
     # A scope withdrawn from the client since the token was issued releases nothing more; a
     # token narrowed to resources (RFC 8707) has only their scopes (openid when the issuer

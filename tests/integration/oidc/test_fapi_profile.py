@@ -25,6 +25,7 @@ from tests.integration.oidc.pushed import push
 from tests.integration.oidc.pushed import pushed_with_pkce
 from tests.integration.oidc.pushed import request_object
 from tests.integration.oidc.pushed import rsa_key
+from tests.integration.oidc.pushed import without_alg
 
 
 @pytest.fixture
@@ -255,9 +256,14 @@ def test_the_profile_through_the_cli_and_registration(app, client, key) -> None:
 # FAPI 2.0 client wherever it signs: client assertions, request objects, DPoP proofs.
 
 
+def signing_as(key, alg):
+    """The same key, made to sign with ``alg`` (the helpers sign with the key's alg member)."""
+    return type(key).import_key({**key.as_dict(private=True), "alg": alg})
+
+
 def rs256(key):
     """The same RSA key, made to sign with RS256."""
-    return jwk.RSAKey.import_key({**key.as_dict(private=True), "alg": "RS256"})
+    return signing_as(key, "RS256")
 
 
 def fapi_tokens(app, client, fapi_rp, key, user, dpop_key):
@@ -270,23 +276,35 @@ def fapi_tokens(app, client, fapi_rp, key, user, dpop_key):
     return response.get_json()
 
 
-@pytest.mark.parametrize("path", ["/par", "/token", "/introspect", "/revoke"])
-def test_a_fapi_client_assertion_signed_rs256_is_refused(client, fapi_rp, key, path) -> None:
+ASSERTION_ENDPOINTS = ["/par", "/token", "/introspect", "/revoke"]
+
+
+def authenticated_post(client, rp, signer, path):
+    """POST to ``path`` with a client assertion ``signer`` signs (the audience ``path`` takes)."""
     form = {"token": "no-such-token"} if path in ("/introspect", "/revoke") else {}
     if path == "/par":
-        form = authorization_params(fapi_rp)
+        form = authorization_params(rp)
     elif path == "/token":
         form = {"grant_type": "client_credentials"}
     audience = ISSUER + path if path in ("/par", "/token") else ISSUER
-    for signer, status in ((rs256(key), 401), (key, None)):
-        response = client.post(
-            path, data={**form, **assertion_auth(fapi_rp, signer, audience=audience)}
-        )
-        if status is not None:
-            assert response.status_code == status, (path, response.get_json())
-            assert response.get_json()["error"] == "invalid_client"
-        else:  # PS256, the same key: authenticated (whatever the request then gets)
-            assert response.status_code != 401, (path, response.get_json())
+    return client.post(path, data={**form, **assertion_auth(rp, signer, audience=audience)})
+
+
+def assert_authentication(response, path, *, refused) -> None:
+    """401 invalid_client when ``refused``, else authenticated (whatever the request then gets)."""
+    if refused:
+        assert response.status_code == 401, (path, response.get_json())
+        assert response.get_json()["error"] == "invalid_client"
+    else:
+        assert response.status_code != 401, (path, response.get_json())
+
+
+@pytest.mark.parametrize("path", ASSERTION_ENDPOINTS)
+def test_a_fapi_client_assertion_signed_rs256_is_refused(client, fapi_rp, key, path) -> None:
+    refused = authenticated_post(client, fapi_rp, rs256(key), path)
+    assert_authentication(refused, path, refused=True)
+    # PS256, the same key: authenticated.
+    assert_authentication(authenticated_post(client, fapi_rp, key, path), path, refused=False)
 
 
 def test_a_non_fapi_client_may_still_sign_its_assertions_rs256(client, key) -> None:
@@ -314,28 +332,37 @@ def test_a_fapi_client_cannot_pin_rs256_request_objects(app, key) -> None:
     assert refused.value.field == "request_object_signing_alg"
 
 
-def test_a_fapi_dpop_proof_signed_rs256_is_refused_at_par_and_token(
-    app, client, fapi_rp, key, user
+# DPoP keys as DPoPKey's arguments: what a FAPI 2.0 client's proof is refused with, and what
+# it is then accepted with. "EdDSA" with an Ed448 key is EdDSA, but not the Ed25519 variant.
+REFUSED_DPOP_KEYS = [
+    pytest.param(("RS256",), ("PS256",), id="RS256"),
+    pytest.param(("EdDSA", "Ed448"), ("EdDSA",), id="EdDSA-Ed448"),
+    pytest.param(("Ed448",), ("Ed25519",), id="Ed448"),
+]
+
+
+@pytest.mark.parametrize(("refused_key", "accepted_key"), REFUSED_DPOP_KEYS)
+def test_a_fapi_dpop_proof_outside_the_profile_is_refused_at_par_and_token(
+    app, client, fapi_rp, key, user, refused_key, accepted_key
 ) -> None:
-    rsa = DPoPKey("RS256")
+    outside = DPoPKey(*refused_key)
     response = client.post(
         "/par",
         data={**authorization_params(fapi_rp), **assertion_auth(fapi_rp, key)},
-        headers={"DPoP": rsa.proof("POST", "/par")},
+        headers={"DPoP": outside.proof("POST", "/par")},
     )
     assert response.status_code == 400, response.get_json()
     assert response.get_json()["error"] == "invalid_dpop_proof"
     request_uri, verifier = pushed_with_pkce(client, fapi_rp, key)
     sign_in(app, client, user)
     code = query_of(authorize_with(client, fapi_rp, request_uri).headers["Location"])["code"]
-    refused = token_request(client, fapi_rp, key, code, verifier, proof=rsa.proof("POST", "/token"))
+    proof = outside.proof("POST", "/token")
+    refused = token_request(client, fapi_rp, key, code, verifier, proof=proof)
     assert refused.status_code == 400, refused.get_json()
     assert refused.get_json()["error"] == "invalid_dpop_proof"
-    # The code is still good (the proof is checked before the code is redeemed): PS256 passes.
-    ps256 = DPoPKey("PS256")
-    accepted = token_request(
-        client, fapi_rp, key, code, verifier, proof=ps256.proof("POST", "/token")
-    )
+    # The code is still good (the proof is checked before the code is redeemed).
+    proof = DPoPKey(*accepted_key).proof("POST", "/token")
+    accepted = token_request(client, fapi_rp, key, code, verifier, proof=proof)
     assert accepted.status_code == 200, accepted.get_json()
 
 
@@ -359,3 +386,107 @@ def test_a_fapi_dpop_proof_signed_rs256_is_refused_at_userinfo(
         headers={**headers, "DPoP": dpop_key.proof("GET", "/userinfo", access_token=access_token)},
     )
     assert accepted.status_code == 200, accepted.get_json()
+
+
+# §5.4.1 names EdDSA "using the Ed25519 variant": the alg name "EdDSA" covers Ed448 too, so
+# the key decides. A FAPI 2.0 client's Ed448 key is refused whatever the header's alg ("EdDSA",
+# or RFC 9864's "Ed448"), in assertions, request objects and DPoP proofs; a client outside the
+# profile keeps the Ed448 key it has today.
+
+
+def okp_key(curve, kid):
+    return jwk.OKPKey.generate_key(curve, parameters={"kid": kid, "alg": "EdDSA"}, private=True)
+
+
+@pytest.fixture
+def ed448():
+    return okp_key("Ed448", "rp-ed448")
+
+
+@pytest.fixture
+def ed25519():
+    return okp_key("Ed25519", "rp-ed25519")
+
+
+@pytest.fixture
+def edwards_rp(app, key, ed448, ed25519):
+    """A FAPI 2.0 client whose key set holds its PS256 key, an Ed448 and an Ed25519 key."""
+    public = [without_alg(k.as_dict(private=False)) for k in (key, ed448, ed25519)]
+    return key_client(key, fapi2_profile=True, jwks={"keys": public})
+
+
+@pytest.mark.parametrize("path", ASSERTION_ENDPOINTS)
+def test_a_fapi_client_assertion_signed_with_ed448_is_refused(
+    client, edwards_rp, ed448, ed25519, path
+) -> None:
+    for signer in (ed448, signing_as(ed448, "Ed448")):
+        refused = authenticated_post(client, edwards_rp, signer, path)
+        assert_authentication(refused, path, refused=True)
+    for signer in (ed25519, signing_as(ed25519, "Ed25519")):
+        accepted = authenticated_post(client, edwards_rp, signer, path)
+        assert_authentication(accepted, path, refused=False)
+
+
+def test_a_non_fapi_client_may_still_sign_its_assertions_with_ed448(client, ed448) -> None:
+    rp = key_client(ed448, grant_types=["client_credentials"], scopes=["openid"])
+    response = client.post(
+        "/introspect", data={"token": "no-such-token", **assertion_auth(rp, ed448, ISSUER)}
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+def test_a_fapi_client_signs_only_with_keys_the_profile_allows(app, edwards_rp, key) -> None:
+    """The one rule (client_validation.client_signing_key_allowed) behind the registered keys
+    of assertions and request objects; the client row keeps all three keys."""
+    from passport.oidc.client_keys import client_public_keys
+    from passport.oidc.clients import find_client
+
+    registered = find_client(edwards_rp.client_id)
+    assert registered is not None
+    assert len(registered.jwks["keys"]) == 3
+    assert {k.kid for k in client_public_keys(registered)} == {key.kid, "rp-ed25519"}
+
+
+def test_a_fapi_request_object_signed_with_ed448_is_refused(client, edwards_rp, key, ed448) -> None:
+    _, challenge = pkce_pair()
+    claims = {"code_challenge": challenge, "code_challenge_method": "S256"}
+    for signer in (ed448, signing_as(ed448, "Ed448")):
+        signed = request_object(edwards_rp, signer, **claims)
+        refused = push(client, edwards_rp, key, request=signed)
+        assert refused.status_code == 400, refused.get_json()
+        assert refused.get_json()["error"] == "invalid_request_object"
+    accepted = push(client, edwards_rp, key, request=request_object(edwards_rp, key, **claims))
+    assert accepted.status_code == 201, accepted.get_json()
+
+
+@pytest.mark.parametrize("alg", ["EdDSA", "Ed448"])
+def test_an_ed448_dpop_proof_is_refused_at_userinfo_once_the_client_is_fapi(
+    app, client, rp, user, alg
+) -> None:
+    """A token bound to an Ed448 key while its client was outside the profile (accepted, as
+    today) is refused at /userinfo with such a proof once the client is FAPI 2.0."""
+    from tests.integration.oidc.test_dpop_token import new_code
+    from tests.integration.oidc.test_dpop_token import redeem_with
+
+    ed448_key = DPoPKey("EdDSA", "Ed448")
+    sign_in(app, client, user)
+    code, verifier = new_code(client, rp)
+    issued = redeem_with(client, rp, code, verifier, ed448_key.proof("POST", "/token"))
+    assert issued.status_code == 200, issued.get_json()
+    access_token = issued.get_json()["access_token"]
+    as_alg = DPoPKey(alg)
+    as_alg.key = ed448_key.key
+
+    def userinfo():
+        proof = as_alg.proof("GET", "/userinfo", access_token=access_token)
+        headers = {"Authorization": f"DPoP {access_token}", "DPoP": proof}
+        return client.get("/userinfo", headers=headers)
+
+    if alg == "EdDSA":  # outside the profile, what is accepted today
+        assert userinfo().status_code == 200
+    row = db.session.scalars(select(OAuthClient).filter_by(client_id=rp.client_id)).one()
+    row.fapi2_profile = True
+    db.session.commit()
+    refused = userinfo()
+    assert refused.status_code == 401
+    assert 'error="invalid_dpop_proof"' in refused.headers["WWW-Authenticate"]
