@@ -26,7 +26,10 @@ SCHEMAS: dict[str, Any] = component_schemas()
 
 HEADERS = {
     "WWW-Authenticate": {
-        "description": "The RFC 6750 §3 challenge (DPoP, RFC 9449 §7.1, for a DPoP-bound token).",
+        "description": (
+            "The RFC 6750 §3 challenge (DPoP, RFC 9449 §7.1, for a DPoP-bound token; without "
+            "a token, a Bearer and a DPoP challenge in the one value)."
+        ),
         "schema": {"type": "string"},
         "required": True,
     },

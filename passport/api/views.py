@@ -48,6 +48,8 @@ from passport.extensions import limiter
 from passport.login.sessions import live_sessions
 from passport.mail import MailDeliveryError
 from passport.oidc.userinfo import BearerError
+from passport.oidc.userinfo import fresh_nonce_headers
+from passport.oidc.userinfo import presented_token
 from passport.security.network import client_ip
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
@@ -93,8 +95,11 @@ def authorised(scope: str) -> Callable[[Callable[..., Response]], Callable[..., 
     def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
-            caller = authenticate_caller(request.headers.get("Authorization"), scope)
-            return view(caller, *args, **kwargs)
+            authorization = request.headers.get("Authorization")
+            caller = authenticate_caller(authorization, scope)
+            response = view(caller, *args, **kwargs)
+            response.headers.update(fresh_nonce_headers(presented_token(authorization)))
+            return response
 
         return wrapper
 

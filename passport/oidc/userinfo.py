@@ -51,21 +51,45 @@ class BearerError(Exception):
         self.status = status
         self.scheme = scheme  # DPoP for a problem with a DPoP-bound token or its proof
 
+    @property
+    def offers_dpop(self) -> bool:
+        """Whether the challenge offers the DPoP scheme: a problem in DPoP, or no token at
+        all (RFC 9449 §7.1: either scheme will do)."""
+        return self.scheme == "DPoP" or self.error is None
+
     def www_authenticate(self) -> str:
-        """The challenge header value."""
-        params = 'realm="passport"'
-        if self.scheme == "DPoP":
-            params += f', algs="{" ".join(dpop.ALGORITHMS)}"'
-        if self.error is not None:
-            params += f', error="{self.error}", error_description="{self.description}"'
-        return f"{self.scheme} {params}"
+        """The challenge header value. Without a token, a Bearer and a DPoP challenge in the
+        one value (RFC 9110 §11.6.1 allows several; Bearer first, as before DPoP)."""
+        value = challenge(self.scheme, self.error, self.description)
+        if self.error is None and self.scheme == "Bearer":
+            value += ", " + challenge("DPoP", None, self.description)
+        return value
 
     def headers(self) -> dict[str, str]:
         """WWW-Authenticate, and DPoP-Nonce when a fresh nonce is asked for (RFC 9449 §9)."""
         headers = {"WWW-Authenticate": self.www_authenticate()}
-        if self.error == dpop.USE_NONCE or (self.scheme == "DPoP" and dpop.nonce_required()):
+        if self.error == dpop.USE_NONCE or (self.offers_dpop and dpop.nonce_required()):
             headers["DPoP-Nonce"] = dpop.current_nonce()
         return headers
+
+
+def challenge(scheme: str, error: str | None, description: str) -> str:
+    """One challenge (RFC 6750 §3, RFC 9449 §7.1): DPoP's with the proof algorithms."""
+    params = 'realm="passport"'
+    if scheme == "DPoP":
+        params += f', algs="{" ".join(dpop.ALGORITHMS)}"'
+    if error is not None:
+        params += f', error="{error}", error_description="{description}"'
+    return f"{scheme} {params}"
+
+
+def fresh_nonce_headers(presented: PresentedToken) -> dict[str, str]:
+    """The headers of a resource's successful answer to a DPoP request: a fresh DPoP-Nonce
+    when nonces are required (RFC 9449 §9), so the client's next proof carries one still
+    good after the nonce rotates, with no refused request in between."""
+    if presented.is_dpop and dpop.nonce_required():
+        return {"DPoP-Nonce": dpop.current_nonce()}
+    return {}
 
 
 @dataclass(frozen=True)

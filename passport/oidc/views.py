@@ -47,6 +47,7 @@ from passport.oidc.registration import RegistrationDenied
 from passport.oidc.scope_labels import SCOPE_DESCRIPTIONS
 from passport.oidc.scope_labels import describe_claims
 from passport.oidc.userinfo import BearerError
+from passport.oidc.userinfo import fresh_nonce_headers
 from passport.oidc.userinfo import presented_token
 from passport.oidc.userinfo import userinfo_response
 from passport.security.headers import allow_form_action
@@ -401,8 +402,9 @@ def token() -> Response:
 def userinfo() -> Response:
     """OIDC Core §5.3: Bearer or DPoP header, or form body on POST (RFC 6750 §2.1-2.2)."""
     form_token = request.form.get("access_token") if request.method == "POST" else None
+    presented = presented_token(request.headers.get("Authorization"), form_token)
     try:
-        body = userinfo_response(presented_token(request.headers.get("Authorization"), form_token))
+        body = userinfo_response(presented)
     except BearerError as error:
         response = json_response(
             {"error": error.error or "invalid_request", "error_description": error.description},
@@ -410,7 +412,9 @@ def userinfo() -> Response:
         )
         response.headers.update(error.headers())
         return response
-    return json_response(body)
+    response = json_response(body)
+    response.headers.update(fresh_nonce_headers(presented))
+    return response
 
 
 @bp.post("/revoke")

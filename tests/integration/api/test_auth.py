@@ -46,7 +46,10 @@ def assert_refused(response, status: int, error: str | None) -> None:
 
 
 def test_a_request_without_a_token_is_refused(client) -> None:
-    assert_refused(get_user(client, None), 401, None)
+    response = get_user(client, None)
+    assert_refused(response, 401, None)
+    # RFC 9449 §7.1: the admin API takes DPoP too.
+    assert ', DPoP realm="passport", algs="' in response.headers["WWW-Authenticate"]
 
 
 def test_other_authorization_schemes_are_not_tokens(client, api_rp) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from passport.api.auth import READ_SCOPE
+from passport.oidc import dpop
 from tests.dpop_proofs import DPoPKey
 from tests.integration.oidc.conftest import RP
 from tests.integration.oidc.conftest import register_client
@@ -53,6 +55,7 @@ def test_userinfo_accepts_a_bound_token_with_its_proof(
     )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["sub"] == user.sub
+    assert "DPoP-Nonce" not in response.headers  # nonces are not required by default
     # POST is a method of its own: its proof says POST.
     posted = client.post(
         "/userinfo",
@@ -142,6 +145,37 @@ def test_a_required_nonce_at_userinfo_is_asked_for(
         app.config["DPOP_REQUIRE_NONCE"] = False
 
 
+def test_a_successful_answer_hands_out_a_fresh_nonce(
+    app: Flask, client: FlaskClient, bound_token: str, key: DPoPKey, monkeypatch: Any
+) -> None:
+    """RFC 9449 §9: a client holding the previous window's nonce (still accepted, about to
+    go stale) gets the current one with its answer, and goes on with it: no 401 between."""
+    monkeypatch.setitem(app.config, "DPOP_REQUIRE_NONCE", True)
+    previous = dpop.nonce_for(int(time.time()) // dpop.NONCE_WINDOW_SECONDS - 1)
+    proof = key.proof("GET", "/userinfo", access_token=bound_token, nonce=previous)
+    answered = userinfo(client, bound_token, proof)
+    assert answered.status_code == 200, answered.get_json()
+    fresh = answered.headers["DPoP-Nonce"]
+    assert fresh != previous
+    assert dpop.nonce_is_fresh(fresh)
+    proof = key.proof("GET", "/userinfo", access_token=bound_token, nonce=fresh)
+    again = userinfo(client, bound_token, proof)
+    assert again.status_code == 200, again.get_json()
+    assert dpop.nonce_is_fresh(again.headers["DPoP-Nonce"])
+
+
+def test_a_bearer_answer_carries_no_nonce(
+    app: Flask, client: FlaskClient, rp: RP, user: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setitem(app.config, "DPOP_REQUIRE_NONCE", True)
+    sign_in(app, client, user)
+    code, verifier = new_code(client, rp)
+    token = redeem_with(client, rp, code, verifier, None).get_json()["access_token"]
+    answered = userinfo(client, token, None, scheme="Bearer")
+    assert answered.status_code == 200, answered.get_json()
+    assert "DPoP-Nonce" not in answered.headers
+
+
 def test_the_same_proof_is_refused_by_a_second_instance(
     app: Flask,
     client: FlaskClient,
@@ -215,6 +249,7 @@ def test_the_admin_api_accepts_a_bound_token_with_its_proof_only(
         },
     )
     assert accepted.status_code == 200, accepted.get_json()
+    assert "DPoP-Nonce" not in accepted.headers
 
     as_bearer = client.get(path, headers={"Authorization": f"Bearer {token}"})
     assert as_bearer.status_code == 401
@@ -254,3 +289,20 @@ def test_one_proof_sent_to_many_workers_at_once_is_accepted_once(
     statuses = in_parallel(app, lambda c: userinfo(c, bound_token, proof))
     assert statuses.count(200) == 1
     assert statuses.count(401) == THREADS - 1
+
+
+def test_the_admin_api_hands_out_a_fresh_nonce(
+    app: Flask, client: FlaskClient, api_rp: RP, user: Any, key: DPoPKey, monkeypatch: Any
+) -> None:
+    """RFC 9449 §9 at the other resource: its answers carry the next nonce too."""
+    monkeypatch.setitem(app.config, "DPOP_REQUIRE_NONCE", True)
+    nonce = dpop.current_nonce()
+    form = {"grant_type": "client_credentials"}
+    issued = token_request(client, api_rp, form, key.proof("POST", "/token", nonce=nonce))
+    assert issued.status_code == 200, issued.get_json()
+    token = issued.get_json()["access_token"]
+    path = f"/api/v1/users/{user.dni}"
+    proof = key.proof("GET", path, access_token=token, nonce=issued.headers["DPoP-Nonce"])
+    answered = client.get(path, headers={"Authorization": f"DPoP {token}", "DPoP": proof})
+    assert answered.status_code == 200, answered.get_json()
+    assert dpop.nonce_is_fresh(answered.headers["DPoP-Nonce"])

@@ -337,6 +337,26 @@ def test_a_nonce_from_two_windows_ago_is_refused(app: Flask, client: FlaskClient
     assert accepted.status_code == 200, accepted.get_json()
 
 
+@pytest.mark.usefixtures("signed_in", "nonces_required")
+def test_a_token_answer_hands_out_the_nonce_the_client_goes_on_with(
+    client: FlaskClient, rp: RP
+) -> None:
+    """RFC 9449 §8: a client holding the previous window's nonce (still accepted, about to go
+    stale) gets the current one with its tokens, and refreshes with it: no 400 between."""
+    key = DPoPKey()
+    previous = dpop.nonce_for(int(time.time()) // dpop.NONCE_WINDOW_SECONDS - 1)
+    code, verifier = new_code(client, rp, "openid offline_access")
+    issued = redeem_with(client, rp, code, verifier, key.proof("POST", "/token", nonce=previous))
+    assert issued.status_code == 200, issued.get_json()
+    fresh = issued.headers["DPoP-Nonce"]
+    assert fresh != previous
+    assert dpop.nonce_is_fresh(fresh)
+    proof = key.proof("POST", "/token", nonce=fresh)
+    refreshed = refresh_with(client, rp, issued.get_json()["refresh_token"], proof)
+    assert refreshed.status_code == 200, refreshed.get_json()
+    assert dpop.nonce_is_fresh(refreshed.headers["DPoP-Nonce"])
+
+
 @pytest.mark.usefixtures("signed_in")
 def test_a_proof_from_an_unauthenticated_client_is_not_recorded(
     client: FlaskClient, rp: RP

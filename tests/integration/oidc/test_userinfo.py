@@ -56,6 +56,23 @@ def test_missing_token_gets_a_bare_bearer_challenge(client) -> None:
     assert "error=" not in response.headers["WWW-Authenticate"]
 
 
+def test_missing_token_is_offered_bearer_and_dpop(app, client, monkeypatch) -> None:
+    """RFC 9449 §7.1: either scheme will do, so both challenges, in the one header value
+    (RFC 9110 §11.6.1), Bearer first; with nonces required, a nonce for the DPoP one."""
+    from passport.oidc import dpop
+
+    response = client.get("/userinfo")
+    algs = " ".join(dpop.ALGORITHMS)
+    assert response.headers.getlist("WWW-Authenticate") == [
+        f'Bearer realm="passport", DPoP realm="passport", algs="{algs}"'
+    ]
+    assert "DPoP-Nonce" not in response.headers
+    monkeypatch.setitem(app.config, "DPOP_REQUIRE_NONCE", True)
+    with_nonce = client.get("/userinfo")
+    assert with_nonce.status_code == 401
+    assert dpop.nonce_is_fresh(with_nonce.headers["DPoP-Nonce"])
+
+
 def test_garbage_token_is_invalid_token(client) -> None:
     response = client.get("/userinfo", headers={"Authorization": "Bearer garbage"})
     assert response.status_code == 401
