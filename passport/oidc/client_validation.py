@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 from collections.abc import Callable
@@ -33,6 +35,10 @@ ASSERTION_ALGS = ("PS256", "ES256", "EdDSA", "Ed25519", "RS256")
 FAPI2_SIGNING_ALGS = ("PS256", "ES256", "EdDSA", "Ed25519")
 # ... and "EdDSA" names Ed448 too (RFC 8037): a FAPI 2.0 client's OKP key must be Ed25519.
 FAPI2_OKP_CURVES = ("Ed25519",)
+# RFC 7518 §3.3/§3.5: RSA signing keys of 2048 bits or more; an absurdly long n is refused
+# before it is decoded (16,384 bits is far beyond any key in use).
+MIN_RSA_BITS = 2048
+MAX_RSA_MODULUS_CHARS = 16384 // 6 + 4
 MAX_URI_LENGTH = 2000
 MAX_URIS = 20
 NAME_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,120}$")
@@ -160,6 +166,8 @@ def check_jwks(value: Any) -> dict[str, Any]:
         jwk.KeySet.import_key_set(value)  # type: ignore[arg-type]
     except (JoseError, ValueError, TypeError, KeyError):
         raise InvalidClientMetadata("jwks", "is not a valid JWK Set") from None
+    if not all(client_signing_key_allowed(None, key) for key in value["keys"]):
+        raise InvalidClientMetadata("jwks", f"RSA keys must have at least {MIN_RSA_BITS} bits")
     return value
 
 
@@ -338,16 +346,33 @@ def client_signing_algs(client: FapiFlag, supported: Sequence[str]) -> list[str]
     return list(supported)
 
 
-def client_signing_key_allowed(client: FapiFlag, key: Mapping[str, Any]) -> bool:
-    """Whether ``client`` may sign its own JWTs with ``key`` (its JWK members), the other half
-    of client_signing_algs: an alg name says nothing of the curve ("EdDSA" is Ed25519 or
-    Ed448), so a FAPI 2.0 client's OKP key must be Ed25519 (Security Profile §5.4.1).
-    Applied to the key that verifies: client_keys.client_public_keys (client assertions and
-    request objects) and the DPoP proof's jwk (passport.oidc.dpop).
+def client_signing_key_allowed(client: FapiFlag | None, key: Mapping[str, Any]) -> bool:
+    """Whether ``client`` (None: any client) may sign its own JWTs with ``key`` (its JWK
+    members), the other half of client_signing_algs. An RSA key has at least 2048 bits for
+    every client (RFC 7518 §3.3 and §3.5 for RS256 and PS256; FAPI 2.0 §5.4.1); an EC key's
+    size is fixed by its alg's curve (ES256: P-256, checked by joserfc). An alg name says
+    nothing of the curve ("EdDSA" is Ed25519 or Ed448), so a FAPI 2.0 client's OKP key must
+    be Ed25519 (Security Profile §5.4.1). Applied at registration (``check_jwks``) and to the
+    key that verifies: client_keys.client_public_keys (client assertions and request objects,
+    also keys fetched from a jwks_uri) and the DPoP proof's jwk (passport.oidc.dpop).
     """
-    if client.fapi2_profile and key.get("kty") == "OKP":
+    kty = key.get("kty")
+    if kty == "RSA":
+        return rsa_modulus_bits(key.get("n")) >= MIN_RSA_BITS
+    if kty == "OKP" and client is not None and client.fapi2_profile:
         return key.get("crv") in FAPI2_OKP_CURVES
     return True
+
+
+def rsa_modulus_bits(n: Any) -> int:
+    """The bit length of a JWK's base64url ``n`` (0 when it is not one)."""
+    if not isinstance(n, str) or not n or len(n) > MAX_RSA_MODULUS_CHARS:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(n + "=" * (-len(n) % 4))
+    except (ValueError, binascii.Error):
+        return 0
+    return int.from_bytes(raw, "big").bit_length()
 
 
 def check_flag(field_name: str, value: Any) -> bool:

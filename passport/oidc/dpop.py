@@ -196,7 +196,7 @@ def _verified(proof: str, client: FapiFlag | None) -> tuple[dict[str, Any], str]
     if client is not None and alg not in client_algorithms(client):
         raise _invalid("The proof's alg is not allowed for this client.")
     key = _public_key(header)
-    if client is not None and not client_signing_key_allowed(client, header["jwk"]):
+    if not client_signing_key_allowed(client, header["jwk"]):
         raise _invalid("The proof's key is not allowed for this client.")
     try:
         payload = jws.deserialize_compact(proof, key, registry=REGISTRY).payload
