@@ -35,6 +35,7 @@ from passport.oidc.client_validation import ADMIN_SCOPES
 from passport.oidc.client_validation import MIN_ACCESS_TOKEN_TTL
 from passport.oidc.client_validation import MIN_REFRESH_TOKEN_TTL
 from passport.oidc.client_validation import OIDC_SCOPES
+from passport.oidc.client_validation import SHORT_RSA_KEY
 from passport.oidc.clients import create_client
 from passport.oidc.clients import get_client_row
 from passport.oidc.clients import list_clients
@@ -46,6 +47,13 @@ from passport.oidc.errors import InvalidClientMetadata
 from passport.oidc.errors import UnknownClient
 from passport.oidc.models import OAuthClient
 
+# Refusals whose reason says more than the field's general message.
+REASON_MESSAGES = {
+    SHORT_RSA_KEY: _l(
+        "Las claves RSA deben tener al menos 2048 bits: genere una clave nueva y pegue su parte "
+        "pública."
+    ),
+}
 # Spanish wording for each field the validator can refuse (validator field -> message).
 FIELD_MESSAGES = {
     "name": _l("Escriba un nombre de 1 a 120 caracteres."),
@@ -145,6 +153,8 @@ def attach_error(form: ClientForm, error: InvalidClientMetadata) -> None:
             min=minimum,
             max=maximum,
         )
+    elif error.reason in REASON_MESSAGES:
+        message = str(REASON_MESSAGES[error.reason])
     else:
         message = str(FIELD_MESSAGES.get(error.field, _("Revise este dato.")))
     if field is not None:

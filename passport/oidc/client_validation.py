@@ -38,6 +38,7 @@ FAPI2_OKP_CURVES = ("Ed25519",)
 # RFC 7518 §3.3/§3.5: RSA signing keys of 2048 bits or more; an absurdly long n is refused
 # before it is decoded (16,384 bits is far beyond any key in use).
 MIN_RSA_BITS = 2048
+SHORT_RSA_KEY = f"RSA keys must have at least {MIN_RSA_BITS} bits"
 MAX_RSA_MODULUS_CHARS = 16384 // 6 + 4
 MAX_URI_LENGTH = 2000
 MAX_URIS = 20
@@ -167,7 +168,7 @@ def check_jwks(value: Any) -> dict[str, Any]:
     except (JoseError, ValueError, TypeError, KeyError):
         raise InvalidClientMetadata("jwks", "is not a valid JWK Set") from None
     if not all(client_signing_key_allowed(None, key) for key in value["keys"]):
-        raise InvalidClientMetadata("jwks", f"RSA keys must have at least {MIN_RSA_BITS} bits")
+        raise InvalidClientMetadata("jwks", SHORT_RSA_KEY)
     return value
 
 

@@ -98,6 +98,18 @@ def test_create_shows_the_secret_once_and_stores_its_hash(
     assert secret not in audit_text()
 
 
+def short_rsa_jwks() -> str:
+    """A JWK Set whose only key is a 1024-bit RSA key (RFC 7518 asks for 2048 or more)."""
+    import warnings
+
+    from joserfc import jwk
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        key = jwk.RSAKey.generate_key(1024, private=True)
+    return json.dumps({"keys": [key.as_dict(private=False)]})
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -111,6 +123,10 @@ def test_create_shows_the_secret_once_and_stores_its_hash(
         ({"access_token_ttl_seconds": "999999"}, "Indique entre 60 y 600 segundos"),
         ({"access_token_ttl_seconds": "diez"}, "Indique entre 60 y 600 segundos"),
         ({"token_endpoint_auth_method": "private_key_jwt", "jwks": "{no json"}, "JWK Set"),
+        (
+            {"token_endpoint_auth_method": "private_key_jwt", "jwks": short_rsa_jwks()},
+            "Las claves RSA deben tener al menos 2048 bits",
+        ),
         ({"logo_uri": "javascript:alert(1)"}, "El logo debe ser una URL https"),
         ({"backchannel_logout_uri": "https://a.pe/x#y"}, "Revise la URI de cierre de sesión"),
     ],
