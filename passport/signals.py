@@ -24,10 +24,11 @@ database_upgraded = _signals.signal("passport.database-upgraded")
 database_unavailable = _signals.signal("passport.database-unavailable")
 
 
-def announce(signal: NamedSignal, **data: Any) -> None:
-    """Send ``signal`` for the current app with ``data`` (keyword arguments only).
+def announce(signal: NamedSignal, **data: Any) -> list[Any]:
+    """Send ``signal`` for the current app with ``data`` (keyword arguments only); return
+    what the receivers returned (for the signals whose documentation asks for an answer).
 
     Receivers run at once, in the caller's transaction; their exceptions reach the caller.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    signal.send(app, **data)
+    return [answer for _receiver, answer in signal.send(app, **data)]

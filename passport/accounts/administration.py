@@ -156,25 +156,37 @@ def resend_activation(dni_or_user: str | User, *, actor: Actor = SYSTEM) -> None
     )
 
 
-def force_password_reset(dni_or_user: str | User, *, actor: Actor = SYSTEM) -> None:
-    """The password stops working now: sessions end, tokens are revoked, and the person gets
-    "Restablecer tu contraseña" to choose a new one.
+def force_password_reset(dni_or_user: str | User, *, actor: Actor = SYSTEM) -> int:
+    """The password stops working now: the passkeys are removed, sessions end, tokens are
+    revoked, and the person gets "Restablecer tu contraseña" to choose a new one (the mail
+    says when passkeys were removed). Returns how many passkeys were removed.
+
+    This is the answer to a suspected compromise: a passkey signs in alone, without the
+    password, so one an intruder registered must not outlive the reset (the passkeys
+    capability removes them on ``signals.password_reset_forced``). TOTP stays: a second factor
+    is useless without the password. The reset the person asks for (a link) keeps them.
 
     AccountStateError unless the account is active (a pending one gets the activation mail
-    instead). If the mail cannot be sent, MailDeliveryError and nothing changed.
+    instead). If the mail cannot be sent, MailDeliveryError and nothing changed (the passkeys
+    stay too).
     """
     user, actor = checked("force_password_reset", dni_or_user, actor)
     if user.status is not UserStatus.ACTIVE:
         raise AccountStateError("force_password_reset", user.status.value)
     user.password_hash = None
-    _record_action("user.password_reset_forced", user, actor)
     try:
-        send_link_mail(user, LinkPurpose.RESET, actor_user_id=actor.user_id)
+        answers = announce(signals.password_reset_forced, user=user, actor=actor)
+        removed = sum(int(count) for count in answers)
+        _record_action("user.password_reset_forced", user, actor, passkeys_removed=removed)
+        send_link_mail(
+            user, LinkPurpose.RESET, actor_user_id=actor.user_id, passkeys_removed=removed
+        )
     except (MailDeliveryError, UnverifiedEmailError):
         db.session.rollback()
         raise
     announce(signals.password_reset, user_id=user.id, reason="password_reset_forced")
     db.session.commit()
+    return removed
 
 
 def grant_admin(

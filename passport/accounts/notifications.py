@@ -70,8 +70,12 @@ def send_link_mail(
     actor_user_id: int | None = None,
     actor_client_id: str | None = None,
     via: str = "service",
+    passkeys_removed: int = 0,
 ) -> None:
     """Issue a new link (older ones die) and mail it; no commit. Raises MailDeliveryError.
+
+    ``passkeys_removed``: how many passkeys a forced reset removed; the reset mail says so
+    (and how to register them again) only when there were some.
 
     An admin account's link goes only to a verified address (UnverifiedEmailError, nothing
     issued): whoever changed the address must not receive the key to the console.
@@ -82,7 +86,13 @@ def send_link_mail(
     brand = brand_context()
     subject = link_subject(purpose, brand["brand"], brand["platform"])
     ttl = link_ttl_seconds(purpose)
-    with_locale: dict[str, Any] = {"user": user, "link": link, "ttl_seconds": ttl, **brand}
+    with_locale: dict[str, Any] = {
+        "user": user,
+        "link": link,
+        "ttl_seconds": ttl,
+        "passkeys_removed": passkeys_removed,
+        **brand,
+    }
     mail = render_mail(
         TEMPLATES[purpose], user.locale, subject, duration_text=duration_text, **with_locale
     )

@@ -300,7 +300,9 @@ def set_password_from_link(
         subject_dni=user.dni,
     )
     # Every session ends and every app is cut off, offline grants too: whoever knew the old
-    # password (or the link) keeps nothing (the oidc capability's receiver).
+    # password (or the link) keeps nothing (the oidc capability's receiver). The passkeys stay:
+    # forgetting a password is no sign of compromise, and the person chose this reset. Only
+    # an admin's forced reset (administration.force_password_reset) removes them.
     announce(
         signals.password_reset,
         user_id=user.id,

@@ -19,6 +19,7 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from passport.accounts import administration
 from passport.accounts.errors import AccountsError
@@ -316,12 +317,23 @@ def users_resend(dni: str) -> ResponseReturnValue:
 
 @bp.post("/usuarios/<dni>/restablecer")
 def users_reset(dni: str) -> ResponseReturnValue:
-    """Force a password reset: the password stops working and a reset link is mailed."""
+    """Force a password reset: the password stops working, the passkeys are removed, and a
+    reset link is mailed."""
     return _act(
         dni,
         administration.force_password_reset,
-        lambda _result: _(
-            "La contraseña dejó de funcionar y se envió el correo «Restablecer tu contraseña»."
+        lambda removed: (
+            ngettext(
+                "La contraseña dejó de funcionar, se quitó %(num)s llave de acceso y se envió "
+                "el correo «Restablecer tu contraseña».",
+                "La contraseña dejó de funcionar, se quitaron %(num)s llaves de acceso y se "
+                "envió el correo «Restablecer tu contraseña».",
+                removed,
+            )
+            if removed
+            else _(
+                "La contraseña dejó de funcionar y se envió el correo «Restablecer tu contraseña»."
+            )
         ),
     )
 

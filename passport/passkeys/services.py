@@ -12,10 +12,12 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import Flask
 from flask import current_app
 from sqlalchemy import delete
 from sqlalchemy import func
@@ -435,12 +437,24 @@ def rename(session: SSOSession, passkey_id: int, name: str | None, info: Actor) 
     return passkey
 
 
+def _drop(user: User, passkey: Passkey, actor: Actor, **details: Any) -> str:
+    """Delete one passkey and audit it (``passkey.removed``: its id and name, never the
+    credential id); return its name; no commit. Every removal goes through here."""
+    name = passkey.name
+    actor.record(
+        "passkey.removed",
+        subject_user_id=user.id,
+        subject_dni=user.dni,
+        details={"passkey_id": passkey.id, "name": name, **details},
+    )
+    db.session.delete(passkey)
+    return name
+
+
 def remove(session: SSOSession, passkey_id: int, info: Actor) -> str:
     """Remove one's own passkey (the password path stays); return its name; commits."""
     passkey = _passkey_of(session.user_id, passkey_id)
-    name = passkey.name
-    _audit("passkey.removed", session.user, info, passkey=passkey)
-    db.session.delete(passkey)
+    name = _drop(session.user, passkey, replace(info, user_id=session.user_id))
     db.session.commit()
     return name
 
@@ -459,17 +473,26 @@ def remove_by_admin(user: User, passkey_id: int, *, actor: Actor) -> str | None:
     passkey = db.session.get(Passkey, passkey_id)
     if passkey is None or passkey.user_id != user.id:
         return None
-    name = passkey.name
-    actor.record(
-        "passkey.removed",
-        subject_user_id=user.id,
-        subject_dni=user.dni,
-        details={"passkey_id": passkey.id, "name": name},
-    )
-    db.session.delete(passkey)
+    name = _drop(user, passkey, actor)
     db.session.commit()
     send_removed_notice(user, name)
     return name
+
+
+def remove_all_for_reset(sender: Flask, *, user: User, actor: Actor) -> int:
+    """Receiver of ``accounts.signals.password_reset_forced``: remove every passkey of
+    ``user``; return how many; no commit (the reset commits, or rolls back when its mail
+    fails).
+
+    A passkey signs in alone, without the password: one an intruder registered would outlive
+    the reset. Each removal is audited as ``passkey.removed`` (``"cause":
+    "password_reset_forced"``); the reset mail tells the person, so no separate notice goes.
+    """
+    passkeys = passkeys_of(user.id)
+    for passkey in passkeys:
+        _drop(user, passkey, actor, cause="password_reset_forced")
+    db.session.flush()
+    return len(passkeys)
 
 
 def _audit(

@@ -351,7 +351,10 @@ def test_forcing_a_reset_kills_the_password_sessions_and_tokens_and_mails_a_link
     assert not verify_password(teacher.password_hash, DEFAULT_PASSWORD)
     assert session.ended_at is not None
     assert "Restablecer" in str(outbox.last()["Subject"])
-    assert last_event("user.password_reset_forced").details == {"reason": "Cuenta comprometida"}
+    assert last_event("user.password_reset_forced").details == {
+        "passkeys_removed": 0,
+        "reason": "Cuenta comprometida",
+    }
 
 
 def test_a_reset_is_refused_for_a_pending_account(national: User) -> None:
