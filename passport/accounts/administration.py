@@ -179,7 +179,11 @@ def force_password_reset(dni_or_user: str | User, *, actor: Actor = SYSTEM) -> i
         removed = sum(int(count) for count in answers)
         _record_action("user.password_reset_forced", user, actor, passkeys_removed=removed)
         send_link_mail(
-            user, LinkPurpose.RESET, actor_user_id=actor.user_id, passkeys_removed=removed
+            user,
+            LinkPurpose.RESET,
+            actor_user_id=actor.user_id,
+            forced=True,
+            passkeys_removed=removed,
         )
     except (MailDeliveryError, UnverifiedEmailError):
         db.session.rollback()

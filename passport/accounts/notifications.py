@@ -70,11 +70,14 @@ def send_link_mail(
     actor_user_id: int | None = None,
     actor_client_id: str | None = None,
     via: str = "service",
+    forced: bool = False,
     passkeys_removed: int = 0,
 ) -> None:
     """Issue a new link (older ones die) and mail it; no commit. Raises MailDeliveryError.
 
-    ``passkeys_removed``: how many passkeys a forced reset removed; the reset mail says so
+    ``forced``: an administrator switched the password off (a reset the person did not ask
+    for: the mail says so, and never "ignore this message, your password still works");
+    ``passkeys_removed``: how many passkeys that forced reset removed; the reset mail says so
     (and how to register them again) only when there were some.
 
     An admin account's link goes only to a verified address (UnverifiedEmailError, nothing
@@ -90,6 +93,7 @@ def send_link_mail(
         "user": user,
         "link": link,
         "ttl_seconds": ttl,
+        "forced": forced,
         "passkeys_removed": passkeys_removed,
         **brand,
     }

@@ -148,9 +148,22 @@ def test_without_passkeys_the_mail_says_nothing_of_them(national: User, outbox: 
     (reset,) = events("user.password_reset_forced")
     assert reset.details == {"passkeys_removed": 0, "reason": REASON}
     assert events("passkey.removed") == []
+    mail = outbox.last()
+    for body in (outbox.text_of(mail), outbox.html_of(mail)):
+        assert "llave" not in body.lower()
+        # Forced, not asked for: the mail never says the password still works.
+        assert "un administrador desactivó la contraseña" in body
+        assert "ya no sirve para ingresar" in body
+        assert "Recibimos una solicitud" not in body
+        assert "su contraseña actual sigue vigente" not in body
+
+
+def test_the_forced_reset_mail_in_english(national: User, outbox: Outbox) -> None:
+    person = make_user(locale="en")
+    force(person, national)
     text = outbox.text_of(outbox.last())
-    assert "llave" not in text.lower()
-    assert "su contraseña actual sigue vigente" in text
+    assert "an administrator switched off the password" in text
+    assert "your current password still works" not in text.lower()
 
 
 def test_a_failed_mail_leaves_the_passkeys_and_everything_else(
