@@ -30,7 +30,9 @@ def activity(client: FlaskClient, **headers: str) -> str:
 
 def refusals() -> list[AuditEvent]:
     db.session.expire_all()
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.event == "passkey.failed")))
+    # In the order they were written: without ORDER BY, PostgreSQL may return any order.
+    query = select(AuditEvent).where(AuditEvent.event == "passkey.failed").order_by(AuditEvent.id)
+    return list(db.session.scalars(query))
 
 
 def test_a_refused_passkey_of_the_person_is_listed_in_their_activity(
