@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from typing import TypedDict
+from typing import Unpack
 
 from passport.audit.models import AuditEvent
 from passport.extensions import db
@@ -12,47 +14,40 @@ from passport.logs import current_request_id
 PENDING_KEY = "passport.audit.pending"
 
 
-def event_values(
-    event: str,
-    *,
-    outcome: str = "success",
-    actor_user_id: int | None = None,
-    subject_user_id: int | None = None,
-    subject_dni: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
-    user_agent: str | None = None,
-    details: dict[str, Any] | None = None,
-    request_id: str | None = None,
-) -> dict[str, Any]:
+class EventFields(TypedDict, total=False):
+    """An audit event's columns besides its name (``record_event``, ``event_values``)."""
+
+    outcome: str
+    actor_user_id: int | None
+    subject_user_id: int | None
+    subject_dni: str | None
+    client_id: str | None
+    ip_address: str | None
+    user_agent: str | None
+    details: dict[str, Any] | None
+    request_id: str | None
+
+
+def event_values(event: str, **fields: Unpack[EventFields]) -> dict[str, Any]:
     """The column values of an audit event, cut to their columns' lengths (no hash yet)."""
+    subject_dni = fields.get("subject_dni")
+    ip_address = fields.get("ip_address")
+    user_agent = fields.get("user_agent")
     return {
         "event": event,
-        "outcome": outcome,
-        "actor_user_id": actor_user_id,
-        "subject_user_id": subject_user_id,
+        "outcome": fields.get("outcome", "success"),
+        "actor_user_id": fields.get("actor_user_id"),
+        "subject_user_id": fields.get("subject_user_id"),
         "subject_dni": (subject_dni or None) and subject_dni[:8],
-        "client_id": client_id,
+        "client_id": fields.get("client_id"),
         "ip_address": (ip_address or None) and ip_address[:45],
         "user_agent": (user_agent or None) and user_agent[:255],
-        "details": details,
-        "request_id": request_id or current_request_id(),
+        "details": fields.get("details"),
+        "request_id": fields.get("request_id") or current_request_id(),
     }
 
 
-def record_event(
-    event: str,
-    *,
-    outcome: str = "success",
-    actor_user_id: int | None = None,
-    subject_user_id: int | None = None,
-    subject_dni: str | None = None,
-    client_id: str | None = None,
-    ip_address: str | None = None,
-    user_agent: str | None = None,
-    details: dict[str, Any] | None = None,
-    request_id: str | None = None,
-) -> AuditEvent:
+def record_event(event: str, **fields: Unpack[EventFields]) -> AuditEvent:
     """Add an audit event to the current transaction, written by the caller's commit.
 
     The event joins the session only at commit (passport/audit/chain.py), so the lock that
@@ -60,18 +55,11 @@ def record_event(
     slow mail server, say). A rollback drops it with the rest of the transaction. (Many
     events at once: ``event_values`` and ``chain.append_events``.)
     """
-    values = event_values(
-        event,
-        outcome=outcome,
-        actor_user_id=actor_user_id,
-        subject_user_id=subject_user_id,
-        subject_dni=subject_dni,
-        client_id=client_id,
-        ip_address=ip_address,
-        user_agent=user_agent,
-        details=details,
-        request_id=request_id,
-    )
+    return _join_transaction(event_values(event, **fields))
+
+
+def _join_transaction(values: dict[str, Any]) -> AuditEvent:
+    """The event of ``values`` (``event_values``), pending until the session commits."""
     entry = AuditEvent(**values)
     session = db.session()
     if not session.in_transaction():
@@ -119,8 +107,8 @@ class Actor:
     def record(
         self, event: str, *, details: dict[str, Any] | None = None, **fields: Any
     ) -> AuditEvent:
-        """``record_event`` with this actor (``fields`` as in ``values``)."""
-        return record_event(**self.audit_values(event, details=details, **fields))
+        """``record_event`` with this actor (``fields`` as in ``audit_values``)."""
+        return _join_transaction(self.audit_values(event, details=details, **fields))
 
 
 #: The system itself as the actor (the CLI on the server, dynamic registration, queued work).
