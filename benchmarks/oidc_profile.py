@@ -62,32 +62,15 @@ def main() -> None:
     parser.add_argument(
         "--fapi2", action="store_true", help="FAPI 2.0 client: PAR, private_key_jwt and DPoP"
     )
-    parser.add_argument("--lines", type=int, default=40, help="profile lines to print")
-    parser.add_argument("--dump", default=None, help="also write the raw cProfile stats here")
-    parser.add_argument(
-        "--sort", choices=("cumulative", "tottime"), default="cumulative", help="profile order"
-    )
+    add_profile_options(parser)
     args = parser.parse_args()
-
-    import logging
 
     from flask_migrate import upgrade
 
-    from minedu_sso.settings import DevelopmentConfig
-    from passport import create_app
     from passport.extensions import db
 
     folder = Path(tempfile.mkdtemp(prefix="passport-profile-"))
-    app = create_app(
-        DevelopmentConfig,
-        overrides={
-            "SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{folder / 'p.db'}",
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "CAPTCHA_ENABLED": False,
-            "MAIL_OUTBOX": str(folder / "outbox"),
-        },
-    )
-    logging.disable(logging.WARNING)
+    app = bench_app(folder, args.database_url)
     from joserfc import jwk
 
     client_key = jwk.ECKey.generate_key("P-256", parameters={"kid": "bench-1"})
@@ -288,9 +271,45 @@ def run(browser: Any, engine: Any, client_id: str, secret: str | None, args: Any
     flow_ms = sum(cpu[e] for e in FLOW_ENDPOINTS) / args.flows * 1000
     print(json.dumps({"code_flow_cpu_ms": round(flow_ms, 3)}), flush=True)
     if args.profile:
-        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.lines)
-        if args.dump:
-            profiler.dump_stats(args.dump)
+        report_profile(profiler, args)
+
+
+def add_profile_options(parser: argparse.ArgumentParser) -> None:
+    """--lines, --dump and --sort: how the cProfile of --profile is shown (both profilers)."""
+    parser.add_argument("--lines", type=int, default=40, help="profile lines to print")
+    parser.add_argument("--dump", default=None, help="also write the raw cProfile stats here")
+    parser.add_argument(
+        "--sort", choices=("cumulative", "tottime"), default="cumulative", help="profile order"
+    )
+
+
+def report_profile(profiler: cProfile.Profile, args: argparse.Namespace) -> None:
+    """Print the profile as --sort and --lines ask; write it to --dump if given."""
+    pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.lines)
+    if args.dump:
+        profiler.dump_stats(args.dump)
+
+
+def bench_app(folder: Path, database_url: str | None, **overrides: Any) -> Any:
+    """A Passport app for an in-process benchmark: the given database (default SQLite in
+    ``folder``), CAPTCHA off, mail to ``folder``; logging quieted to warnings."""
+    import logging
+
+    from minedu_sso.settings import DevelopmentConfig
+    from passport import create_app
+
+    app = create_app(
+        DevelopmentConfig,
+        overrides={
+            "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{folder / 'p.db'}",
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "CAPTCHA_ENABLED": False,
+            "MAIL_OUTBOX": str(folder / "outbox"),
+            **overrides,
+        },
+    )
+    logging.disable(logging.WARNING)
+    return app
 
 
 if __name__ == "__main__":

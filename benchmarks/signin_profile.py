@@ -24,9 +24,7 @@ import argparse
 import collections
 import cProfile
 import json
-import pstats
 import re
-import secrets
 import shutil
 import statistics
 import sys
@@ -37,7 +35,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from oidc_profile import add_profile_options
+from oidc_profile import bench_app
 from oidc_profile import prepare
+from oidc_profile import report_profile
 from oidc_requests import REDIRECT_URI
 from oidc_requests import authorize_query
 from oidc_requests import pkce_pair
@@ -59,19 +60,10 @@ def main() -> None:
         "--argon2", default=None, metavar="M,T,P", help="other Argon2id memory KiB, time, lanes"
     )
     parser.add_argument("--profile", choices=(*STEPS, "all"), default=None)
-    parser.add_argument("--lines", type=int, default=40, help="profile lines to print")
-    parser.add_argument("--dump", default=None, help="also write the raw cProfile stats here")
-    parser.add_argument(
-        "--sort", choices=("cumulative", "tottime"), default="cumulative", help="profile order"
-    )
+    add_profile_options(parser)
     args = parser.parse_args()
 
-    import logging
-
     from flask_migrate import upgrade
-
-    from minedu_sso.settings import DevelopmentConfig
-    from passport import create_app
 
     folder = Path(tempfile.mkdtemp(prefix="passport-signin-"))
     argon2: dict[str, int] = {}
@@ -82,19 +74,13 @@ def main() -> None:
             "ARGON2_TIME_COST": rounds,
             "ARGON2_PARALLELISM": lanes,
         }
-    app = create_app(
-        DevelopmentConfig,
-        overrides={
-            **argon2,
-            "SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{folder / 'p.db'}",
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "CAPTCHA_ENABLED": False,
-            "LOGIN_RATE_LIMIT": "1000000 per minute",
-            "AUTHORIZE_RATE_LIMIT": "1000000 per minute",
-            "MAIL_OUTBOX": str(folder / "outbox"),
-        },
+    app = bench_app(
+        folder,
+        args.database_url,
+        **argon2,
+        LOGIN_RATE_LIMIT="1000000 per minute",
+        AUTHORIZE_RATE_LIMIT="1000000 per minute",
     )
-    logging.disable(logging.WARNING)
     try:
         with app.app_context():
             upgrade()
@@ -251,9 +237,7 @@ def run(app: Any, client_id: str, verify_ms: float, args: Any) -> None:
         flush=True,
     )
     if args.profile:
-        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.lines)
-        if args.dump:
-            profiler.dump_stats(args.dump)
+        report_profile(profiler, args)
 
 
 if __name__ == "__main__":
