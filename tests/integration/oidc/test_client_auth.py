@@ -201,23 +201,29 @@ def test_advertised_assertion_algorithms_are_all_accepted(app, client, user) -> 
             key = jwk.OKPKey.generate_key("Ed25519", parameters={"kid": "k"}, private=True)
         else:
             key = jwk.ECKey.generate_key("P-256", parameters={"kid": "k"}, private=True)
-        rp = register_client(
-            token_endpoint_auth_method="private_key_jwt",
-            jwks={"keys": [key.as_dict(private=False)]},
-            skip_consent=True,
-        )
-        now = int(time.time())
-        claims = {
-            "iss": rp.client_id,
-            "sub": rp.client_id,
-            "aud": ISSUER + "/token",
-            "iat": now,
-            "exp": now + 60,
-            "jti": f"alg-{alg}",
-        }
-        token = jwt.encode({"alg": alg, "kid": "k"}, claims, key, algorithms=[alg])
-        response = client.post("/token", data=private_key_form(rp, get_code(client, rp), token))
+        response = redeem_with_assertion(client, key, alg)
         assert response.status_code == 200, (alg, response.get_json())
+
+
+def redeem_with_assertion(client, key, alg: str):
+    """A new private_key_jwt client holding ``key`` redeems a code with an ``alg`` assertion
+    (the browser is signed in)."""
+    rp = register_client(
+        token_endpoint_auth_method="private_key_jwt",
+        jwks={"keys": [key.as_dict(private=False)]},
+        skip_consent=True,
+    )
+    now = int(time.time())
+    claims = {
+        "iss": rp.client_id,
+        "sub": rp.client_id,
+        "aud": ISSUER + "/token",
+        "iat": now,
+        "exp": now + 60,
+        "jti": f"alg-{alg}",
+    }
+    token = jwt.encode({"alg": alg, "kid": "k"}, claims, key, algorithms=[alg])
+    return client.post("/token", data=private_key_form(rp, get_code(client, rp), token))
 
 
 @pytest.mark.parametrize("alg", ["RS384", "PS384", "ES384"])
@@ -233,23 +239,8 @@ def test_an_assertion_algorithm_not_advertised_is_refused(app, client, user, alg
         key = jwk.OKPKey.generate_key("Ed25519", parameters={"kid": "k"}, private=True)
     else:
         key = jwk.ECKey.generate_key("P-384", parameters={"kid": "k"}, private=True)
-    rp = register_client(
-        token_endpoint_auth_method="private_key_jwt",
-        jwks={"keys": [key.as_dict(private=False)]},
-        skip_consent=True,
-    )
     sign_in(app, client, user)
-    now = int(time.time())
-    claims = {
-        "iss": rp.client_id,
-        "sub": rp.client_id,
-        "aud": ISSUER + "/token",
-        "iat": now,
-        "exp": now + 60,
-        "jti": f"alg-{alg}",
-    }
-    token = jwt.encode({"alg": alg, "kid": "k"}, claims, key, algorithms=[alg])
-    response = client.post("/token", data=private_key_form(rp, get_code(client, rp), token))
+    response = redeem_with_assertion(client, key, alg)
     assert response.status_code == 401, (alg, response.get_json())
     assert response.get_json()["error"] == "invalid_client"
 
